@@ -1,0 +1,65 @@
+"""``llama-lsp complete FILE:LINE:COL``: the server's completion pipeline, once, from a shell."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from llama_lsp.cli.options import settings_from_args
+from llama_lsp.context.documents import Document
+from llama_lsp.context.positions import Position, PositionEncoding, PositionError
+from llama_lsp.context.syntax.languages import language_id_for_path
+from llama_lsp.features.completion.pipeline import CompletionPipeline
+from llama_lsp.model.backend import ModelError
+from llama_lsp.model.host import load_backend
+
+
+def parse_location(location: str) -> tuple[Path, int, int]:
+    """``FILE:LINE:COL`` (1-based) -> path and 0-based line and column."""
+    try:
+        path, line, column = location.rsplit(":", 2)
+        line_number, column_number = int(line), int(column)
+    except ValueError as error:
+        raise ValueError(f"expected FILE:LINE:COL, got {location!r}") from error
+    if line_number < 1 or column_number < 1:
+        raise ValueError("LINE and COL count from 1")
+    return Path(path), line_number - 1, column_number - 1
+
+
+def run_complete(args: argparse.Namespace) -> int:
+    """Print the completion (exit 0), nothing found (exit 1), or an error (exit 2)."""
+    settings = settings_from_args(args)
+    if settings is None:
+        return 2
+    try:
+        path, line, column = parse_location(args.location)
+        text = path.read_text(encoding="utf-8")
+    except (ValueError, OSError, UnicodeDecodeError) as error:
+        print(f"llama-lsp: {error}", file=sys.stderr)
+        return 2
+    document = Document(path.resolve().as_uri(), language_id_for_path(str(path)), 0, text,
+                        settings.max_file_bytes)
+    snapshot = document.snapshot()
+    try:
+        offset = snapshot.index.offset_at(Position(line, column), PositionEncoding.UTF32)
+        backend = load_backend(settings)
+    except (PositionError, ModelError) as error:
+        print(f"llama-lsp: {error}", file=sys.stderr)
+        return 2
+    pipeline = CompletionPipeline(backend)
+    if args.show_prompt:
+        prompt = pipeline.build_prompt(snapshot, offset, settings)
+        parts = ", ".join(f"{name} {count}" for name, count in prompt.parts.items())
+        print(f"--- prompt: {len(prompt.tokens)} tokens ({parts}); {prompt.mode.value}; "
+              f"{'FIM' if prompt.fim else 'prefix-only'} ---")
+        print(backend.detokenize(prompt.tokens))
+        print("--- completion ---")
+    outcome = pipeline.complete(snapshot, offset, settings)
+    if outcome.skipped:
+        print(f"llama-lsp: {outcome.skipped}", file=sys.stderr)
+    if not outcome.suggestions:
+        print("llama-lsp: the model suggested nothing here", file=sys.stderr)
+        return 1
+    print(outcome.suggestions[0].text)
+    return 0

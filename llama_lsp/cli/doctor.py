@@ -1,0 +1,52 @@
+"""``llama-lsp doctor``: what is installed, which model would load, and whether it works."""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+
+from llama_lsp import __version__
+from llama_lsp.cli.options import settings_from_args
+from llama_lsp.context.syntax.languages import available_languages
+from llama_lsp.model.backend import ModelError
+from llama_lsp.model.embedded import EmbeddedBackend
+from llama_lsp.model.resolve import resolve_model_path
+
+
+def _line(name: str, value: str) -> None:
+    print(f"{name:<22} {value}")
+
+
+def run_doctor(args: argparse.Namespace) -> int:
+    """Print a report; exit 0 when a model loads, 2 otherwise."""
+    settings = settings_from_args(args)
+    if settings is None:
+        return 2
+    _line("llama-lsp", __version__)
+    _line("python", f"{platform.python_version()} ({platform.machine()})")
+    try:
+        import llama_cpp
+
+        gpu = "GPU offload available" if llama_cpp.llama_supports_gpu_offload() else "CPU only"
+        _line("llama-cpp-python", f"{llama_cpp.__version__} ({gpu})")
+    except ImportError as error:
+        _line("llama-cpp-python", f"missing: {error}")
+        return 2
+    for language, state in available_languages().items():
+        _line(f"grammar {language}", state)
+    try:
+        path = resolve_model_path(settings.model)
+        _line("model file", str(path))
+        started = time.perf_counter()
+        backend = EmbeddedBackend.load(path, settings)
+    except ModelError as error:
+        _line("model", f"ERROR: {error}")
+        return 2
+    info = backend.info
+    _line("model", f"{info.name}, loaded in {time.perf_counter() - started:.2f}s")
+    _line("context", f"{info.context_size} tokens")
+    _line("FIM", f"yes ({info.fim.source})" if info.fim else "no: prefix-only prompts")
+    _line("GPU offload", "yes" if info.gpu_offload else "no")
+    backend.close()
+    return 0

@@ -1,0 +1,155 @@
+"""Every user-facing option in one table, and their resolution into a frozen ``Settings``.
+
+Clients send options as a JSON object (``initializationOptions``, ``workspace/configuration``
+for the section ``llama-lsp``, or ``workspace/didChangeConfiguration``). Keys are camelCase.
+Invalid values are reported and replaced by their defaults; they never stop the server.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+CONFIG_SECTION = "llama-lsp"
+
+
+@dataclass(frozen=True)
+class Option:
+    """One documented option: its wire key, settings field, default and validator."""
+
+    key: str
+    field_name: str
+    default: Any
+    description: str
+    parse: Callable[[Any], Any]
+
+
+def _positive_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError("must be a positive integer")
+    return value
+
+
+def _optional_positive_int(value: Any) -> int | None:
+    return None if value is None else _positive_int(value)
+
+
+def _int_at_least_minus_one(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < -1:
+        raise ValueError("must be an integer >= -1 (-1 offloads all layers)")
+    return value
+
+
+def _temperature(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 2:
+        raise ValueError("must be a number between 0 and 2")
+    return float(value)
+
+
+def _optional_str(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    return value
+
+
+def _language_switches(value: Any) -> dict[str, bool]:
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, bool) for k, v in value.items()
+    ):
+        raise ValueError('must map language ids to true/false, e.g. {"markdown": false}')
+    return dict(value)
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("model", "model", None,
+           "Path to a .gguf file, or hf:<repo>/<file> (needs the 'hf' extra and network). "
+           "Empty: the embedded demo model when installed.", _optional_str),
+    Option("contextSize", "context_size", 4096, "Model context window in tokens.", _positive_int),
+    Option("threads", "threads", None, "CPU threads for generation (default: llama.cpp's choice).",
+           _optional_positive_int),
+    Option("gpuLayers", "gpu_layers", 0, "Layers to offload to the GPU (-1: all).",
+           _int_at_least_minus_one),
+    Option("maxTokens", "max_tokens", 64, "Most tokens generated for one completion.", _positive_int),
+    Option("temperature", "temperature", 0.0, "Sampling temperature; 0 is greedy.", _temperature),
+    Option("languages", "languages", {},
+           'Enable or disable completions per language id, e.g. {"markdown": false}.',
+           _language_switches),
+    Option("enabled", "enabled", True, "Serve completions at all.", _bool),
+    Option("prefixLines", "prefix_lines", 128, "Lines before the cursor kept in the prompt.",
+           _positive_int),
+    Option("suffixLines", "suffix_lines", 32, "Lines after the cursor kept in the prompt.",
+           _positive_int),
+    Option("maxFileBytes", "max_file_bytes", 2_000_000,
+           "Files larger than this are not parsed and get no completions.", _positive_int),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved, validated settings. Build with :func:`resolve_settings`."""
+
+    model: str | None = None
+    context_size: int = 4096
+    threads: int | None = None
+    gpu_layers: int = 0
+    max_tokens: int = 64
+    temperature: float = 0.0
+    languages: Mapping[str, bool] = field(default_factory=dict)
+    enabled: bool = True
+    prefix_lines: int = 128
+    suffix_lines: int = 32
+    max_file_bytes: int = 2_000_000
+
+    def language_enabled(self, language_id: str) -> bool:
+        """True unless completions are off, or off for this language."""
+        return self.enabled and self.languages.get(language_id, True)
+
+    def model_identity(self) -> tuple[Any, ...]:
+        """The fields that require reloading the model when they change."""
+        return (self.model, self.context_size, self.threads, self.gpu_layers)
+
+
+def _unwrap_section(raw: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Accept both ``{...options}`` and ``{"llama-lsp": {...options}}``."""
+    for name in (CONFIG_SECTION, "llamaLsp", "llama_lsp"):
+        inner = raw.get(name)
+        if isinstance(inner, Mapping):
+            return inner
+    return raw
+
+
+def resolve_settings(
+    raw: Mapping[str, Any] | None, base: Settings | None = None
+) -> tuple[Settings, list[str]]:
+    """Resolve raw client options over ``base``; return the settings and one message per problem."""
+    base = base or Settings()
+    if raw is None:
+        return base, []
+    if not isinstance(raw, Mapping):
+        return base, [f"llama-lsp settings must be a JSON object, got {type(raw).__name__}"]
+    raw = _unwrap_section(raw)
+    known = {option.key: option for option in OPTIONS}
+    changes: dict[str, Any] = {}
+    problems: list[str] = []
+    for key, value in raw.items():
+        option = known.get(key)
+        if option is None:
+            problems.append(f"unknown llama-lsp setting {key!r} (ignored)")
+            continue
+        try:
+            changes[option.field_name] = option.parse(value)
+        except ValueError as error:
+            problems.append(
+                f"llama-lsp setting {key!r} {error}; using {getattr(base, option.field_name)!r}"
+            )
+    return dataclasses.replace(base, **changes), problems

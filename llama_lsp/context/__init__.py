@@ -1,0 +1,1 @@
+"""The context engine: documents, tree-sitter syntax and prompt context."""

@@ -1,0 +1,180 @@
+"""Open documents: text kept in sync with the editor, incrementally re-parsed with tree-sitter.
+
+A :class:`Document` is mutated only by the protocol thread (open/change/close notifications);
+features read an immutable :class:`DocumentSnapshot`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlparse
+
+from tree_sitter import Tree
+
+from llama_lsp.context.positions import LineIndex, Position, PositionEncoding
+from llama_lsp.context.syntax.languages import LanguageSpec, spec_for
+from llama_lsp.context.syntax.parsing import IncrementalParser, TextEdit
+
+
+def uri_to_path(uri: str) -> str | None:
+    """The file system path of a ``file:`` URI, else None."""
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        return None
+    return unquote(parsed.path)
+
+
+@dataclass(frozen=True)
+class DocumentSnapshot:
+    """One version of a document, safe to read from any thread."""
+
+    uri: str
+    language_id: str
+    version: int
+    text: str
+    index: LineIndex
+    tree: Tree | None
+    language: LanguageSpec | None
+    problem: str | None = None
+    """Why this document gets no completions (binary, too large), or None."""
+
+    @property
+    def path(self) -> str | None:
+        """File system path, for ``file:`` URIs."""
+        return uri_to_path(self.uri)
+
+
+def _byte_point(index: LineIndex, offset: int) -> tuple[int, int]:
+    """Tree-sitter point (row, UTF-8 byte column) of a code-point offset."""
+    position = index.position_at(offset, PositionEncoding.UTF8)
+    return position.line, position.character
+
+
+@dataclass
+class Document:
+    """The server's copy of one open document."""
+
+    uri: str
+    language_id: str
+    version: int
+    text: str
+    max_bytes: int
+    _index: LineIndex = field(init=False)
+    _parser: IncrementalParser | None = field(init=False, default=None)
+    _problem: str | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        self._index = LineIndex(self.text)
+        self._reset_parser()
+
+    def _reset_parser(self) -> None:
+        self._problem = self._check_problem()
+        spec = spec_for(self.language_id, uri_to_path(self.uri))
+        if spec is None or self._problem is not None:
+            self._parser = None
+            return
+        try:
+            self._parser = IncrementalParser(spec)
+        except Exception as error:  # noqa: BLE001 - a broken grammar must not stop the server
+            self._problem = f"tree-sitter grammar for {spec.language_id} failed to load: {error}"
+            self._parser = None
+            return
+        self._parser.parse_full(self.text.encode("utf-8", "surrogatepass"))
+
+    def _check_problem(self) -> str | None:
+        if "\x00" in self.text:
+            return "the document looks binary (it contains NUL characters)"
+        if len(self.text) > self.max_bytes:
+            return (
+                f"the document is larger than maxFileBytes ({self.max_bytes} bytes); "
+                "raise that setting to get completions here"
+            )
+        return None
+
+    def replace_all(self, text: str, version: int) -> None:
+        """Replace the whole text (a full-sync change)."""
+        self.text = text
+        self.version = version
+        self._index = LineIndex(text)
+        self._reset_parser()
+
+    def apply_change(
+        self,
+        start: Position,
+        end: Position,
+        new_text: str,
+        encoding: PositionEncoding,
+        version: int,
+    ) -> None:
+        """Apply one incremental change; positions past the end are clamped to the end."""
+        index = self._index
+        start_offset = self._clamped_offset(start, encoding)
+        end_offset = max(start_offset, self._clamped_offset(end, encoding))
+        old_text = self.text
+        self.text = old_text[:start_offset] + new_text + old_text[end_offset:]
+        self.version = version
+        new_index = LineIndex(self.text)
+        self._index = new_index
+        problem_before = self._problem
+        if self._check_problem() != problem_before:
+            self._reset_parser()
+            return
+        if self._parser is None:
+            return
+        start_byte = len(old_text[:start_offset].encode("utf-8", "surrogatepass"))
+        edit = TextEdit(
+            start_byte=start_byte,
+            old_end_byte=start_byte
+            + len(old_text[start_offset:end_offset].encode("utf-8", "surrogatepass")),
+            new_end_byte=start_byte + len(new_text.encode("utf-8", "surrogatepass")),
+            start_point=_byte_point(index, start_offset),
+            old_end_point=_byte_point(index, end_offset),
+            new_end_point=_byte_point(new_index, start_offset + len(new_text)),
+        )
+        self._parser.apply([edit], self.text.encode("utf-8", "surrogatepass"))
+
+    def _clamped_offset(self, position: Position, encoding: PositionEncoding) -> int:
+        if position.line >= self._index.line_count:
+            return len(self.text)
+        return self._index.offset_at(
+            Position(max(0, position.line), max(0, position.character)), encoding
+        )
+
+    def snapshot(self) -> DocumentSnapshot:
+        """An immutable view of the current version."""
+        parser = self._parser
+        return DocumentSnapshot(
+            uri=self.uri,
+            language_id=self.language_id,
+            version=self.version,
+            text=self.text,
+            index=self._index,
+            tree=parser.tree if parser else None,
+            language=parser.spec if parser else None,
+            problem=self._problem,
+        )
+
+
+class DocumentStore:
+    """All open documents, by URI."""
+
+    def __init__(self, max_bytes: int = 2_000_000) -> None:
+        self.max_bytes = max_bytes
+        self._documents: dict[str, Document] = {}
+
+    def open(self, uri: str, language_id: str, version: int, text: str) -> Document:
+        """Start tracking a document (re-opening replaces it)."""
+        document = Document(uri, language_id, version, text, self.max_bytes)
+        self._documents[uri] = document
+        return document
+
+    def get(self, uri: str) -> Document | None:
+        """The open document at ``uri``, if any."""
+        return self._documents.get(uri)
+
+    def close(self, uri: str) -> None:
+        """Stop tracking a document."""
+        self._documents.pop(uri, None)
+
+    def __len__(self) -> int:
+        return len(self._documents)

@@ -1,0 +1,1 @@
+"""Tree-sitter syntax: the language registry and incremental parsing."""

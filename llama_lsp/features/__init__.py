@@ -1,0 +1,1 @@
+"""Features: completion, code actions and review, over document snapshots and model backends."""

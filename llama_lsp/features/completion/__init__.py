@@ -1,0 +1,1 @@
+"""Completion: one pipeline behind both inline (ghost text) and list completions."""

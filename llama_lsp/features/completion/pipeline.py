@@ -1,0 +1,170 @@
+"""The completion pipeline: cursor window -> token prompt -> generation -> post-processing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from llama_lsp.config.settings import Settings
+from llama_lsp.context.documents import DocumentSnapshot
+from llama_lsp.context.window import CursorWindow, cursor_window
+from llama_lsp.features.completion.mode import choose_mode
+from llama_lsp.features.completion.postprocess import CompletionMode, FilterContext, postprocess
+from llama_lsp.model.backend import Backend, GenerationRequest, GenerationResult
+from llama_lsp.model.prompts import fim_prompt, prefix_prompt
+
+# Share of the prompt budget that the suffix may take (FIM models only).
+SUFFIX_BUDGET_SHARE = 0.25
+# Lines dropped at a time from the start of a prefix that is over budget.
+PREFIX_TRIM_STEP = 16
+# Single-line completions never need more tokens than this.
+SINGLE_LINE_MAX_TOKENS = 48
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """Text to insert at the cursor (offsets are code-point offsets into the snapshot)."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class BuiltPrompt:
+    """A prompt and how it was made."""
+
+    tokens: list[int]
+    parts: dict[str, int]
+    """Token count of each part, in prompt order."""
+    window: CursorWindow
+    mode: CompletionMode
+    fim: bool
+    held_back: str = ""
+    """Whitespace at the end of the prefix left out of the prompt (see ``restore_held_back``)."""
+
+
+@dataclass(frozen=True)
+class CompletionOutcome:
+    """Suggestions plus what produced them (for logs, status and benchmarks)."""
+
+    suggestions: list[Suggestion]
+    prompt: BuiltPrompt | None = None
+    generation: GenerationResult | None = None
+    raw_text: str = ""
+    skipped: str | None = None
+    """Why no model call was made, if none was."""
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+class CompletionPipeline:
+    """Builds prompts and completions for one backend. Call from the backend's thread."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    def build_prompt(
+        self,
+        snapshot: DocumentSnapshot,
+        offset: int,
+        settings: Settings,
+        mode: CompletionMode | None = None,
+    ) -> BuiltPrompt:
+        """Tokenize the cursor window within the context budget."""
+        info = self.backend.info
+        window = cursor_window(snapshot, offset, settings.prefix_lines, settings.suffix_lines)
+        mode = mode or choose_mode(window)
+        budget = info.context_size - self._max_tokens(mode, settings) - len(info.bos) - 3
+        tokenize = self.backend.tokenize
+        suffix_tokens: list[int] = []
+        if info.fim is not None:
+            suffix_tokens = tokenize(window.suffix)[: int(budget * SUFFIX_BUDGET_SHARE)]
+        # A prompt ending in spaces forces an unnatural token split (" json" is one token),
+        # so trailing blanks are left out and expected at the start of the generated text.
+        prefix_text = window.prefix.rstrip(" \t")
+        held_back = window.prefix[len(prefix_text):]
+        prefix_tokens = tokenize(prefix_text)
+        while len(prefix_tokens) + len(suffix_tokens) > budget:
+            lines = prefix_text.split("\n")
+            if len(lines) > PREFIX_TRIM_STEP:
+                prefix_text = "\n".join(lines[PREFIX_TRIM_STEP:])
+                prefix_tokens = tokenize(prefix_text)
+            else:
+                prefix_tokens = prefix_tokens[len(prefix_tokens) + len(suffix_tokens) - budget:]
+        if info.fim is not None:
+            tokens = fim_prompt(info.fim, prefix_tokens, suffix_tokens, info.bos)
+            parts = {"bos": len(info.bos), "prefix": len(prefix_tokens),
+                     "suffix": len(suffix_tokens), "fim markers": 3}
+        else:
+            tokens = prefix_prompt(prefix_tokens, info.bos)
+            parts = {"bos": len(info.bos), "prefix": len(prefix_tokens)}
+        return BuiltPrompt(tokens, parts, window, mode, info.fim is not None, held_back)
+
+    @staticmethod
+    def _max_tokens(mode: CompletionMode, settings: Settings) -> int:
+        if mode is CompletionMode.SINGLE_LINE:
+            return min(settings.max_tokens, SINGLE_LINE_MAX_TOKENS)
+        return settings.max_tokens
+
+    def complete(
+        self,
+        snapshot: DocumentSnapshot,
+        offset: int,
+        settings: Settings,
+        is_cancelled: Callable[[], bool] = lambda: False,
+        mode: CompletionMode | None = None,
+    ) -> CompletionOutcome:
+        """Suggestions for the cursor at code-point ``offset`` of ``snapshot``."""
+        if snapshot.problem:
+            return CompletionOutcome([], skipped=snapshot.problem)
+        if not settings.language_enabled(snapshot.language_id):
+            return CompletionOutcome([], skipped=f"completions are disabled for "
+                                                 f"{snapshot.language_id}")
+        prompt = self.build_prompt(snapshot, offset, settings, mode)
+        context = FilterContext(
+            mode=prompt.mode,
+            language_id=snapshot.language_id,
+            line_before=prompt.window.line_before,
+            line_after=prompt.window.line_after,
+            suffix=prompt.window.suffix,
+        )
+        request = GenerationRequest(
+            prompt=prompt.tokens,
+            max_tokens=self._max_tokens(prompt.mode, settings),
+            temperature=settings.temperature,
+            should_stop=_stop_rule(context, prompt.held_back),
+        )
+        result = self.backend.generate(request, is_cancelled)
+        if result.stop_reason == "cancelled":
+            return CompletionOutcome([], prompt, result, result.text)
+        text = postprocess(restore_held_back(result.text, prompt.held_back), context)
+        suggestions = [Suggestion(text, offset, offset)] if text else []
+        return CompletionOutcome(suggestions, prompt, result, result.text)
+
+
+def restore_held_back(generated: str, held_back: str) -> str:
+    """The generated text as seen from the cursor, given the blanks left out of the prompt."""
+    if not held_back:
+        return generated
+    if generated.startswith(held_back):
+        return generated[len(held_back):]
+    first, newline, rest = generated.partition("\n")
+    return first.lstrip(" \t") + newline + rest
+
+
+def _stop_rule(context: FilterContext, held_back: str) -> Callable[[str], bool]:
+    """Stop generating once the post-processed text can no longer grow."""
+    if context.mode is CompletionMode.SINGLE_LINE:
+        return lambda text: "\n" in text
+
+    def multi_line_done(generated: str) -> bool:
+        text = restore_held_back(generated, held_back)
+        if text.count("\n") >= context.max_lines:
+            return True
+        written = text.rstrip()
+        if not written.strip():
+            return False
+        kept = postprocess(text, context)
+        return len(kept.split("\n")) < len(written.split("\n"))
+
+    return multi_line_done

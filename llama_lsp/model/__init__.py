@@ -1,0 +1,1 @@
+"""The model engine: backends, FIM formats and prompt token layouts."""

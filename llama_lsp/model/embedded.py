@@ -1,0 +1,191 @@
+"""The embedded engine: one llama-cpp-python ``Llama`` in this process.
+
+Prompts are token lists. ``Llama.generate`` reuses the longest common prefix of the previous
+prompt from the KV cache, so callers order prompts from stable to volatile.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from llama_lsp.config.settings import Settings
+from llama_lsp.model.backend import GenerationRequest, GenerationResult, ModelError, ModelInfo
+from llama_lsp.model.fim import FimTokens, detect_fim_tokens
+
+GGUF_MAGIC = b"GGUF"
+
+
+def common_prefix_length(a: Sequence[int], b: Sequence[int]) -> int:
+    """Length of the longest common prefix of two token sequences."""
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def check_gguf_file(path: Path) -> None:
+    """Raise :class:`ModelError` unless ``path`` is a readable file that starts like a GGUF."""
+    if not path.exists():
+        raise ModelError(f"model file {path} does not exist; set 'model' to a .gguf file")
+    if not path.is_file():
+        raise ModelError(f"model path {path} is not a file; set 'model' to a .gguf file")
+    try:
+        with path.open("rb") as handle:
+            magic = handle.read(4)
+    except OSError as error:
+        raise ModelError(f"cannot read model file {path}: {error.strerror}") from error
+    if magic != GGUF_MAGIC:
+        raise ModelError(
+            f"{path} is not a GGUF model file (it does not start with 'GGUF'); "
+            "convert it with llama.cpp's convert_hf_to_gguf.py or download a .gguf"
+        )
+
+
+class EmbeddedBackend:
+    """A GGUF model loaded in-process with llama-cpp-python. Use from one thread only."""
+
+    def __init__(self, llama: object, info: ModelInfo) -> None:
+        self._llm = llama
+        self.info = info
+        import llama_cpp
+
+        self._llama_cpp = llama_cpp
+        vocab = llama._model.vocab
+        self._is_end_of_generation = lambda token: bool(llama_cpp.llama_vocab_is_eog(vocab, token))
+
+    @classmethod
+    def load(cls, path: Path, settings: Settings) -> EmbeddedBackend:
+        """Load ``path``; raise :class:`ModelError` with a fix when that fails."""
+        check_gguf_file(path)
+        try:
+            from llama_cpp import Llama
+        except ImportError as error:  # pragma: no cover - a broken install
+            raise ModelError(
+                f"llama-cpp-python is not importable ({error}); reinstall with "
+                "'pip install --force-reinstall llama-cpp-python'"
+            ) from error
+        threads = settings.threads or max(1, os.cpu_count() or 1)
+        try:
+            llm = Llama(
+                model_path=str(path),
+                n_ctx=settings.context_size,
+                n_threads=threads,
+                n_threads_batch=threads,
+                n_gpu_layers=settings.gpu_layers,
+                seed=0,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as error:
+            raise ModelError(
+                f"llama.cpp could not load {path} ({error}); the file may be truncated or "
+                "corrupt, or its architecture too new for this llama-cpp-python: "
+                "re-download it or upgrade llama-cpp-python"
+            ) from error
+        return cls(llm, cls._describe(llm, path, settings))
+
+    @staticmethod
+    def _describe(llm: object, path: Path, settings: Settings) -> ModelInfo:
+        metadata = dict(llm.metadata)
+
+        def token_id_of(text: str) -> int | None:
+            tokens = llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+            return tokens[0] if len(tokens) == 1 else None
+
+        fim = detect_fim_tokens(metadata, token_id_of)
+        if fim is None:
+            # llama.cpp also recognises FIM tokens by their text when loading a vocabulary.
+            pre, suf, mid = (llm._model.token_prefix(), llm._model.token_suffix(),
+                             llm._model.token_middle())
+            if min(pre, suf, mid) >= 0:
+                fim = FimTokens(pre, suf, mid, source="llama.cpp vocabulary")
+        bos_id = llm.token_bos()
+        bos = (bos_id,) if bos_id >= 0 and llm._model.add_bos_token() else ()
+        name = metadata.get("general.name") or path.stem
+        import llama_cpp
+
+        return ModelInfo(
+            name=name,
+            path=str(path),
+            context_size=llm.n_ctx(),
+            fim=fim,
+            bos=bos,
+            gpu_offload=bool(settings.gpu_layers) and llama_cpp.llama_supports_gpu_offload(),
+        )
+
+    def tokenize(self, text: str) -> list[int]:
+        """Tokens of ``text``, without BOS and without parsing special-token text."""
+        if not text:
+            return []
+        return self._llm.tokenize(text.encode("utf-8", "surrogatepass"), add_bos=False,
+                                  special=False)
+
+    def detokenize(self, tokens: list[int]) -> str:
+        """Text of ``tokens``, special tokens written out (for showing prompts)."""
+        return self._llm.detokenize(tokens, special=True).decode("utf-8", "replace")
+
+    def generate(
+        self, request: GenerationRequest, is_cancelled: Callable[[], bool]
+    ) -> GenerationResult:
+        """Stream tokens, checking for cancellation and the stop rule after each one."""
+        llm = self._llm
+        started = time.perf_counter()
+        prompt = request.prompt
+        if not prompt:
+            raise ModelError("empty prompt")
+        if len(prompt) + request.max_tokens > self.info.context_size:
+            raise ModelError(
+                f"prompt of {len(prompt)} tokens plus {request.max_tokens} to generate does not "
+                f"fit the context of {self.info.context_size} tokens"
+            )
+        reused = min(common_prefix_length(llm._input_ids, prompt), len(prompt) - 1)
+        self._llama_cpp.llama_perf_context_reset(llm.ctx)
+        if request.temperature > 0:
+            llm.set_seed(request.seed)
+        pieces = bytearray()
+        text = ""
+        generated = 0
+        reason = "length"
+        if is_cancelled():
+            return self._result("", 0, prompt, 0, "cancelled", started)
+        for token in llm.generate(prompt, temp=request.temperature, top_k=40, top_p=0.95,
+                                  min_p=0.05, repeat_penalty=1.0):
+            if self._is_end_of_generation(token):
+                reason = "eos"
+                break
+            generated += 1
+            pieces += llm.detokenize([token])
+            text = pieces.decode("utf-8", "ignore")
+            if request.should_stop is not None and request.should_stop(text):
+                reason = "stop"
+                break
+            if generated >= request.max_tokens:
+                reason = "length"
+                break
+            if is_cancelled():
+                reason = "cancelled"
+                break
+        return self._result(text, generated, prompt, reused, reason, started)
+
+    def _result(self, text: str, generated: int, prompt: list[int], reused: int, reason: str,
+                started: float) -> GenerationResult:
+        perf = self._llama_cpp.llama_perf_context(self._llm.ctx)
+        return GenerationResult(
+            text=text,
+            n_generated=generated,
+            n_prompt=len(prompt),
+            n_reused=reused,
+            stop_reason=reason,  # type: ignore[arg-type]
+            wall_ms=(time.perf_counter() - started) * 1000,
+            engine_ms=perf.t_p_eval_ms + perf.t_eval_ms,
+        )
+
+    def close(self) -> None:
+        """Free the model and its context."""
+        close = getattr(self._llm, "close", None)
+        if close is not None:
+            close()

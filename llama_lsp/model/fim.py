@@ -1,0 +1,90 @@
+"""Fill-in-the-middle special tokens: from GGUF metadata first, known family templates second."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+# GGUF metadata keys, current names first, then the older ones some converters still write.
+_METADATA_KEYS: dict[str, tuple[str, ...]] = {
+    "prefix": ("tokenizer.ggml.fim_pre_token_id", "tokenizer.ggml.prefix_token_id"),
+    "suffix": ("tokenizer.ggml.fim_suf_token_id", "tokenizer.ggml.suffix_token_id"),
+    "middle": ("tokenizer.ggml.fim_mid_token_id", "tokenizer.ggml.middle_token_id"),
+    "file_separator": ("tokenizer.ggml.fim_sep_token_id",),
+    "repo_name": ("tokenizer.ggml.fim_rep_token_id",),
+}
+
+
+@dataclass(frozen=True)
+class FimTemplate:
+    """The FIM token texts of one model family."""
+
+    family: str
+    prefix: str
+    suffix: str
+    middle: str
+    file_separator: str | None = None
+    repo_name: str | None = None
+
+
+KNOWN_TEMPLATES: tuple[FimTemplate, ...] = (
+    FimTemplate("qwen2.5-coder / codegemma", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>",
+                "<|file_sep|>", "<|repo_name|>"),
+    FimTemplate("starcoder", "<fim_prefix>", "<fim_suffix>", "<fim_middle>",
+                "<file_sep>", "<repo_name>"),
+    FimTemplate("deepseek-coder", "<｜fim▁begin｜>", "<｜fim▁hole｜>", "<｜fim▁end｜>"),
+    FimTemplate("codellama", "<PRE>", "<SUF>", "<MID>"),
+    FimTemplate("codellama (sentencepiece)", "▁<PRE>", "▁<SUF>", "▁<MID>"),
+)
+
+
+@dataclass(frozen=True)
+class FimTokens:
+    """Token ids for a prefix-suffix-middle prompt, plus optional repo-level tokens."""
+
+    prefix: int
+    suffix: int
+    middle: int
+    file_separator: int | None = None
+    repo_name: int | None = None
+    source: str = "metadata"
+
+
+def _metadata_id(metadata: Mapping[str, str], keys: tuple[str, ...]) -> int | None:
+    for key in keys:
+        value = metadata.get(key)
+        if value is None:
+            continue
+        try:
+            token_id = int(value)
+        except (TypeError, ValueError):
+            continue
+        if token_id >= 0:
+            return token_id
+    return None
+
+
+def detect_fim_tokens(
+    metadata: Mapping[str, str], token_id_of: Callable[[str], int | None]
+) -> FimTokens | None:
+    """FIM tokens of a model, or None when it has none.
+
+    ``metadata`` is the GGUF key/value metadata (values as strings, as llama.cpp returns them);
+    ``token_id_of`` maps a special token's text to its id when the vocabulary has it as one token.
+    """
+    ids = {name: _metadata_id(metadata, keys) for name, keys in _METADATA_KEYS.items()}
+    if ids["prefix"] is not None and ids["suffix"] is not None and ids["middle"] is not None:
+        return FimTokens(ids["prefix"], ids["suffix"], ids["middle"],
+                         ids["file_separator"], ids["repo_name"], "metadata")
+    for template in KNOWN_TEMPLATES:
+        prefix, suffix, middle = (token_id_of(t) for t in
+                                  (template.prefix, template.suffix, template.middle))
+        if prefix is None or suffix is None or middle is None:
+            continue
+        return FimTokens(
+            prefix, suffix, middle,
+            token_id_of(template.file_separator) if template.file_separator else None,
+            token_id_of(template.repo_name) if template.repo_name else None,
+            f"template: {template.family}",
+        )
+    return None

@@ -1,0 +1,297 @@
+"""One short handler per LSP method: params -> session/features -> lsprotocol result."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams, JsonRpcServerNotInitialized
+
+from llama_lsp.config.settings import CONFIG_SECTION, resolve_settings
+from llama_lsp.context.documents import DocumentSnapshot
+from llama_lsp.context.positions import PositionError
+from llama_lsp.features.completion.pipeline import CompletionOutcome, CompletionPipeline
+from llama_lsp.model.backend import ModelError
+from llama_lsp.model.host import ModelState
+from llama_lsp.server.app import LlamaLanguageServer
+from llama_lsp.server.convert import encoding_of, from_lsp_position, to_lsp_range
+from llama_lsp.server.session import READY_WAIT_SECONDS
+
+logger = logging.getLogger(__name__)
+_IDENTIFIER_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
+
+
+def register(server: LlamaLanguageServer) -> None:
+    """Attach every handler below to ``server``."""
+    server.feature(types.INITIALIZE)(initialize)
+    server.feature(types.INITIALIZED)(initialized)
+    server.feature(types.SHUTDOWN)(shutdown)
+    server.feature(types.TEXT_DOCUMENT_DID_OPEN)(did_open)
+    server.feature(types.TEXT_DOCUMENT_DID_CHANGE)(did_change)
+    server.feature(types.TEXT_DOCUMENT_DID_CLOSE)(did_close)
+    server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)(did_change_configuration)
+    server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())(
+        inline_completion
+    )
+    server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions())(completion)
+
+
+# ---------------------------------------------------------------------------------------------
+# Lifecycle and configuration
+
+
+def _log(ls: LlamaLanguageServer, message: str, kind: types.MessageType) -> None:
+    ls.window_log_message(types.LogMessageParams(type=kind, message=f"llama-lsp: {message}"))
+
+
+def _apply_settings(ls: LlamaLanguageServer, raw: Any) -> None:
+    session = ls.session
+    session.settings, problems = resolve_settings(raw, session.settings)
+    session.documents.max_bytes = session.settings.max_file_bytes
+    for problem in problems:
+        ls.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Warning, message=f"llama-lsp: {problem}")
+        )
+
+
+def initialize(ls: LlamaLanguageServer, params: types.InitializeParams) -> None:
+    """Read initializationOptions and what the client can do."""
+    session = ls.session
+    session.encoding = encoding_of(ls.workspace.position_encoding)
+    capabilities = params.capabilities
+    session.supports_configuration = bool(
+        capabilities.workspace and capabilities.workspace.configuration
+    )
+    session.supports_progress = bool(
+        capabilities.window and capabilities.window.work_done_progress
+    )
+    _apply_settings(ls, params.initialization_options)
+    session.initialized = True
+
+
+async def initialized(ls: LlamaLanguageServer, params: types.InitializedParams) -> None:
+    """Pull workspace configuration, then load the model in the background."""
+    await _pull_configuration(ls)
+    await _load_model(ls)
+
+
+async def _pull_configuration(ls: LlamaLanguageServer) -> None:
+    if not ls.session.supports_configuration:
+        return
+    try:
+        values = await asyncio.wait_for(
+            ls.workspace_configuration_async(
+                types.ConfigurationParams(items=[types.ConfigurationItem(section=CONFIG_SECTION)])
+            ),
+            timeout=5,
+        )
+    except Exception as error:  # noqa: BLE001 - a client that cannot answer keeps the defaults
+        logger.info("workspace/configuration failed: %s", error)
+        return
+    if values and isinstance(values[0], dict):
+        _apply_settings(ls, values[0])
+
+
+async def _begin_progress(ls: LlamaLanguageServer, title: str, message: str) -> str | None:
+    if not ls.session.supports_progress:
+        return None
+    token = f"llama-lsp-{uuid.uuid4()}"
+    try:
+        await asyncio.wait_for(ls.work_done_progress.create_async(token), timeout=5)
+    except Exception as error:  # noqa: BLE001
+        logger.info("work done progress refused: %s", error)
+        return None
+    ls.work_done_progress.begin(
+        token, types.WorkDoneProgressBegin(title=title, message=message, cancellable=False)
+    )
+    return token
+
+
+async def _load_model(ls: LlamaLanguageServer) -> None:
+    session = ls.session
+    settings = session.settings
+    token = await _begin_progress(ls, "llama-lsp", f"loading {settings.model or 'default model'}")
+    started = time.perf_counter()
+    job = session.host.load(settings)
+    message = ""
+    try:
+        backend = await asyncio.wrap_future(job.future)
+    except asyncio.CancelledError:
+        message = "model loading was cancelled"
+        raise
+    except ModelError as error:
+        message = f"llama-lsp: no completions until this is fixed: {error}"
+        ls.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Error, message=message)
+        )
+    else:
+        fim = backend.info.fim
+        message = (
+            f"model {backend.info.name} ready in {time.perf_counter() - started:.1f}s "
+            f"(context {backend.info.context_size}, "
+            f"{'FIM ' + fim.source if fim else 'no FIM tokens: prefix-only prompts'})"
+        )
+        _log(ls, message, types.MessageType.Info)
+    finally:
+        if token is not None:
+            ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
+
+
+async def did_change_configuration(
+    ls: LlamaLanguageServer, params: types.DidChangeConfigurationParams
+) -> None:
+    """Apply pushed settings (or pull them), reloading the model when its identity changed."""
+    raw = params.settings
+    if isinstance(raw, dict) and raw:
+        _apply_settings(ls, raw)
+    else:
+        await _pull_configuration(ls)
+    if ls.session.initialized and ls.session.host.needs_reload(ls.session.settings):
+        await _load_model(ls)
+
+
+def shutdown(ls: LlamaLanguageServer, params: None) -> None:
+    """Stop the model thread; later requests get empty answers."""
+    ls.session.host.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Document synchronisation
+
+
+def did_open(ls: LlamaLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
+    """Track and parse a newly opened document."""
+    item = params.text_document
+    document = ls.session.documents.open(item.uri, item.language_id, item.version, item.text)
+    if (problem := document.snapshot().problem) is not None:
+        _log(ls, f"{item.uri}: no completions: {problem}", types.MessageType.Warning)
+
+
+def did_change(ls: LlamaLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
+    """Apply incremental or full changes, re-parsing incrementally."""
+    session = ls.session
+    document = session.documents.get(params.text_document.uri)
+    if document is None:
+        _log(ls, f"change for a document that is not open: {params.text_document.uri}",
+             types.MessageType.Warning)
+        return
+    version = params.text_document.version
+    for change in params.content_changes:
+        if isinstance(change, types.TextDocumentContentChangePartial):
+            document.apply_change(
+                from_lsp_position(change.range.start),
+                from_lsp_position(change.range.end),
+                change.text,
+                session.encoding,
+                version,
+            )
+        else:
+            document.replace_all(change.text, version)
+
+
+def did_close(ls: LlamaLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+    """Forget a closed document."""
+    ls.session.documents.close(params.text_document.uri)
+
+
+# ---------------------------------------------------------------------------------------------
+# Completion
+
+
+async def _complete(
+    ls: LlamaLanguageServer, uri: str, position: types.Position
+) -> tuple[DocumentSnapshot, CompletionOutcome] | None:
+    """Run the completion pipeline on the model thread; None when no model can answer."""
+    session = ls.session
+    if not session.initialized:
+        raise JsonRpcServerNotInitialized("llama-lsp: send 'initialize' first")
+    document = session.documents.get(uri)
+    if document is None:
+        raise JsonRpcInvalidParams(f"llama-lsp: {uri} is not open (send textDocument/didOpen)")
+    snapshot = document.snapshot()
+    try:
+        offset = snapshot.index.offset_at(from_lsp_position(position), session.encoding)
+    except PositionError as error:
+        raise JsonRpcInvalidParams(f"llama-lsp: {uri}: {error}") from error
+    host = session.host
+    if host.status.state is ModelState.LOADING:
+        deadline = time.monotonic() + READY_WAIT_SECONDS
+        while host.status.state is ModelState.LOADING and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+    if host.status.state is not ModelState.READY:
+        return None
+    settings = session.settings
+    job = host.submit(
+        lambda backend, is_cancelled: CompletionPipeline(backend).complete(
+            snapshot, offset, settings, is_cancelled
+        ),
+        key=("complete", uri),
+    )
+    try:
+        outcome = await asyncio.wrap_future(job.future)
+    except asyncio.CancelledError:
+        job.cancel()
+        raise
+    except ModelError as error:
+        _log(ls, f"completion failed: {error}", types.MessageType.Error)
+        return None
+    if outcome.skipped:
+        logger.info("%s: %s", uri, outcome.skipped)
+    return snapshot, outcome
+
+
+async def inline_completion(
+    ls: LlamaLanguageServer, params: types.InlineCompletionParams
+) -> types.InlineCompletionList:
+    """Ghost text at the cursor."""
+    answer = await _complete(ls, params.text_document.uri, params.position)
+    if answer is None:
+        return types.InlineCompletionList(items=[])
+    snapshot, outcome = answer
+    encoding = ls.session.encoding
+    return types.InlineCompletionList(
+        items=[
+            types.InlineCompletionItem(
+                insert_text=suggestion.text,
+                range=to_lsp_range(snapshot.index, suggestion.start, suggestion.end, encoding),
+            )
+            for suggestion in outcome.suggestions
+        ]
+    )
+
+
+async def completion(
+    ls: LlamaLanguageServer, params: types.CompletionParams
+) -> types.CompletionList:
+    """The same suggestions as completion items that replace the word before the cursor."""
+    answer = await _complete(ls, params.text_document.uri, params.position)
+    if answer is None:
+        return types.CompletionList(is_incomplete=True, items=[])
+    snapshot, outcome = answer
+    encoding = ls.session.encoding
+    items = []
+    for rank, suggestion in enumerate(outcome.suggestions):
+        word_start = suggestion.start
+        while word_start > 0 and snapshot.text[word_start - 1] in _IDENTIFIER_CHARS:
+            word_start -= 1
+        new_text = snapshot.text[word_start:suggestion.start] + suggestion.text
+        label = new_text.strip().split("\n", 1)[0][:80] or new_text
+        items.append(
+            types.CompletionItem(
+                label=label,
+                kind=types.CompletionItemKind.Text,
+                detail="llama-lsp",
+                sort_text=f"{rank:04d}",
+                filter_text=new_text,
+                insert_text_format=types.InsertTextFormat.PlainText,
+                text_edit=types.TextEdit(
+                    range=to_lsp_range(snapshot.index, word_start, suggestion.end, encoding),
+                    new_text=new_text,
+                ),
+            )
+        )
+    return types.CompletionList(is_incomplete=True, items=items)
