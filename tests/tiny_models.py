@@ -121,12 +121,19 @@ def _build_vocab(fim: bool) -> tuple[list[str], list[int], list[str], dict[str, 
 
 
 def write_tiny_model(
-    path: Path, *, fim: bool = True, seed: int = 0, context_length: int = 2048
+    path: Path,
+    *,
+    fim: bool = True,
+    seed: int = 0,
+    context_length: int = 2048,
+    constant_output: str | None = None,
 ) -> TinyModelInfo:
     """Write a tiny random ``llama`` GGUF model to ``path`` and describe it.
 
     With ``fim=False`` the vocabulary has no FIM tokens at all, so llama.cpp
-    reports -1 for every FIM token id.
+    reports -1 for every FIM token id. With ``constant_output`` (one ASCII character)
+    the weights are not random: greedy decoding yields that character forever,
+    which gives end-to-end tests a known, non-empty completion.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -175,7 +182,20 @@ def write_tiny_model(
         return np.ones(n, dtype=np.float32)
 
     n_kv = N_HEAD_KV * head_dim
-    writer.add_tensor("token_embd.weight", rand(n_vocab, N_EMBD))
+    if constant_output is not None:
+        # Every token embeds to ones, the layers add nothing, and only the target
+        # token's output row is non-zero, so it always has the highest logit.
+        target = ord(constant_output)  # byte tokens: id i is byte i
+        output = np.zeros((n_vocab, N_EMBD), dtype=np.float32)
+        output[target] = 1.0
+
+        def rand(*shape: int) -> np.ndarray:  # noqa: F811 - the constant model's weights
+            return np.zeros(shape, dtype=np.float32)
+
+        writer.add_tensor("token_embd.weight", np.ones((n_vocab, N_EMBD), dtype=np.float32))
+    else:
+        output = rand(n_vocab, N_EMBD)
+        writer.add_tensor("token_embd.weight", rand(n_vocab, N_EMBD))
     for i in range(N_LAYER):
         writer.add_tensor(f"blk.{i}.attn_norm.weight", ones(N_EMBD))
         writer.add_tensor(f"blk.{i}.attn_q.weight", rand(N_EMBD, N_EMBD))
@@ -187,7 +207,7 @@ def write_tiny_model(
         writer.add_tensor(f"blk.{i}.ffn_up.weight", rand(N_FF, N_EMBD))
         writer.add_tensor(f"blk.{i}.ffn_down.weight", rand(N_EMBD, N_FF))
     writer.add_tensor("output_norm.weight", ones(N_EMBD))
-    writer.add_tensor("output.weight", rand(n_vocab, N_EMBD))
+    writer.add_tensor("output.weight", output)
 
     writer.write_header_to_file()
     writer.write_kv_data_to_file()

@@ -84,7 +84,10 @@ class Document:
     def _check_problem(self) -> str | None:
         if "\x00" in self.text:
             return "the document looks binary (it contains NUL characters)"
-        if len(self.text) > self.max_bytes:
+        if len(self.text) > self.max_bytes or (
+            not self.text.isascii()
+            and len(self.text.encode("utf-8", "surrogatepass")) > self.max_bytes
+        ):
             return (
                 f"the document is larger than maxFileBytes ({self.max_bytes} bytes); "
                 "raise that setting to get completions here"

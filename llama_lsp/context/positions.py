@@ -44,7 +44,7 @@ def units_in(text: str, encoding: PositionEncoding) -> int:
     if encoding is PositionEncoding.UTF32 or text.isascii():
         return len(text)
     if encoding is PositionEncoding.UTF8:
-        return len(text.encode("utf-8"))
+        return len(text.encode("utf-8", "surrogatepass"))
     return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
 
 

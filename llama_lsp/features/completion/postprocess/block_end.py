@@ -5,6 +5,7 @@ from llama_lsp.features.completion.postprocess.context import (
     CompletionMode,
     FilterContext,
 )
+from llama_lsp.features.completion.postprocess.lexing import walk
 
 _OPENERS = {"(": ")", "[": "]", "{": "}"}
 _CLOSERS = {v: k for k, v in _OPENERS.items()}
@@ -15,7 +16,10 @@ def _indent_width(line: str) -> int:
 
 
 def _cut_at_dedent(text: str, context: FilterContext) -> str:
-    base = _indent_width(context.base_indent)
+    # The block is the one the cursor's line is in once the completion's first line is there:
+    # at column 0 the model writes the indentation itself.
+    cursor_line = context.line_before + text.split("\n", 1)[0]
+    base = _indent_width(cursor_line if cursor_line.strip() else context.base_indent)
     lines = text.split("\n")
     for number, line in enumerate(lines[1:], start=1):
         if line.strip() and _indent_width(line) < base:
@@ -23,17 +27,12 @@ def _cut_at_dedent(text: str, context: FilterContext) -> str:
     return text
 
 
-def _cut_at_unbalanced_closer(text: str) -> str:
+def _cut_at_unbalanced_closer(text: str, language_id: str) -> str:
     depth = 0
-    quote: str | None = None
-    previous = ""
-    for position, char in enumerate(text):
-        if quote:
-            if char == quote and previous != "\\":
-                quote = None
-        elif char in "\"'`":
-            quote = char
-        elif char in _OPENERS:
+    for position, char, is_code, _ in walk(text, language_id):
+        if not is_code:
+            continue
+        if char in _OPENERS:
             depth += 1
         elif char in _CLOSERS:
             depth -= 1
@@ -42,9 +41,6 @@ def _cut_at_unbalanced_closer(text: str) -> str:
                 if not text[line_start:position].strip():
                     return text[:line_start].rstrip("\n")
                 return text[:position]
-        elif char == "\n":
-            quote = None
-        previous = char
     return text
 
 
@@ -57,4 +53,4 @@ def cut_at_block_end(text: str, context: FilterContext) -> str:
         return text
     if context.language_id in INDENT_LANGUAGES:
         return _cut_at_dedent(text, context)
-    return _cut_at_dedent(_cut_at_unbalanced_closer(text), context)
+    return _cut_at_dedent(_cut_at_unbalanced_closer(text, context.language_id), context)

@@ -1,8 +1,9 @@
 """Never repeat text that already follows the cursor."""
 
 from llama_lsp.features.completion.postprocess.context import CompletionMode, FilterContext
+from llama_lsp.features.completion.postprocess.lexing import QUOTES, state_at_end, walk
 
-_CLOSING = set(")]}\"'`;,")
+_CLOSING = set(")]}\"'`;,:")
 _PAIRS = {")": "(", "]": "[", "}": "{"}
 
 
@@ -20,13 +21,40 @@ def _unmatched_closers(text: str) -> int:
     return unmatched
 
 
-def _trim_line_overlap(text: str, after: str) -> str:
-    after = after.strip()
+def _cut_where_line_closes(text: str, context: FilterContext, after: str) -> str | None:
+    """Where the completion closes the string or bracket that ``after`` closes first.
+
+    ``foo(|)`` with ``x);``, or ``print("|")`` with ``hi" + x)``: the line already has that
+    closer, so keep what comes before it. None when the completion closes nothing it did not
+    open, or closes something else.
+    """
+    language_id = context.language_id
+    quote = state_at_end(context.line_before, language_id)
+    inside_string = quote is not None and quote in QUOTES
+    depth = 0
+    for position, char, is_code, state in walk(text, language_id, quote if inside_string else None):
+        if inside_string:
+            if state is None:  # the string the cursor is in ends here (or at the line's end)
+                return text[:position] if char == quote == after[0] else None
+        elif is_code and char in _PAIRS.values():
+            depth += 1
+        elif is_code and char in _PAIRS:
+            if not depth:
+                return text[:position] if char == after[0] else None
+            depth -= 1
+    return None
+
+
+def _trim_line_overlap(text: str, context: FilterContext) -> str:
+    after = context.line_after.strip()
     if not after:
         return text
     stripped = text.rstrip()
     if after.startswith(stripped.strip()):
         return ""
+    cut = _cut_where_line_closes(stripped, context, after)
+    if cut is not None:
+        return cut
     for size in range(min(len(after), len(stripped)), 0, -1):
         tail = after[:size]
         if not stripped.endswith(tail):
@@ -56,5 +84,5 @@ def _trim_repeated_lines(text: str, context: FilterContext) -> str:
 def remove_suffix_overlap(text: str, context: FilterContext) -> str:
     """Trim the end of the completion where it duplicates the rest of the line or next lines."""
     if context.mode is CompletionMode.SINGLE_LINE:
-        return _trim_line_overlap(text, context.line_after)
+        return _trim_line_overlap(text, context)
     return _trim_repeated_lines(text, context)

@@ -1,0 +1,92 @@
+"""Helpers for end-to-end tests that drive `llama-lsp serve` over real stdio."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Any
+
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "llama_lsp", "serve"])
+CLIENT_PROFILES = ["visual-studio-code", "neovim"]
+
+
+def initialize_params(profile: str, options: dict[str, Any]) -> types.InitializeParams:
+    """Initialize params with a real client's capabilities and our options."""
+    return types.InitializeParams(
+        capabilities=client_capabilities(profile),
+        initialization_options=options,
+        root_uri="file:///workspace",
+    )
+
+
+async def wait_for_model(client: LanguageClient, timeout: float = 60.0) -> str:
+    """Wait until the server logs that its model is ready or shows a load error; return it."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        for message in client.log_messages:
+            if "ready in" in message.message:
+                return message.message
+        for shown in client.messages:
+            if shown.type == types.MessageType.Error:
+                return shown.message
+        await asyncio.sleep(0.02)
+    raise TimeoutError("the server did not report a loaded model")
+
+
+def open_document(client: LanguageClient, uri: str, text: str, language: str = "python",
+                  version: int = 1) -> None:
+    """Send textDocument/didOpen."""
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id=language, version=version,
+                                                 text=text)
+        )
+    )
+
+
+def change_document(client: LanguageClient, uri: str, version: int,
+                    start: tuple[int, int], end: tuple[int, int], text: str) -> None:
+    """Send one incremental textDocument/didChange."""
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(start=types.Position(*start), end=types.Position(*end)),
+                    text=text,
+                )
+            ],
+        )
+    )
+
+
+async def inline_at(client: LanguageClient, uri: str, line: int,
+                    character: int) -> types.InlineCompletionList:
+    """Request inline completions at a position."""
+    result = await client.text_document_inline_completion_async(
+        types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line, character),
+            context=types.InlineCompletionContext(
+                trigger_kind=types.InlineCompletionTriggerKind.Automatic
+            ),
+        )
+    )
+    assert isinstance(result, types.InlineCompletionList)
+    return result
+
+
+async def complete_at(client: LanguageClient, uri: str, line: int,
+                      character: int) -> types.CompletionList:
+    """Request list completions at a position."""
+    result = await client.text_document_completion_async(
+        types.CompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line, character),
+        )
+    )
+    assert isinstance(result, types.CompletionList)
+    return result
