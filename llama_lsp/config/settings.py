@@ -72,10 +72,10 @@ def _bool(value: Any) -> bool:
 
 OPTIONS: tuple[Option, ...] = (
     Option("model", "model", None,
-           "Path to a .gguf file, or hf:<repo>/<file> (needs the 'hf' extra and network). "
+           "Path to a .gguf file, or hf:<owner>/<repo>/<file.gguf> (needs the hf extra and network). "
            "Empty: the embedded demo model when installed.", _optional_str),
     Option("contextSize", "context_size", 4096, "Model context window in tokens.", _positive_int),
-    Option("threads", "threads", None, "CPU threads for generation (default: llama.cpp's choice).",
+    Option("threads", "threads", None, "CPU threads for generation (default: all cores).",
            _optional_positive_int),
     Option("gpuLayers", "gpu_layers", 0, "Layers to offload to the GPU (-1: all).",
            _int_at_least_minus_one),
