@@ -118,3 +118,15 @@ async def test_invalid_setting_is_reported_and_defaults_kept(raw_client: Languag
     await wait_for_model(raw_client)
     warnings = [m.message for m in raw_client.messages if m.type == types.MessageType.Warning]
     assert any("maxTokens" in w and "positive integer" in w for w in warnings)
+
+
+async def test_model_loading_reports_work_done_progress(raw_client: LanguageClient,
+                                                        constant_model: TinyModelInfo) -> None:
+    await raw_client.initialize_session(
+        initialize_params("visual-studio-code", {"model": str(constant_model.path)})
+    )
+    await wait_for_model(raw_client)
+    reports = [report for values in raw_client.progress_reports.values() for report in values]
+    assert isinstance(reports[0], types.WorkDoneProgressBegin)
+    assert "loading" in (reports[0].message or "")
+    assert isinstance(reports[-1], types.WorkDoneProgressEnd)

@@ -117,17 +117,12 @@ async def _load_model(ls: LlamaLanguageServer) -> None:
     token = await _begin_progress(ls, "llama-lsp", f"loading {settings.model or 'default model'}")
     started = time.perf_counter()
     job = session.host.load(settings)
-    message = ""
+    error: ModelError | None = None
     try:
         backend = await asyncio.wrap_future(job.future)
-    except asyncio.CancelledError:
-        message = "model loading was cancelled"
-        raise
-    except ModelError as error:
-        message = f"llama-lsp: no completions until this is fixed: {error}"
-        ls.window_show_message(
-            types.ShowMessageParams(type=types.MessageType.Error, message=message)
-        )
+    except ModelError as failure:
+        error = failure
+        message = f"llama-lsp: no completions until this is fixed: {failure}"
     else:
         fim = backend.info.fim
         message = (
@@ -135,10 +130,14 @@ async def _load_model(ls: LlamaLanguageServer) -> None:
             f"(context {backend.info.context_size}, "
             f"{'FIM ' + fim.source if fim else 'no FIM tokens: prefix-only prompts'})"
         )
-        _log(ls, message, types.MessageType.Info)
     finally:
-        if token is not None:
-            ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
+        if token is not None:  # also when cancelled, so the client's spinner stops
+            ls.work_done_progress.end(token, types.WorkDoneProgressEnd())
+    if error is not None:
+        ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Error,
+                                                       message=message))
+    else:
+        _log(ls, message, types.MessageType.Info)
 
 
 async def did_change_configuration(
