@@ -6,7 +6,13 @@ import dataclasses
 
 import pytest
 
-from llama_lsp.config.settings import CONFIG_SECTION, OPTIONS, Settings, resolve_settings
+from llama_lsp.config.settings import (
+    CONFIG_SECTION,
+    DEFAULT_SECRET_PATTERNS,
+    OPTIONS,
+    Settings,
+    resolve_settings,
+)
 
 
 def test_defaults():
@@ -22,6 +28,11 @@ def test_defaults():
     assert settings.prefix_lines == 128
     assert settings.suffix_lines == 32
     assert settings.max_file_bytes == 2_000_000
+    assert settings.cross_file_context is True
+    assert settings.context_tokens == 1024
+    assert settings.secret_patterns == DEFAULT_SECRET_PATTERNS
+    assert ".env" in settings.secret_patterns
+    assert "*.pem" in settings.secret_patterns
 
 
 def test_option_table_matches_settings_fields_and_defaults():
@@ -125,6 +136,10 @@ def test_section_that_is_not_an_object_is_treated_as_an_unknown_key():
         ("suffixLines", -1, "positive integer"),
         ("maxFileBytes", "2MB", "positive integer"),
         ("model", 42, "must be a string"),
+        ("crossFileContext", "yes", "true or false"),
+        ("contextTokens", 0, "positive integer"),
+        ("secretPatterns", "*.pem", "glob patterns"),
+        ("secretPatterns", ["*.pem", 3], "glob patterns"),
     ],
 )
 def test_invalid_value_gives_one_message_and_keeps_previous_value(key, value, fragment):
@@ -229,3 +244,20 @@ def test_model_identity_changes_only_for_model_fields():
     for change in ({"model": "/b.gguf"}, {"context_size": 2048}, {"threads": 2},
                    {"gpu_layers": -1}):
         assert dataclasses.replace(base, **change).model_identity() != base.model_identity()
+
+
+def test_context_options():
+    settings, problems = resolve_settings(
+        {"crossFileContext": False, "contextTokens": 256, "secretPatterns": ["*.key", "vault*"]}
+    )
+    assert problems == []
+    assert settings.cross_file_context is False
+    assert settings.context_tokens == 256
+    # The list replaces the defaults, and is stored as an immutable tuple.
+    assert settings.secret_patterns == ("*.key", "vault*")
+
+
+def test_empty_secret_patterns_list_is_allowed():
+    settings, problems = resolve_settings({"secretPatterns": []})
+    assert problems == []
+    assert settings.secret_patterns == ()

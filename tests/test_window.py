@@ -200,3 +200,35 @@ def test_choose_mode_ignores_other_lines():
     window = CursorWindow(prefix="x = foo(\n", suffix="\nbar()\n", line_before="", line_after="",
                           first_line=0)
     assert choose_mode(window) is CompletionMode.MULTI_LINE
+
+
+@pytest.mark.parametrize(
+    ("marked", "language_id", "mode"),
+    [
+        # A blank line inside an expression continues the expression: one line.
+        ("result = compute(\n    <|cursor|>\n)\n", "python", CompletionMode.SINGLE_LINE),
+        ("values = [\n    1,\n    <|cursor|>\n]\n", "python", CompletionMode.SINGLE_LINE),
+        ("const o = {\n  a: 1,\n  <|cursor|>\n};\n", "javascript", CompletionMode.SINGLE_LINE),
+        ("foo(\n\t<|cursor|>\n)\n", "go", CompletionMode.SINGLE_LINE),
+        # A blank line in a block: several lines.
+        ("def f():\n    x = 1\n    <|cursor|>\n", "python", CompletionMode.MULTI_LINE),
+        ("function f() {\n  <|cursor|>\n}\n", "javascript", CompletionMode.MULTI_LINE),
+        ("fn main() {\n    <|cursor|>\n}\n", "rust", CompletionMode.MULTI_LINE),
+        # Text before the cursor wins whatever the tree says.
+        ("def f():\n    x = <|cursor|>\n", "python", CompletionMode.SINGLE_LINE),
+    ],
+)
+def test_choose_mode_with_the_syntax_tree(marked: str, language_id: str, mode: CompletionMode):
+    offset = marked.index(CURSOR)
+    snapshot = _snapshot(marked.replace(CURSOR, ""), language_id)
+    window = cursor_window(snapshot, offset, 128, 32)
+    assert choose_mode(window, snapshot, offset) is mode
+
+
+def test_choose_mode_without_a_tree_uses_the_line_only():
+    text = "values = [\n    \n]\n"
+    snapshot = Document("file:///w/a.txt", "plaintext", 1, text, 10_000).snapshot()
+    assert snapshot.tree is None
+    offset = text.index("    \n") + 4
+    window = cursor_window(snapshot, offset, 128, 32)
+    assert choose_mode(window, snapshot, offset) is CompletionMode.MULTI_LINE

@@ -7,9 +7,12 @@ import sys
 from pathlib import Path
 
 from llama_lsp.cli.options import settings_from_args
+from llama_lsp.context.assembly import WorkspaceContext
 from llama_lsp.context.documents import Document
+from llama_lsp.context.exclusions import ExclusionPolicy
 from llama_lsp.context.positions import Position, PositionEncoding, PositionError
 from llama_lsp.context.syntax.languages import language_id_for_path
+from llama_lsp.context.workspace import WorkspaceIndex
 from llama_lsp.features.completion.pipeline import CompletionPipeline
 from llama_lsp.model.backend import ModelError
 from llama_lsp.model.host import load_backend
@@ -25,6 +28,15 @@ def parse_location(location: str) -> tuple[Path, int, int]:
     if line_number < 1 or column_number < 1:
         raise ValueError("LINE and COL count from 1")
     return Path(path), line_number - 1, column_number - 1
+
+
+def project_root(file: Path) -> Path:
+    """The enclosing git work tree (or project marker folder), else the file's folder."""
+    for directory in file.parents:
+        if any((directory / marker).exists() for marker in
+               (".git", "pyproject.toml", "package.json", "go.mod", "Cargo.toml", "pom.xml")):
+            return directory
+    return file.parent
 
 
 def run_complete(args: argparse.Namespace) -> int:
@@ -47,12 +59,18 @@ def run_complete(args: argparse.Namespace) -> int:
     except (PositionError, ModelError) as error:
         print(f"llama-lsp: {error}", file=sys.stderr)
         return 2
-    pipeline = CompletionPipeline(backend)
+    root = project_root(path.resolve())
+    index = WorkspaceIndex([root], ExclusionPolicy([root], settings.secret_patterns,
+                                                   settings.max_file_bytes), background=False)
+    pipeline = CompletionPipeline(backend, WorkspaceContext(index, [snapshot]))
     if args.show_prompt:
         prompt = pipeline.build_prompt(snapshot, offset, settings)
         parts = ", ".join(f"{name} {count}" for name, count in prompt.parts.items())
         print(f"--- prompt: {len(prompt.tokens)} tokens ({parts}); {prompt.mode.value}; "
               f"{'FIM' if prompt.fim else 'prefix-only'} ---")
+        for chunk in prompt.context:
+            print(f"--- context: {chunk.kind} from {chunk.origin} {chunk.path}:"
+                  f"{chunk.key[1] + 1} ---")
         print(backend.detokenize(prompt.tokens))
         print("--- completion ---")
     outcome = pipeline.complete(snapshot, offset, settings)

@@ -14,6 +14,15 @@ from typing import Any
 
 CONFIG_SECTION = "llama-lsp"
 
+# Files whose names match these globs never reach a prompt.
+DEFAULT_SECRET_PATTERNS: tuple[str, ...] = (
+    ".env", ".env.*", "*.env", ".envrc",
+    "*.pem", "*.key", "*.crt", "*.p12", "*.pfx", "*.jks", "*.keystore", "*.kdbx",
+    "id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*",
+    "credentials", "credentials.*", "*credentials*.json", "*secret*", ".netrc", ".npmrc",
+    ".pypirc", ".git-credentials", ".htpasswd", "*.tfvars", "*.tfstate",
+)
+
 
 @dataclass(frozen=True)
 class Option:
@@ -64,6 +73,12 @@ def _language_switches(value: Any) -> dict[str, bool]:
     return dict(value)
 
 
+def _globs(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ValueError('must be a list of glob patterns, e.g. ["*.pem", ".env*"]')
+    return tuple(value)
+
+
 def _bool(value: Any) -> bool:
     if not isinstance(value, bool):
         raise ValueError("must be true or false")
@@ -91,6 +106,12 @@ OPTIONS: tuple[Option, ...] = (
            _positive_int),
     Option("maxFileBytes", "max_file_bytes", 2_000_000,
            "Files larger than this are not parsed and get no completions.", _positive_int),
+    Option("crossFileContext", "cross_file_context", True,
+           "Add definitions and similar code from other files to the prompt.", _bool),
+    Option("contextTokens", "context_tokens", 1024,
+           "Most prompt tokens spent on context from outside the cursor window.", _positive_int),
+    Option("secretPatterns", "secret_patterns", DEFAULT_SECRET_PATTERNS,
+           "File name globs that never reach a prompt (replaces the default list).", _globs),
 )
 
 
@@ -109,6 +130,9 @@ class Settings:
     prefix_lines: int = 128
     suffix_lines: int = 32
     max_file_bytes: int = 2_000_000
+    cross_file_context: bool = True
+    context_tokens: int = 1024
+    secret_patterns: tuple[str, ...] = DEFAULT_SECRET_PATTERNS
 
     def language_enabled(self, language_id: str) -> bool:
         """True unless completions are off, or off for this language."""

@@ -114,9 +114,9 @@ class Document:
         start_offset = self._clamped_offset(start, encoding)
         end_offset = max(start_offset, self._clamped_offset(end, encoding))
         old_text = self.text
-        self.text = old_text[:start_offset] + new_text + old_text[end_offset:]
+        new_index = index.edited(start_offset, end_offset, new_text)
+        self.text = new_index.text
         self.version = version
-        new_index = LineIndex(self.text)
         self._index = new_index
         problem_before = self._problem
         if self._check_problem() != problem_before:
@@ -134,7 +134,7 @@ class Document:
             old_end_point=_byte_point(index, end_offset),
             new_end_point=_byte_point(new_index, start_offset + len(new_text)),
         )
-        self._parser.apply([edit], self.text.encode("utf-8", "surrogatepass"))
+        self._parser.edit(edit)
 
     def _clamped_offset(self, position: Position, encoding: PositionEncoding) -> int:
         if position.line >= self._index.line_count:
@@ -144,8 +144,10 @@ class Document:
         )
 
     def snapshot(self) -> DocumentSnapshot:
-        """An immutable view of the current version."""
+        """An immutable view of the current version (reparsing first if edits are pending)."""
         parser = self._parser
+        if parser is not None and parser.stale:
+            parser.reparse(self.text.encode("utf-8", "surrogatepass"))
         return DocumentSnapshot(
             uri=self.uri,
             language_id=self.language_id,
@@ -178,6 +180,10 @@ class DocumentStore:
     def close(self, uri: str) -> None:
         """Stop tracking a document."""
         self._documents.pop(uri, None)
+
+    def snapshots(self) -> list[DocumentSnapshot]:
+        """A snapshot of every open document."""
+        return [document.snapshot() for document in self._documents.values()]
 
     def __len__(self) -> int:
         return len(self._documents)

@@ -70,9 +70,27 @@ def _code_points_for_units(line: str, units: int, encoding: PositionEncoding) ->
 class LineIndex:
     """Maps positions to offsets and back for one immutable text."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, starts: list[int] | None = None) -> None:
         self.text = text
-        self.starts = line_starts(text)
+        self.starts = line_starts(text) if starts is None else starts
+
+    def edited(self, start: int, end: int, inserted: str) -> LineIndex:
+        """The index of this text with ``[start, end)`` replaced by ``inserted``.
+
+        Only the line starts around the edit are recomputed; the rest are shifted.
+        """
+        text = self.text[:start] + inserted + self.text[end:]
+        near_cr = "\r" in inserted or "\r" in self.text[max(0, start - 1):end + 1]
+        if near_cr:  # a "\r\n" may be split or joined at the boundary: recompute all
+            return LineIndex(text)
+        starts = self.starts
+        keep = bisect.bisect_right(starts, start)
+        shift_from = bisect.bisect_right(starts, end, lo=keep)
+        delta = len(inserted) - (end - start)
+        inserted_starts = [start + match.end() for match in _LINE_BREAK.finditer(inserted)]
+        shifted = [value + delta for value in starts[shift_from:]] if delta else \
+            starts[shift_from:]
+        return LineIndex(text, starts[:keep] + inserted_starts + shifted)
 
     @property
     def line_count(self) -> int:

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 import logging
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams, JsonRpcServerNotInitialized
 
 from llama_lsp.config.settings import CONFIG_SECTION, resolve_settings
-from llama_lsp.context.documents import DocumentSnapshot
+from llama_lsp.context.assembly import WorkspaceContext
+from llama_lsp.context.documents import DocumentSnapshot, uri_to_path
 from llama_lsp.context.positions import PositionError
-from llama_lsp.features.completion.pipeline import CompletionOutcome, CompletionPipeline
-from llama_lsp.model.backend import ModelError
+from llama_lsp.features.completion.pipeline import CompletionOutcome
+from llama_lsp.model.backend import Backend, ModelError
 from llama_lsp.model.host import ModelState
 from llama_lsp.server.app import LlamaLanguageServer
 from llama_lsp.server.convert import encoding_of, from_lsp_position, to_lsp_range
@@ -50,8 +53,12 @@ def _log(ls: LlamaLanguageServer, message: str, kind: types.MessageType) -> None
 
 def _apply_settings(ls: LlamaLanguageServer, raw: Any) -> None:
     session = ls.session
+    before = session.settings
     session.settings, problems = resolve_settings(raw, session.settings)
     session.documents.max_bytes = session.settings.max_file_bytes
+    if session.index is not None and (before.secret_patterns, before.max_file_bytes) != (
+            session.settings.secret_patterns, session.settings.max_file_bytes):
+        session.start_index(session.roots)
     for problem in problems:
         ls.window_show_message(
             types.ShowMessageParams(type=types.MessageType.Warning, message=f"llama-lsp: {problem}")
@@ -70,7 +77,18 @@ def initialize(ls: LlamaLanguageServer, params: types.InitializeParams) -> None:
         capabilities.window and capabilities.window.work_done_progress
     )
     _apply_settings(ls, params.initialization_options)
+    session.start_index(_workspace_roots(params))
     session.initialized = True
+
+
+def _workspace_roots(params: types.InitializeParams) -> list[Path]:
+    uris = [folder.uri for folder in params.workspace_folders or []]
+    if not uris and params.root_uri:
+        uris = [params.root_uri]
+    paths = [Path(path) for uri in uris if (path := uri_to_path(uri))]
+    if not paths and params.root_path:
+        paths = [Path(params.root_path)]
+    return [path for path in paths if path.is_dir()]
 
 
 async def initialized(ls: LlamaLanguageServer, params: types.InitializedParams) -> None:
@@ -154,8 +172,10 @@ async def did_change_configuration(
 
 
 def shutdown(ls: LlamaLanguageServer, params: None) -> None:
-    """Stop the model thread; later requests get empty answers."""
+    """Stop the model and indexing threads; later requests get empty answers."""
     ls.session.host.close()
+    if ls.session.index is not None:
+        ls.session.index.close()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -195,6 +215,8 @@ def did_change(ls: LlamaLanguageServer, params: types.DidChangeTextDocumentParam
 def did_close(ls: LlamaLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
     """Forget a closed document."""
     ls.session.documents.close(params.text_document.uri)
+    if ls.session.index is not None:
+        ls.session.index.forget_document(params.text_document.uri)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -224,12 +246,15 @@ async def _complete(
     if host.status.state is not ModelState.READY:
         return None
     settings = session.settings
-    job = host.submit(
-        lambda backend, is_cancelled: CompletionPipeline(backend).complete(
-            snapshot, offset, settings, is_cancelled
-        ),
-        key=("complete", uri),
-    )
+    context = WorkspaceContext(session.index, session.documents.snapshots()) \
+        if session.index is not None else None
+
+    def run(backend: Backend, is_cancelled: Callable[[], bool]) -> CompletionOutcome:
+        pipeline = session.pipeline_for(backend)
+        pipeline.context_source = context
+        return pipeline.complete(snapshot, offset, settings, is_cancelled)
+
+    job = host.submit(run, key=("complete", uri))
     try:
         outcome = await asyncio.wrap_future(job.future)
     except asyncio.CancelledError:

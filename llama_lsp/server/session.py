@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from llama_lsp.config.settings import Settings
 from llama_lsp.context.documents import DocumentStore
+from llama_lsp.context.exclusions import ExclusionPolicy
 from llama_lsp.context.positions import PositionEncoding
+from llama_lsp.context.workspace import WorkspaceIndex
+from llama_lsp.features.completion.pipeline import CompletionPipeline
+from llama_lsp.model.backend import Backend
 from llama_lsp.model.host import ModelHost
 
 # How long a completion that arrives while the model loads waits before answering empty.
@@ -24,3 +29,20 @@ class Session:
     initialized: bool = False
     supports_configuration: bool = False
     supports_progress: bool = False
+    roots: list[Path] = field(default_factory=list)
+    index: WorkspaceIndex | None = None
+    _pipeline: CompletionPipeline | None = None
+
+    def start_index(self, roots: list[Path]) -> None:
+        """(Re)build the workspace index for ``roots`` with the current exclusion settings."""
+        if self.index is not None:
+            self.index.close()
+        self.roots = roots
+        policy = ExclusionPolicy(roots, self.settings.secret_patterns, self.settings.max_file_bytes)
+        self.index = WorkspaceIndex(roots, policy)
+
+    def pipeline_for(self, backend: Backend) -> CompletionPipeline:
+        """The long-lived pipeline of ``backend`` (it caches tokenized context)."""
+        if self._pipeline is None or self._pipeline.backend is not backend:
+            self._pipeline = CompletionPipeline(backend)
+        return self._pipeline

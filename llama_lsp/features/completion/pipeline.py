@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from typing import TYPE_CHECKING
+
 from llama_lsp.config.settings import Settings
 from llama_lsp.context.documents import DocumentSnapshot
 from llama_lsp.context.window import CursorWindow, cursor_window
@@ -12,6 +14,9 @@ from llama_lsp.features.completion.mode import choose_mode
 from llama_lsp.features.completion.postprocess import CompletionMode, FilterContext, postprocess
 from llama_lsp.model.backend import Backend, GenerationRequest, GenerationResult
 from llama_lsp.model.prompts import fim_prompt, prefix_prompt
+
+if TYPE_CHECKING:
+    from llama_lsp.context.assembly import ContextChunk, ContextSource
 
 # Share of the prompt budget that the suffix may take (FIM models only).
 SUFFIX_BUDGET_SHARE = 0.25
@@ -42,6 +47,8 @@ class BuiltPrompt:
     fim: bool
     held_back: str = ""
     """Whitespace at the end of the prefix left out of the prompt (see ``restore_held_back``)."""
+    context: tuple[ContextChunk, ...] = ()
+    """Extra context chunks in the prompt, in prompt order."""
 
 
 @dataclass(frozen=True)
@@ -57,11 +64,27 @@ class CompletionOutcome:
     extra: dict[str, object] = field(default_factory=dict)
 
 
+_LINE_COMMENT = {"python": "#"}
+# Token lists of context chunk texts, kept between requests (chunks rarely change).
+CHUNK_TOKEN_CACHE_SIZE = 256
+
+
 class CompletionPipeline:
     """Builds prompts and completions for one backend. Call from the backend's thread."""
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Backend, context_source: ContextSource | None = None) -> None:
         self.backend = backend
+        self.context_source = context_source
+        self._chunk_tokens: dict[str, list[int]] = {}
+
+    def _tokens_of(self, text: str) -> list[int]:
+        tokens = self._chunk_tokens.get(text)
+        if tokens is None:
+            tokens = self.backend.tokenize(text)
+            if len(self._chunk_tokens) >= CHUNK_TOKEN_CACHE_SIZE:
+                self._chunk_tokens.pop(next(iter(self._chunk_tokens)))
+            self._chunk_tokens[text] = tokens
+        return tokens
 
     def build_prompt(
         self,
@@ -70,11 +93,11 @@ class CompletionPipeline:
         settings: Settings,
         mode: CompletionMode | None = None,
     ) -> BuiltPrompt:
-        """Tokenize the cursor window within the context budget."""
+        """Tokenize extra context and the cursor window within the context budget."""
         info = self.backend.info
         window = cursor_window(snapshot, offset, settings.prefix_lines, settings.suffix_lines)
-        mode = mode or choose_mode(window)
-        budget = info.context_size - self._max_tokens(mode, settings) - len(info.bos) - 3
+        mode = mode or choose_mode(window, snapshot, offset)
+        budget = info.context_size - self._max_tokens(mode, settings) - len(info.bos) - 8
         tokenize = self.backend.tokenize
         suffix_tokens: list[int] = []
         if info.fim is not None:
@@ -84,6 +107,9 @@ class CompletionPipeline:
         prefix_text = window.prefix.rstrip(" \t")
         held_back = window.prefix[len(prefix_text):]
         prefix_tokens = tokenize(prefix_text)
+        context_budget = min(settings.context_tokens, budget // 3)
+        context_tokens, chunks = self._context_tokens(snapshot, window, settings, context_budget)
+        budget -= len(context_tokens)
         while len(prefix_tokens) + len(suffix_tokens) > budget:
             lines = prefix_text.split("\n")
             if len(lines) > PREFIX_TRIM_STEP:
@@ -91,14 +117,58 @@ class CompletionPipeline:
                 prefix_tokens = tokenize(prefix_text)
             else:
                 prefix_tokens = prefix_tokens[len(prefix_tokens) + len(suffix_tokens) - budget:]
+        parts = {"bos": len(info.bos), "context": len(context_tokens),
+                 "prefix": len(prefix_tokens)}
         if info.fim is not None:
             tokens = fim_prompt(info.fim, prefix_tokens, suffix_tokens, info.bos)
-            parts = {"bos": len(info.bos), "prefix": len(prefix_tokens),
-                     "suffix": len(suffix_tokens), "fim markers": 3}
+            # Context goes right after <pre> (or before it, as repo-level files).
+            at = len(info.bos) + (0 if self._repo_level else 1)
+            tokens[at:at] = context_tokens
+            parts.update({"suffix": len(suffix_tokens), "fim markers": 3})
         else:
-            tokens = prefix_prompt(prefix_tokens, info.bos)
-            parts = {"bos": len(info.bos), "prefix": len(prefix_tokens)}
-        return BuiltPrompt(tokens, parts, window, mode, info.fim is not None, held_back)
+            tokens = prefix_prompt([*context_tokens, *prefix_tokens], info.bos)
+        return BuiltPrompt(tokens, parts, window, mode, info.fim is not None, held_back,
+                           tuple(chunks))
+
+    @property
+    def _repo_level(self) -> bool:
+        fim = self.backend.info.fim
+        return fim is not None and fim.file_separator is not None
+
+    def _context_tokens(
+        self, snapshot: DocumentSnapshot, window: CursorWindow, settings: Settings, budget: int
+    ) -> tuple[list[int], list[ContextChunk]]:
+        """Tokens of the chunks that fit ``budget``, with path headers, stable order."""
+        if self.context_source is None or not settings.cross_file_context or budget <= 0:
+            return [], []
+        cursor_line = window.first_line + window.prefix.count("\n")
+        window_lines = (window.first_line, cursor_line + window.suffix.count("\n"))
+        candidates = self.context_source.gather(snapshot, cursor_line, window_lines)
+        if not candidates:
+            return [], []
+        fim = self.backend.info.fim
+        comment = _LINE_COMMENT.get(snapshot.language_id, "//")
+        own_path = self.context_source.path_of(snapshot)
+        tokens: list[int] = []
+        chosen: list[ContextChunk] = []
+        if self._repo_level:
+            assert fim is not None and fim.file_separator is not None
+            header = [fim.file_separator, *self._tokens_of(f"{own_path}\n")]
+            for chunk in candidates:
+                piece = [fim.file_separator, *self._tokens_of(f"{chunk.path}\n{chunk.text}\n")]
+                if len(tokens) + len(piece) + len(header) <= budget:
+                    tokens += piece
+                    chosen.append(chunk)
+        else:
+            header = self._tokens_of(f"{comment} {own_path}\n")
+            for chunk in candidates:
+                piece = self._tokens_of(f"{comment} {chunk.path}\n{chunk.text}\n\n")
+                if len(tokens) + len(piece) + len(header) <= budget:
+                    tokens += piece
+                    chosen.append(chunk)
+        if not chosen:
+            return [], []
+        return [*tokens, *header], chosen
 
     @staticmethod
     def _max_tokens(mode: CompletionMode, settings: Settings) -> int:
@@ -117,6 +187,9 @@ class CompletionPipeline:
         """Suggestions for the cursor at code-point ``offset`` of ``snapshot``."""
         if snapshot.problem:
             return CompletionOutcome([], skipped=snapshot.problem)
+        if self.context_source is not None and (
+                refusal := self.context_source.refusal(snapshot)) is not None:
+            return CompletionOutcome([], skipped=f"no completions in a {refusal}")
         if not settings.language_enabled(snapshot.language_id):
             return CompletionOutcome([], skipped=f"completions are disabled for "
                                                  f"{snapshot.language_id}")

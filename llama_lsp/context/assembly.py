@@ -1,0 +1,258 @@
+"""Context from outside the cursor window, as plain-text chunks in priority order.
+
+1. definitions (signature and docstring, or the whole body when small) of symbols used near
+   the cursor but defined outside the window: same file first, then imported files;
+2. chunks of other open files that look most like the code around the cursor.
+
+The cursor's own line is left out of every lookup, so the chosen context (the stable head of
+the prompt) only changes when the user moves to another line or edits nearby code.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from llama_lsp.context.documents import DocumentSnapshot
+from llama_lsp.context.syntax.outline import Definition, identifiers_in
+from llama_lsp.context.workspace import FileOutline, WorkspaceIndex
+
+# Lines above / below the cursor whose identifiers select definitions and similar chunks.
+NEAR_LINES_ABOVE = 40
+NEAR_LINES_BELOW = 10
+# A definition up to this many lines is shown whole; longer ones as signature + docstring.
+WHOLE_DEFINITION_LINES = 12
+# At most this many definitions are offered to the prompt builder.
+MAX_DEFINITION_CHUNKS = 12
+# Other open files are compared in chunks of this many lines.
+SIMILAR_CHUNK_LINES = 24
+SIMILAR_MAX_CHUNKS = 3
+SIMILAR_MIN_SCORE = 0.15
+# Chunks at least this similar to the cursor area are near-copies of it and add nothing.
+SIMILAR_MAX_SCORE = 0.9
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class ContextChunk:
+    """One piece of extra context, with where it came from."""
+
+    path: str
+    text: str
+    kind: str
+    """'definition' or 'similar'."""
+    origin: str
+    """'this file', 'imported file' or 'open file'."""
+    key: tuple[str, int]
+
+
+def display_path(path: Path | None, uri: str, roots: list[Path]) -> str:
+    """A path relative to its workspace root when possible (never absolute home paths)."""
+    if path is None:
+        return uri
+    for root in roots:
+        if path.is_relative_to(root):
+            return path.relative_to(root).as_posix()
+    return path.name
+
+
+def _line_range(snapshot: DocumentSnapshot, first: int, last: int) -> tuple[int, int]:
+    """UTF-8 byte offsets of the start of line ``first`` and the end of line ``last``."""
+    index = snapshot.index
+    first = max(0, first)
+    last = min(index.line_count - 1, last)
+    start = len(snapshot.text[: index.starts[first]].encode("utf-8", "surrogatepass"))
+    end_offset = index.starts[last + 1] if last + 1 < index.line_count else len(snapshot.text)
+    end = start + len(snapshot.text[index.starts[first]:end_offset].encode("utf-8",
+                                                                             "surrogatepass"))
+    return start, end
+
+
+def identifiers_near(snapshot: DocumentSnapshot, cursor_line: int) -> set[str]:
+    """Identifiers referenced around the cursor, its own line excluded."""
+    if snapshot.tree is None or snapshot.language is None:
+        return set()
+    source = snapshot.text.encode("utf-8", "surrogatepass")
+    names: set[str] = set()
+    for first, last in ((cursor_line - NEAR_LINES_ABOVE, cursor_line - 1),
+                        (cursor_line + 1, cursor_line + NEAR_LINES_BELOW)):
+        if last < first or last < 0:
+            continue
+        start, end = _line_range(snapshot, first, last)
+        names |= identifiers_in(snapshot.tree, source, snapshot.language, start, end)
+    return names
+
+
+def render_definition(document: FileOutline, definition: Definition) -> str:
+    """The definition whole when short, else its signature and documentation."""
+    whole = document.text_of(definition.start_byte, definition.end_byte)
+    if whole.count("\n") < WHOLE_DEFINITION_LINES or definition.body_start_byte is None:
+        doc_above = ""
+        if definition.doc_end_byte is not None and definition.doc_end_byte <= definition.start_byte:
+            doc_above = document.text_of(definition.doc_start_byte or 0,
+                                         definition.start_byte)
+        return doc_above + whole
+    head_end = definition.body_start_byte
+    if definition.doc_end_byte is not None and definition.doc_start_byte is not None and \
+            definition.doc_start_byte >= definition.body_start_byte:
+        head_end = definition.doc_end_byte  # Python: the docstring sits in the body
+    doc_above = ""
+    if definition.doc_end_byte is not None and definition.doc_end_byte <= definition.start_byte:
+        doc_above = document.text_of(definition.doc_start_byte or 0, definition.start_byte)
+    head = document.text_of(definition.start_byte, head_end).rstrip()
+    if document.language.language_id == "python":
+        indent = " " * (4 + len(head) - len(head.lstrip()))
+        return f"{doc_above}{head}\n{indent}..."
+    return f"{doc_above}{head} {{ ... }}" if not head.endswith("{") else f"{doc_above}{head} ... }}"
+
+
+def definition_chunks(
+    document: FileOutline,
+    related: list[FileOutline],
+    names: set[str],
+    window_lines: tuple[int, int],
+    roots: list[Path],
+) -> list[ContextChunk]:
+    """Definitions of ``names``: this file (outside the window) first, then related files.
+
+    One definition per name (the first in file order), at most ``MAX_DEFINITION_CHUNKS``.
+    """
+    chunks: list[ContextChunk] = []
+    first, last = window_lines
+    found: set[str] = set()
+    for origin, outlines in (("this file", [document]), ("imported file", related)):
+        for file in outlines:
+            path = display_path(file.path, file.uri, roots)
+            wanted = sorted((d for name in names - found for d in file.by_name.get(name, ())[:1]),
+                            key=lambda d: d.start_byte)
+            covered: list[tuple[int, int]] = []
+            for definition in wanted:
+                if file is document and definition.end_line >= first and \
+                        definition.start_line <= last:
+                    continue  # already visible in the window (or encloses the cursor)
+                if any(s <= definition.start_byte and definition.end_byte <= e for s, e in covered):
+                    continue  # inside a definition already shown whole
+                text = render_definition(file, definition)
+                if text.endswith(file.text_of(definition.start_byte, definition.end_byte)):
+                    covered.append((definition.start_byte, definition.end_byte))
+                found.add(definition.name)
+                chunks.append(ContextChunk(path, text, "definition", origin,
+                                           (path, definition.start_line)))
+                if len(chunks) >= MAX_DEFINITION_CHUNKS:
+                    return chunks
+    return chunks
+
+
+def _words(text: str) -> set[str]:
+    return set(_WORD.findall(text))
+
+
+_CHUNK_CACHE: dict[tuple[str, int], list[tuple[int, str, set[str]]]] = {}
+_CHUNK_CACHE_SIZE = 64
+
+
+def _document_chunks(snapshot: DocumentSnapshot) -> list[tuple[int, str, set[str]]]:
+    """(first line, text, words) of each chunk of a document version, cached."""
+    key = (snapshot.uri, snapshot.version)
+    cached = _CHUNK_CACHE.get(key)
+    if cached is None:
+        lines = snapshot.text.split("\n")
+        cached = []
+        for start in range(0, len(lines), SIMILAR_CHUNK_LINES):
+            text = "\n".join(lines[start:start + SIMILAR_CHUNK_LINES])
+            cached.append((start, text, _words(text)))
+        if len(_CHUNK_CACHE) >= _CHUNK_CACHE_SIZE:
+            _CHUNK_CACHE.pop(next(iter(_CHUNK_CACHE)))
+        _CHUNK_CACHE[key] = cached
+    return cached
+
+
+def similar_chunks(
+    cursor_area: str, others: list[DocumentSnapshot], roots: list[Path]
+) -> list[ContextChunk]:
+    """The chunks of other open documents most similar (identifier Jaccard) to ``cursor_area``."""
+    target = _words(cursor_area)
+    if not target:
+        return []
+    scored: list[tuple[float, ContextChunk]] = []
+    for snapshot in others:
+        if snapshot.problem:
+            continue
+        path = display_path(Path(snapshot.path) if snapshot.path else None, snapshot.uri, roots)
+        for start, text, words in _document_chunks(snapshot):
+            if not words:
+                continue
+            score = len(words & target) / len(words | target)
+            if SIMILAR_MIN_SCORE <= score < SIMILAR_MAX_SCORE:
+                scored.append((score, ContextChunk(path, text, "similar", "open file",
+                                                   (path, start))))
+    scored.sort(key=lambda item: -item[0])
+    return [chunk for _, chunk in scored[:SIMILAR_MAX_CHUNKS]]
+
+
+def gather_context(
+    snapshot: DocumentSnapshot,
+    cursor_line: int,
+    window_lines: tuple[int, int],
+    index: WorkspaceIndex,
+    open_documents: list[DocumentSnapshot],
+) -> list[ContextChunk]:
+    """All candidate context chunks for a cursor, most important first."""
+    chunks: list[ContextChunk] = []
+    document = index.document_outline(snapshot)
+    if document is not None:
+        names = identifiers_near(snapshot, cursor_line)
+        others = [index.document_outline(s) for s in open_documents if s.uri != snapshot.uri]
+        related = index.related_files(document) + [o for o in others if o is not None]
+        chunks += definition_chunks(document, related, names, window_lines, index.roots)
+    starts = snapshot.index.starts
+    area = snapshot.text[starts[max(0, cursor_line - SIMILAR_CHUNK_LINES)]:starts[cursor_line]]
+    others = [s for s in open_documents if s.uri != snapshot.uri and
+              not (s.path and index.policy.excluded_reason(Path(s.path)))]
+    shown = "\n".join(chunk.text for chunk in chunks)
+    for chunk in similar_chunks(area, others, index.roots):
+        if chunk.text not in shown:
+            chunks.append(chunk)
+    return chunks
+
+
+class WorkspaceContext:
+    """The context source the completion pipeline uses: index + the open documents."""
+
+    def __init__(self, index: WorkspaceIndex, open_documents: list[DocumentSnapshot]) -> None:
+        self.index = index
+        self.open_documents = open_documents
+
+    def gather(self, snapshot: DocumentSnapshot, cursor_line: int,
+               window_lines: tuple[int, int]) -> list[ContextChunk]:
+        """Candidate chunks for the cursor, most important first."""
+        return gather_context(snapshot, cursor_line, window_lines, self.index,
+                              self.open_documents)
+
+    def path_of(self, snapshot: DocumentSnapshot) -> str:
+        """How the document's path is shown in prompts."""
+        return display_path(Path(snapshot.path) if snapshot.path else None, snapshot.uri,
+                            self.index.roots)
+
+    def refusal(self, snapshot: DocumentSnapshot) -> str | None:
+        """Why this document's own text must not go into a prompt (a secret-bearing file)."""
+        return self.index.policy.secret_reason(Path(snapshot.path)) if snapshot.path else None
+
+
+class ContextSource(Protocol):
+    """What the completion pipeline needs to add context from outside the window."""
+
+    def gather(self, snapshot: DocumentSnapshot, cursor_line: int,
+               window_lines: tuple[int, int]) -> list[ContextChunk]:
+        """Candidate chunks, most important first."""
+        ...
+
+    def path_of(self, snapshot: DocumentSnapshot) -> str:
+        """The document's path as shown in prompts."""
+        ...
+
+    def refusal(self, snapshot: DocumentSnapshot) -> str | None:
+        """Why the document itself must stay out of prompts, or None."""
+        ...

@@ -1,0 +1,122 @@
+"""Which files may never reach a prompt: ignored, secret-bearing, binary or too large."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pathspec
+
+from llama_lsp.config.settings import DEFAULT_SECRET_PATTERNS
+
+BINARY_SNIFF_BYTES = 8192
+
+
+@dataclass
+class _IgnoreFile:
+    mtime_ns: int
+    spec: pathspec.GitIgnoreSpec
+
+
+@dataclass
+class ExclusionPolicy:
+    """Decides, with a reason, whether a file's text may be used as prompt context."""
+
+    roots: list[Path]
+    secret_patterns: tuple[str, ...] = DEFAULT_SECRET_PATTERNS
+    max_bytes: int = 2_000_000
+    _ignore_files: dict[Path, _IgnoreFile | None] = field(default_factory=dict)
+
+    def secret_reason(self, path: Path) -> str | None:
+        """Why ``path`` looks like it holds secrets, or None."""
+        name = path.name
+        for pattern in self.secret_patterns:
+            if fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(name.lower(), pattern):
+                return f"secret-bearing file (matches {pattern!r})"
+        return None
+
+    def ignored_reason(self, path: Path) -> str | None:
+        """Why ``path`` is ignored by a .gitignore between its root and itself, or None."""
+        root = self._root_of(path)
+        if root is None:
+            return None
+        relative = path.relative_to(root)
+        if ".git" in relative.parts:
+            return "inside .git"
+        directory = root
+        for part in (None, *relative.parts[:-1]):
+            if part is not None:
+                directory = directory / part
+            spec = self._ignore_spec(directory)
+            if spec is not None:
+                target = path.relative_to(directory).as_posix()
+                if spec.match_file(target):
+                    return f"ignored by {directory / '.gitignore'}"
+        return None
+
+    def content_reason(self, path: Path) -> str | None:
+        """Why the file's content is unusable (missing, too large, binary), or None."""
+        try:
+            size = path.stat().st_size
+        except OSError as error:
+            return f"unreadable ({error.strerror})"
+        if size > self.max_bytes:
+            return f"larger than {self.max_bytes} bytes"
+        try:
+            with path.open("rb") as handle:
+                head = handle.read(BINARY_SNIFF_BYTES)
+        except OSError as error:
+            return f"unreadable ({error.strerror})"
+        if b"\x00" in head:
+            return "binary"
+        return None
+
+    def excluded_reason(self, path: Path) -> str | None:
+        """The first reason ``path`` must stay out of prompts, or None when it may be used."""
+        return self.secret_reason(path) or self.ignored_reason(path) or self.content_reason(path)
+
+    def _root_of(self, path: Path) -> Path | None:
+        for root in sorted(self.roots, key=lambda r: len(r.parts), reverse=True):
+            if path.is_relative_to(root):
+                return root
+        return None
+
+    def _ignore_spec(self, directory: Path) -> pathspec.GitIgnoreSpec | None:
+        ignore_path = directory / ".gitignore"
+        try:
+            mtime = ignore_path.stat().st_mtime_ns
+        except OSError:
+            self._ignore_files[directory] = None
+            return None
+        cached = self._ignore_files.get(directory)
+        if cached is None or cached.mtime_ns != mtime:
+            lines = ignore_path.read_text(encoding="utf-8", errors="replace").splitlines()
+            cached = _IgnoreFile(mtime, pathspec.GitIgnoreSpec.from_lines(lines))
+            self._ignore_files[directory] = cached
+        return cached.spec
+
+
+def read_context_file(path: Path, policy: ExclusionPolicy) -> str | None:
+    """The text of ``path`` if the policy allows it in a prompt, else None."""
+    if policy.excluded_reason(path) is not None:
+        return None
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def walk_files(root: Path, policy: ExclusionPolicy, suffixes: Iterable[str]) -> list[Path]:
+    """Files under ``root`` with one of ``suffixes`` that the policy allows (skips ignored dirs)."""
+    wanted = tuple(suffixes)
+    found: list[Path] = []
+    for directory, subdirs, files in os.walk(root):
+        base = Path(directory)
+        subdirs[:] = [d for d in subdirs if d != ".git"
+                      and policy.ignored_reason(base / d / "_") is None]
+        found.extend(base / name for name in files
+                     if name.endswith(wanted) and policy.excluded_reason(base / name) is None)
+    return found

@@ -1,0 +1,539 @@
+"""Query-based outline of a syntax tree: definitions, imports and referenced identifiers.
+
+Everything language-specific lives in ``queries/<language_id>/`` (``definitions.scm``,
+``imports.scm``, ``identifiers.scm``); this module only interprets their captures, so adding a
+language is one registry entry plus one query folder. A query file may begin with
+``; inherits: <language_id>[, ...]`` comment lines: those languages' files of the same name are
+prepended (``typescriptreact`` inherits ``typescript``, ``cpp`` inherits ``c``). A missing file
+means no patterns.
+
+``definitions.scm`` patterns, by the captures they make:
+
+* A definition: ``@definition.<kind>`` (the node; ``<kind>`` becomes :attr:`Definition.kind`),
+  ``@name`` (required), optionally ``@body`` (or the ``@body.open`` / ``@body.close`` tokens),
+  ``@parameters`` (its parameter list) and ``@parent`` (the owning type where it is not an
+  enclosing definition: Go receivers, C++ ``Foo::bar``). When several patterns capture the same
+  name node, the one written first wins. A ``function`` with a parent (an enclosing
+  class/struct/interface/enum/trait/impl, or ``@parent``) becomes a ``method``.
+* ``@parameter`` with ``@parameters``: a parameter name and the list holding it; it belongs to
+  the definition whose ``@parameters`` is that list (lists of function types belong to none).
+* ``@doc`` with ``@doc.owner``: a docstring and the definition node it documents; its first and
+  last children (the quotes) are dropped. Without one, the comments directly above are the doc.
+* ``@wrapper`` with ``@wrapped``: a node around a definition (decorators, ``export``,
+  ``template<>``); the definition's range grows to include it.
+* ``@comment``: a comment, candidate doc of the definition right below it.
+* ``@decoration``: a decorator/attribute/annotation; part of the definition's range when directly
+  above it, cut out of the signature when inside it.
+* ``@public`` / ``@private``: mark the definition whose name or definition node is captured;
+  ``@public`` wins; unmarked definitions are public.
+
+``imports.scm`` patterns capture ``@import`` (the statement, for the range), ``@module`` (surrounding
+quotes or ``<>`` are dropped) and ``@name`` (imported names; matches sharing ``@import`` and
+``@module`` merge). A pattern's ``(#set! local "true"|"false")`` or ``(#set! local.match "<regex>")``
+(searched in the module text) decides :attr:`ImportRef.is_local`.
+
+``identifiers.scm``: every capture is an identifier. Captures named ``_...`` are for predicates.
+
+Relations come from captures of one match or from byte offsets, never from ``Node.parent`` or
+``Node.prev_sibling``: tree-sitter answers those by descending from the root (slow on big files).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from tree_sitter import Node, Query, QueryCursor, QueryError, Tree
+
+from llama_lsp.context.syntax.languages import LanguageSpec, load_language
+
+logger = logging.getLogger(__name__)
+
+QUERY_DIR = Path(__file__).with_name("queries")
+QUERY_NAMES = ("definitions", "imports", "identifiers")
+CONTAINER_KINDS = frozenset({"class", "struct", "interface", "enum", "trait", "impl"})
+
+_INHERITS = re.compile(r";+\s*inherits\s*:\s*(.+)")
+_TRAILING_ASSIGN = re.compile(r"(?<![=<>!])\s*=$")
+_QUOTES = {ord('"'): '"', ord("'"): "'", ord("`"): "`", ord("<"): ">"}
+
+
+@dataclass(frozen=True)
+class Definition:
+    """One definition (function, class, ...) with its ranges, signature and documentation.
+
+    ``start_byte``/``end_byte`` span the whole definition including decorators, attributes,
+    annotations, ``export`` and ``template<>`` (not the doc comment above it). ``signature`` is
+    the declaration without decorations or body, whitespace-normalised, without a trailing
+    ``;`` or ``=``. ``body_*`` is None for declarations without a body; a constant's value is
+    its body. ``doc`` is a docstring's content (``doc_*`` then span the quoted string) or the raw
+    comment block directly above. ``parameters`` lists names in order (Python ``self``/``cls``
+    and Rust ``self`` included, Go receivers not). ``parent`` is the enclosing
+    class/struct/interface/enum/trait/impl (or receiver / ``Foo::`` scope) name.
+    """
+
+    name: str
+    kind: str
+    start_byte: int
+    end_byte: int
+    start_line: int
+    end_line: int
+    name_start_byte: int
+    signature: str
+    body_start_byte: int | None
+    body_end_byte: int | None
+    doc: str | None
+    doc_start_byte: int | None
+    doc_end_byte: int | None
+    parameters: tuple[str, ...]
+    parent: str | None
+    is_public: bool
+
+
+@dataclass(frozen=True)
+class ImportRef:
+    """One imported module and the names taken from it."""
+
+    module: str
+    names: tuple[str, ...]
+    is_local: bool
+    start_byte: int
+    end_byte: int
+
+
+@dataclass(frozen=True)
+class _Queries:
+    """The compiled queries of one language, plus per-pattern import locality rules."""
+
+    definitions: Query
+    imports: Query
+    identifiers: Query
+    import_locality: tuple[tuple[bool | None, re.Pattern[str] | None], ...]
+
+
+# ---------------------------------------------------------------------------------------------
+# Query loading
+
+
+def query_text(language_id: str, name: str, _seen: frozenset[str] = frozenset()) -> str:
+    """The text of ``queries/<language_id>/<name>.scm`` with its ``; inherits:`` files prepended."""
+    path = QUERY_DIR / language_id / f"{name}.scm"
+    if language_id in _seen or not path.is_file():
+        return ""
+    text = path.read_text(encoding="utf-8")
+    inherited = [
+        query_text(parent, name, _seen | {language_id})
+        for parent in _inherited_languages(text)
+    ]
+    return "\n".join([*inherited, text])
+
+
+def _inherited_languages(text: str) -> list[str]:
+    """Language ids named by the leading ``; inherits: a, b`` comment lines."""
+    parents: list[str] = []
+    for line in text.splitlines():
+        if not line.startswith(";"):
+            break
+        if match := _INHERITS.match(line):
+            parents += [part.strip() for part in match.group(1).split(",") if part.strip()]
+    return parents
+
+
+def compile_query(spec: LanguageSpec, name: str) -> Query:
+    """Compile ``queries/<language_id>/<name>.scm`` for ``spec``; raises ``QueryError``."""
+    return Query(load_language(spec), query_text(spec.language_id, name))
+
+
+@cache
+def _queries(spec: LanguageSpec) -> _Queries:
+    """Compile (once per language) the three outline queries; a broken one matches nothing."""
+    compiled = []
+    for name in QUERY_NAMES:
+        try:
+            compiled.append(compile_query(spec, name))
+        except QueryError as error:  # e.g. a grammar version that renamed a node type
+            logger.warning("tree-sitter %s query for %s: %s", name, spec.language_id, error)
+            compiled.append(Query(load_language(spec), ""))
+    return _Queries(*compiled, import_locality=_locality_rules(compiled[1]))
+
+
+def _locality_rules(query: Query) -> tuple[tuple[bool | None, re.Pattern[str] | None], ...]:
+    """Per import pattern: the fixed ``local`` setting, or the ``local.match`` regex."""
+    rules = []
+    for index in range(query.pattern_count):
+        settings = query.pattern_settings(index)
+        fixed = settings.get("local")
+        regex = settings.get("local.match")
+        rules.append((
+            None if fixed is None else fixed.lower() == "true",
+            None if regex is None else re.compile(regex),
+        ))
+    return tuple(rules)
+
+
+# ---------------------------------------------------------------------------------------------
+# Small node helpers
+
+
+def _text(source: bytes, node: Node) -> str:
+    return source[node.start_byte:node.end_byte].decode("utf-8", "replace")
+
+
+def _content_end(source: bytes, node: Node) -> int:
+    """End byte of ``node`` without trailing whitespace (line comments include their newline)."""
+    end = node.end_byte
+    while end > node.start_byte and source[end - 1] in b" \t\r\n":
+        end -= 1
+    return end
+
+
+def _directly_above(source: bytes, end: int, start: int) -> bool:
+    """Only whitespace and at most one line break lie between ``end`` and ``start``."""
+    gap = source[end:start]
+    return not gap.strip() and gap.count(b"\n") <= 1
+
+
+def _starts_line(source: bytes, node: Node) -> bool:
+    """Nothing but indentation precedes ``node`` on its line (not a trailing comment)."""
+    line_start = source.rfind(b"\n", 0, node.start_byte) + 1
+    return not source[line_start:node.start_byte].strip()
+
+
+def _normalise(text: str) -> str:
+    return " ".join(text.split())
+
+
+# ---------------------------------------------------------------------------------------------
+# Definitions
+
+
+@dataclass
+class _Found:
+    """One definition pattern's match, before it becomes a Definition."""
+
+    pattern: int
+    kind: str
+    node: Node
+    name: Node
+    captures: dict[str, list[Node]]
+    parameters: list[str] = field(default_factory=list)
+    doc_node: Node | None = None
+    start: int = 0
+    end: int = 0
+    first: Node | None = None
+    comments: list[Node] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Leading:
+    """A comment or decoration that may sit directly above a definition."""
+
+    end: int
+    node: Node
+    is_decoration: bool
+
+
+@dataclass
+class _Matches:
+    """Everything the definitions query captured, grouped by role."""
+
+    found: dict[int, _Found] = field(default_factory=dict)
+    wrapped: dict[int, Node] = field(default_factory=dict)
+    leading: dict[int, _Leading] = field(default_factory=dict)
+    parameters: dict[int, tuple[int, int, Node]] = field(default_factory=dict)
+    docs: list[tuple[int, Node]] = field(default_factory=list)
+    public: set[int] = field(default_factory=set)
+    private: set[int] = field(default_factory=set)
+
+
+def _collect(matches: list[tuple[int, dict[str, list[Node]]]], source: bytes) -> _Matches:
+    """Sort the definitions query's matches by capture role; first pattern wins per name."""
+    seen = _Matches()
+    for pattern, captures in matches:
+        if (parameter := captures.get("parameter")) and (lists := captures.get("parameters")):
+            seen.parameters[parameter[0].id] = (parameter[0].start_byte, lists[0].id, parameter[0])
+        elif "name" in captures:
+            _add_definition(seen, pattern, captures)
+        else:
+            _add_roles(seen, captures, source)
+    return seen
+
+
+def _add_roles(seen: _Matches, captures: dict[str, list[Node]], source: bytes) -> None:
+    """Record the docstrings, wrappers, comments, decorations and visibility marks of a match."""
+    for capture, nodes in captures.items():
+        if capture == "doc" and (owners := captures.get("doc.owner")):
+            seen.docs.append((owners[0].id, nodes[0]))
+        elif capture == "wrapped" and (wrappers := captures.get("wrapper")):
+            seen.wrapped[nodes[0].id] = wrappers[0]
+        elif capture in ("comment", "decoration"):
+            for node in nodes:
+                end = _content_end(source, node)
+                seen.leading[node.id] = _Leading(end, node, capture == "decoration")
+        elif capture == "public":
+            seen.public.update(node.id for node in nodes)
+        elif capture == "private":
+            seen.private.update(node.id for node in nodes)
+
+
+def _add_definition(seen: _Matches, pattern: int, captures: dict[str, list[Node]]) -> None:
+    kind = next((c for c in captures if c.startswith("definition.")), None)
+    name = captures["name"][0]
+    if kind is None or name.is_missing or name.start_byte == name.end_byte:
+        return
+    current = seen.found.get(name.id)
+    if current is None or pattern < current.pattern:
+        node = captures[kind][0]
+        seen.found[name.id] = _Found(pattern, kind[11:], node, name, captures)
+
+
+def _assign_parameters(seen: _Matches, source: bytes) -> None:
+    """Give each ``@parameter`` to the definition whose ``@parameters`` list holds it."""
+    owners = {
+        node.id: found
+        for found in seen.found.values()
+        for node in found.captures.get("parameters", ())
+    }
+    for _, list_id, node in sorted(seen.parameters.values(), key=lambda p: p[0]):
+        if (owner := owners.get(list_id)) is not None:
+            owner.parameters.append(_text(source, node))
+
+
+def _assign_docs(seen: _Matches) -> None:
+    """Give each ``@doc`` docstring to the definition captured as its ``@doc.owner``."""
+    by_node: dict[int, list[_Found]] = {}
+    for found in seen.found.values():
+        by_node.setdefault(found.node.id, []).append(found)
+    for owner, doc in seen.docs:
+        for found in by_node.get(owner, ()):
+            found.doc_node = found.doc_node or doc
+
+
+def _outer(seen: _Matches, node: Node) -> Node:
+    """``node`` grown through the wrappers (decorated/export/template nodes) around it."""
+    while (wrapper := seen.wrapped.get(node.id)) is not None:
+        node = wrapper
+    return node
+
+
+def _place(
+    source: bytes, seen: _Matches, found: _Found, leading: list[_Leading], ends: list[int]
+) -> None:
+    """Set the range of ``found``: wrappers and decorations directly above; its doc comments.
+
+    ``leading`` is sorted by end; ``ends`` lists those ends.
+    """
+    outer = _outer(seen, found.node)
+    first = outer
+    start = outer.start_byte
+    comments: list[Node] = []
+    index = bisect_right(ends, start) - 1
+    while index >= 0 and _directly_above(source, leading[index].end, start):
+        item = leading[index]
+        if item.is_decoration:
+            first = item.node
+        elif _starts_line(source, item.node):
+            comments.append(item.node)
+        else:
+            break
+        start = item.node.start_byte
+        index = bisect_right(ends, start, 0, index) - 1
+    comments.reverse()
+    found.first, found.comments = first, comments
+    found.start = first.start_byte
+    found.end = max(found.start, _content_end(source, outer))
+
+
+def _signature(
+    source: bytes, start: int, end: int, decorations: list[tuple[int, int]]
+) -> str:
+    """Whitespace-normalised source in [start, end) without decorations, trailing ; or =."""
+    pieces = []
+    index = bisect_left(decorations, (start, start))
+    for dec_start, dec_end in decorations[index:]:
+        if dec_start >= end:
+            break
+        pieces.append(source[start:dec_start])
+        start = max(start, dec_end)
+    pieces.append(source[start:end])
+    signature = _normalise(b"".join(pieces).decode("utf-8", "replace")).rstrip(";").rstrip()
+    return _TRAILING_ASSIGN.sub("", signature)
+
+
+def _body_range(captures: dict[str, list[Node]]) -> tuple[int, int] | None:
+    if body := captures.get("body"):
+        return body[0].start_byte, body[0].end_byte
+    if (opening := captures.get("body.open")) and (closing := captures.get("body.close")):
+        return opening[0].start_byte, closing[0].end_byte
+    return None
+
+
+def _doc(source: bytes, found: _Found) -> tuple[str | None, int | None, int | None]:
+    """The docstring (unquoted) or the raw comment block above, with its byte range."""
+    if (node := found.doc_node) is not None:
+        start, end = node.start_byte, node.end_byte
+        if node.child_count >= 2:
+            start = node.child(0).end_byte
+            end = node.child(node.child_count - 1).start_byte
+        return source[start:end].decode("utf-8", "replace"), node.start_byte, node.end_byte
+    comments = found.comments
+    if not comments:
+        return None, None, None
+    text = "\n".join(
+        source[c.start_byte:_content_end(source, c)].decode("utf-8", "replace") for c in comments
+    )
+    return text, comments[0].start_byte, _content_end(source, comments[-1])
+
+
+def _is_public(seen: _Matches, found: _Found) -> bool:
+    ids = (found.name.id, found.node.id)
+    if any(i in seen.public for i in ids):
+        return True
+    return not any(i in seen.private for i in ids)
+
+
+def _nesting(ordered: list[_Found]) -> list[_Found | None]:
+    """Each definition's innermost enclosing definition, for definitions in source order."""
+    stack: list[_Found] = []
+    enclosing: list[_Found | None] = []
+    for found in ordered:
+        while stack and not (
+            stack[-1].start <= found.start
+            and found.end <= stack[-1].end
+            and (stack[-1].start, stack[-1].end) != (found.start, found.end)
+        ):
+            stack.pop()
+        enclosing.append(stack[-1] if stack else None)
+        stack.append(found)
+    return enclosing
+
+
+def outline(tree: Tree, source: bytes, spec: LanguageSpec) -> list[Definition]:
+    """All definitions in the tree, nested ones included, in source order."""
+    seen = _collect(QueryCursor(_queries(spec).definitions).matches(tree.root_node), source)
+    if not seen.found:
+        return []
+    _assign_parameters(seen, source)
+    _assign_docs(seen)
+    leading = sorted(seen.leading.values(), key=lambda item: item.end)
+    ends = [item.end for item in leading]
+    for found in seen.found.values():
+        _place(source, seen, found, leading, ends)
+    ordered = sorted(seen.found.values(), key=lambda f: (f.start, -f.end, f.name.start_byte))
+    decorations = sorted(
+        (item.node.start_byte, item.end) for item in leading if item.is_decoration
+    )
+    return [
+        _definition(source, seen, found, container, decorations)
+        for found, container in zip(ordered, _nesting(ordered))
+    ]
+
+
+def _definition(
+    source: bytes,
+    seen: _Matches,
+    found: _Found,
+    container: _Found | None,
+    decorations: list[tuple[int, int]],
+) -> Definition:
+    """Build the public record of one found definition."""
+    captures = found.captures
+    body = _body_range(captures)
+    doc, doc_start, doc_end = _doc(source, found)
+    parent = None
+    if explicit := captures.get("parent"):
+        parent = _text(source, explicit[0])
+    elif container is not None and container.kind in CONTAINER_KINDS:
+        parent = _text(source, container.name)
+    kind = "method" if found.kind == "function" and parent is not None else found.kind
+    outer = _outer(seen, found.node)
+    end_row = outer.end_point.row - source.count(b"\n", found.end, outer.end_byte)
+    signature_end = body[0] if body else found.node.end_byte
+    assert found.first is not None
+    return Definition(
+        name=_text(source, found.name),
+        kind=kind,
+        start_byte=found.start,
+        end_byte=found.end,
+        start_line=found.first.start_point.row,
+        end_line=end_row,
+        name_start_byte=found.name.start_byte,
+        signature=_signature(source, found.node.start_byte, signature_end, decorations),
+        body_start_byte=body[0] if body else None,
+        body_end_byte=body[1] if body else None,
+        doc=doc,
+        doc_start_byte=doc_start,
+        doc_end_byte=doc_end,
+        parameters=tuple(found.parameters),
+        parent=parent,
+        is_public=_is_public(seen, found),
+    )
+
+
+def enclosing(definitions: list[Definition], byte_offset: int) -> list[Definition]:
+    """The definitions containing ``byte_offset`` (end inclusive), outermost first."""
+    containing = [d for d in definitions if d.start_byte <= byte_offset <= d.end_byte]
+    return sorted(containing, key=lambda d: (d.start_byte, -d.end_byte))
+
+
+# ---------------------------------------------------------------------------------------------
+# Imports and identifiers
+
+
+def _module_text(source: bytes, node: Node) -> str:
+    """The module as written, without surrounding quotes or angle brackets."""
+    text = _text(source, node)
+    if len(text) >= 2 and (closing := _QUOTES.get(ord(text[0]))) and text.endswith(closing):
+        return text[1:-1]
+    return text
+
+
+def imports(tree: Tree, source: bytes, spec: LanguageSpec) -> list[ImportRef]:
+    """Every import in the tree, in source order."""
+    queries = _queries(spec)
+    grouped: dict[tuple[int, int], tuple[Node, Node, dict[int, Node], bool]] = {}
+    for pattern, captures in QueryCursor(queries.imports).matches(tree.root_node):
+        statement, module = captures.get("import"), captures.get("module")
+        if not statement or not module:
+            continue
+        key = (statement[0].id, module[0].id)
+        fixed, regex = queries.import_locality[pattern]
+        local = fixed if fixed is not None else bool(
+            regex and regex.search(_module_text(source, module[0]))
+        )
+        _, _, names, was_local = grouped.get(key, (statement[0], module[0], {}, False))
+        names.update((node.id, node) for node in captures.get("name", ()))
+        grouped[key] = (statement[0], module[0], names, was_local or local)
+    ordered = sorted(grouped.values(), key=lambda g: (g[0].start_byte, g[1].start_byte))
+    return [
+        ImportRef(
+            module=_module_text(source, module),
+            names=tuple(
+                _text(source, n) for n in sorted(names.values(), key=lambda n: n.start_byte)
+            ),
+            is_local=local,
+            start_byte=statement.start_byte,
+            end_byte=_content_end(source, statement),
+        )
+        for statement, module, names, local in ordered
+    ]
+
+
+def identifiers_in(
+    tree: Tree, source: bytes, spec: LanguageSpec, start_byte: int, end_byte: int
+) -> set[str]:
+    """Identifier names (not keywords or string contents) in [start_byte, end_byte)."""
+    if end_byte <= start_byte:
+        return set()
+    cursor = QueryCursor(_queries(spec).identifiers)
+    cursor.set_byte_range(start_byte, end_byte)
+    names: set[str] = set()
+    for nodes in cursor.captures(tree.root_node).values():
+        for node in nodes:
+            if node.start_byte < end_byte and node.end_byte > start_byte and not node.is_missing:
+                names.add(source[node.start_byte:node.end_byte].decode("utf-8", "replace"))
+    return names

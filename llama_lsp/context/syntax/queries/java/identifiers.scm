@@ -1,0 +1,5 @@
+; Identifier-like nodes for llama_lsp.context.syntax.outline.identifiers_in.
+[
+  (identifier)
+  (type_identifier)
+] @identifier

@@ -1,0 +1,7 @@
+; Identifier-like nodes for llama_lsp.context.syntax.outline.identifiers_in.
+[
+  (identifier)
+  (field_identifier)
+  (type_identifier)
+  (shorthand_field_identifier)
+] @identifier

@@ -1,0 +1,187 @@
+"""The workspace index: outlines of open documents and of files they import.
+
+Outlines are cached (open documents by version, files by mtime and size). Only a document's
+first outline is computed on the caller's thread; later ones are refreshed in the background
+while the previous outline keeps serving, so context lookups never wait for a parse.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+import time
+from pathlib import Path
+
+from tree_sitter import Parser
+
+from llama_lsp.context.documents import DocumentSnapshot
+from llama_lsp.context.exclusions import ExclusionPolicy, read_context_file
+from llama_lsp.context.imports import package_siblings, resolve_import
+from llama_lsp.context.syntax.languages import LanguageSpec, load_language, spec_for
+from llama_lsp.context.syntax.outline import Definition, ImportRef, imports, outline
+
+logger = logging.getLogger(__name__)
+
+# At most this many files reached through imports are used for one document.
+MAX_IMPORTED_FILES = 24
+# An open document's outline is refreshed in the background at most this often while typing.
+OUTLINE_REFRESH_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class FileOutline:
+    """A parsed file: its text, definitions and imports."""
+
+    path: Path | None
+    uri: str
+    language: LanguageSpec
+    source: bytes
+    definitions: tuple[Definition, ...]
+    imports: tuple[ImportRef, ...]
+    version: object
+    by_name: dict[str, list[Definition]] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        for definition in self.definitions:
+            self.by_name.setdefault(definition.name, []).append(definition)
+
+    def text_of(self, start_byte: int, end_byte: int) -> str:
+        """Source text between two byte offsets."""
+        return self.source[start_byte:end_byte].decode("utf-8", "replace")
+
+
+def _outline_source(uri: str, path: Path | None, spec: LanguageSpec, source: bytes,
+                    tree: object, version: object) -> FileOutline:
+    return FileOutline(path, uri, spec, source, tuple(outline(tree, source, spec)),
+                       tuple(imports(tree, source, spec)), version)
+
+
+class WorkspaceIndex:
+    """Definitions of open documents and the workspace files their imports reach."""
+
+    def __init__(self, roots: list[Path], policy: ExclusionPolicy, background: bool = True) -> None:
+        self.roots = [root.resolve() for root in roots]
+        self.policy = policy
+        self._lock = threading.Lock()
+        self._documents: dict[str, FileOutline] = {}
+        self._files: dict[Path, tuple[tuple[int, int], FileOutline | None]] = {}
+        self._pending: set[object] = set()
+        self._refreshed: dict[str, float] = {}
+        self._resolved: dict[tuple[str, object], list[Path]] = {}
+        self._executor = ThreadPoolExecutor(1, "llama-lsp-index") if background else None
+
+    # -- open documents -------------------------------------------------------------------
+
+    def document_outline(self, snapshot: DocumentSnapshot) -> FileOutline | None:
+        """The newest outline of an open document (possibly of an earlier version)."""
+        if snapshot.tree is None or snapshot.language is None:
+            return None
+        with self._lock:
+            cached = self._documents.get(snapshot.uri)
+        if cached is not None and cached.version == snapshot.version:
+            return cached
+        if cached is None or self._executor is None:
+            return self._store_document(snapshot)
+        now = time.monotonic()
+        if now - self._refreshed.get(snapshot.uri, 0.0) >= OUTLINE_REFRESH_SECONDS:
+            self._refreshed[snapshot.uri] = now
+            self._schedule(("document", snapshot.uri), self._store_document, snapshot)
+        return cached
+
+    def _store_document(self, snapshot: DocumentSnapshot) -> FileOutline:
+        source = snapshot.text.encode("utf-8", "surrogatepass")
+        path = Path(snapshot.path) if snapshot.path else None
+        result = _outline_source(snapshot.uri, path, snapshot.language, source, snapshot.tree,
+                                 snapshot.version)
+        with self._lock:
+            current = self._documents.get(snapshot.uri)
+            if current is None or not isinstance(current.version, int) or \
+                    not isinstance(snapshot.version, int) or current.version <= snapshot.version:
+                self._documents[snapshot.uri] = result
+        return result
+
+    def forget_document(self, uri: str) -> None:
+        """Drop a closed document's outline."""
+        with self._lock:
+            self._documents.pop(uri, None)
+
+    # -- files on disk --------------------------------------------------------------------
+
+    def file_outline(self, path: Path) -> FileOutline | None:
+        """The outline of a workspace file, or None if excluded, unparseable or not ready yet."""
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        with self._lock:
+            cached = self._files.get(path)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        if self._executor is None:
+            return self._store_file(path, stamp)
+        self._schedule(("file", path), self._store_file, path, stamp)
+        return cached[1] if cached is not None else None
+
+    def _store_file(self, path: Path, stamp: tuple[int, int]) -> FileOutline | None:
+        result: FileOutline | None = None
+        spec = spec_for(None, str(path))
+        text = read_context_file(path, self.policy) if spec is not None else None
+        if spec is not None and text is not None:
+            source = text.encode("utf-8", "surrogatepass")
+            tree = Parser(load_language(spec)).parse(source)
+            result = _outline_source(path.as_uri(), path, spec, source, tree, stamp)
+        with self._lock:
+            self._files[path] = (stamp, result)
+        return result
+
+    def related_files(self, document: FileOutline) -> list[FileOutline]:
+        """Outlines of the files ``document`` imports (plus its package siblings) that are ready."""
+        if document.path is None:
+            return []
+        key = (document.uri, document.version)
+        paths = self._resolved.get(key)
+        if paths is None:
+            language_id = document.language.language_id
+            found: list[Path] = []
+            for ref in document.imports:
+                found += resolve_import(ref, document.path, language_id, self.roots)
+            found += package_siblings(document.path, language_id)
+            paths = list(dict.fromkeys(found))[:MAX_IMPORTED_FILES]
+            if len(self._resolved) > 256:
+                self._resolved.clear()
+            self._resolved[key] = paths
+        return [outline for path in paths if (outline := self.file_outline(path)) is not None]
+
+    # -- background work ------------------------------------------------------------------
+
+    def _schedule(self, key: object, work, *args) -> None:  # type: ignore[no-untyped-def]
+        with self._lock:
+            if key in self._pending:
+                return
+            self._pending.add(key)
+
+        def run() -> None:
+            try:
+                work(*args)
+            except Exception:  # noqa: BLE001 - a file that fails to index is only skipped
+                logger.exception("indexing %s failed", key)
+            finally:
+                with self._lock:
+                    self._pending.discard(key)
+
+        assert self._executor is not None
+        self._executor.submit(run)
+
+    def wait_idle(self, timeout: float = 5.0) -> None:
+        """Block until queued background work is done (tests and one-shot commands)."""
+        if self._executor is None:
+            return
+        self._executor.submit(lambda: None).result(timeout)
+
+    def close(self) -> None:
+        """Stop the background thread."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
