@@ -76,7 +76,7 @@ class Case:
 
 CASES = [
     Case(
-        'python',
+        "python",
         '''\
 """Module docstring."""
 import os.path, sys as system
@@ -120,32 +120,32 @@ class Store(Base, Generic[T]):
         ordering = "name"
 ''',
         definitions=[
-            D('constant', 'MAX_SIZE', 'MAX_SIZE: int'),
-            D('constant', '_PRIVATE', '_PRIVATE', public=False),
-            D('function', 'load', 'async def load(path: Path, *args, mode="r", **kwargs) -> dict:',
-              params=('path', 'args', 'mode', 'kwargs'), start='@cache', doc='Load a file.'),
-            D('function', 'one', 'def one(x):', params=('x',), doc='# One-liner.'),
-            D('class', 'Store', 'class Store(Base, Generic[T]):', doc='A store.'),
-            D('method', '__init__', 'def __init__(self, root: str, /, *, strict: bool = False):',
-              parent='Store', params=('self', 'root', 'strict')),
-            D('method', 'size', 'def size(self) -> int:',
-              parent='Store', params=('self',), start='@property'),
-            D('method', '_helper', 'def _helper(self, *items: int, **options: str) -> None:',
-              parent='Store', public=False, params=('self', 'items', 'options')),
-            D('function', 'inner', 'def inner(y):', params=('y',)),
-            D('class', 'Meta', 'class Meta:', parent='Store'),
+            D("constant", "MAX_SIZE", "MAX_SIZE: int"),
+            D("constant", "_PRIVATE", "_PRIVATE", public=False),
+            D("function", "load", 'async def load(path: Path, *args, mode="r", **kwargs) -> dict:',
+              params=("path", "args", "mode", "kwargs"), start="@cache", doc="Load a file."),
+            D("function", "one", "def one(x):", params=("x",), doc="# One-liner."),
+            D("class", "Store", "class Store(Base, Generic[T]):", doc="A store."),
+            D("method", "__init__", "def __init__(self, root: str, /, *, strict: bool = False):",
+              parent="Store", params=("self", "root", "strict")),
+            D("method", "size", "def size(self) -> int:",
+              parent="Store", params=("self",), start="@property"),
+            D("method", "_helper", "def _helper(self, *items: int, **options: str) -> None:",
+              parent="Store", public=False, params=("self", "items", "options")),
+            D("function", "inner", "def inner(y):", params=("y",)),
+            D("class", "Meta", "class Meta:", parent="Store"),
         ],
         imports=[
-            ('os.path', (), False),
-            ('sys', (), False),
-            ('.', ('sibling',), True),
-            ('..utils', ('a', 'b'), True),
-            ('pkg.mod', ('*',), False),
-            ('__future__', ('annotations',), False),
+            ("os.path", (), False),
+            ("sys", (), False),
+            (".", ("sibling",), True),
+            ("..utils", ("a", "b"), True),
+            ("pkg.mod", ("*",), False),
+            ("__future__", ("annotations",), False),
         ],
     ),
     Case(
-        'javascript',
+        "javascript",
         """\
 import React, { useState, useEffect as effect } from "react";
 import * as path from "path";
@@ -180,33 +180,33 @@ const square = (n) => n * n, cube = n => n * n * n;
 let handler = function named(event) {};
 """,
         definitions=[
-            D('constant', 'API_URL', 'const API_URL', start='export const'),
-            D('function', 'add', 'function add(a, b = 1, ...rest)',
-              params=('a', 'b', 'rest'), start='export funct', doc='/**\n * Adds numbers.\n */'),
-            D('function', 'stream', 'async function* stream({ url, retries = 3 }, [first])',
-              params=('url', 'retries', 'first')),
-            D('function', 'local', 'function local()', public=False),
-            D('class', 'Widget', 'class Widget extends Base', start='export defau'),
-            D('method', '#secret', '#secret()', parent='Widget', public=False),
-            D('method', 'create', 'static create(options)', parent='Widget', params=('options',)),
-            D('method', 'render', 'render = (props) =>', parent='Widget', params=('props',)),
-            D('function', 'square', 'square = (n) =>', params=('n',)),
-            D('function', 'cube', 'cube = n =>', params=('n',)),
-            D('function', 'handler', 'let handler = function named(event)', params=('event',)),
+            D("constant", "API_URL", "const API_URL", start="export const"),
+            D("function", "add", "function add(a, b = 1, ...rest)",
+              params=("a", "b", "rest"), start="export funct", doc="/**\n * Adds numbers.\n */"),
+            D("function", "stream", "async function* stream({ url, retries = 3 }, [first])",
+              params=("url", "retries", "first")),
+            D("function", "local", "function local()", public=False),
+            D("class", "Widget", "class Widget extends Base", start="export defau"),
+            D("method", "#secret", "#secret()", parent="Widget", public=False),
+            D("method", "create", "static create(options)", parent="Widget", params=("options",)),
+            D("method", "render", "render = (props) =>", parent="Widget", params=("props",)),
+            D("function", "square", "square = (n) =>", params=("n",)),
+            D("function", "cube", "cube = n =>", params=("n",)),
+            D("function", "handler", "let handler = function named(event)", params=("event",)),
         ],
         imports=[
-            ('react', ('React', 'useState', 'useEffect'), False),
-            ('path', ('path',), False),
-            ('./styles.css', (), True),
-            ('./config.js', ('config',), True),
-            ('fs', ('fs',), False),
-            ('./paths', ('join', 'resolve'), True),
-            ('./helpers', ('helper',), True),
-            ('../shared', (), True),
+            ("react", ("React", "useState", "useEffect"), False),
+            ("path", ("path",), False),
+            ("./styles.css", (), True),
+            ("./config.js", ("config",), True),
+            ("fs", ("fs",), False),
+            ("./paths", ("join", "resolve"), True),
+            ("./helpers", ("helper",), True),
+            ("../shared", (), True),
         ],
     ),
     Case(
-        'typescript',
+        "typescript",
         """\
 import type { Foo } from "./types";
 import fs = require("fs");
@@ -242,37 +242,37 @@ function overloaded(x: string): void;
 function overloaded(x: any) {}
 """,
         definitions=[
-            D('interface', 'Shape', 'interface Shape<T>',
-              start='export inter', doc='/** Shapes. */'),
-            D('method', 'area', 'area(): number', parent='Shape', body=False),
-            D('type', 'Id', 'type Id = string | number', start='export type ', body=False),
-            D('enum', 'Color', 'enum Color'),
-            D('class', 'View', 'abstract class View<T extends object> implements Shape<T>',
-              start='@Component({'),
-            D('method', 'constructor',
-              'constructor(private readonly model: T, public label?: string)',
-              parent='View', params=('model', 'label')),
-            D('method', 'refresh',
-              'protected async refresh(force = false, ...keys: string[]): Promise<void>',
-              parent='View', public=False, params=('force', 'keys'), start='@Input()'),
-            D('method', 'area', 'abstract area(): number', parent='View', body=False),
-            D('method', 'hidden', 'private get hidden(): boolean', parent='View', public=False),
-            D('function', 'toId', 'const toId = <T,>(value: T, { strict }: Options = {}): Id =>',
-              params=('value', 'strict'), start='export const'),
-            D('function', 'external', 'function external(x: number): string',
-              params=('x',), start='declare func', body=False),
-            D('function', 'overloaded', 'function overloaded(x: string): void',
-              params=('x',), body=False),
-            D('function', 'overloaded', 'function overloaded(x: any)', params=('x',)),
+            D("interface", "Shape", "interface Shape<T>",
+              start="export inter", doc="/** Shapes. */"),
+            D("method", "area", "area(): number", parent="Shape", body=False),
+            D("type", "Id", "type Id = string | number", start="export type ", body=False),
+            D("enum", "Color", "enum Color"),
+            D("class", "View", "abstract class View<T extends object> implements Shape<T>",
+              start="@Component({"),
+            D("method", "constructor",
+              "constructor(private readonly model: T, public label?: string)",
+              parent="View", params=("model", "label")),
+            D("method", "refresh",
+              "protected async refresh(force = false, ...keys: string[]): Promise<void>",
+              parent="View", public=False, params=("force", "keys"), start="@Input()"),
+            D("method", "area", "abstract area(): number", parent="View", body=False),
+            D("method", "hidden", "private get hidden(): boolean", parent="View", public=False),
+            D("function", "toId", "const toId = <T,>(value: T, { strict }: Options = {}): Id =>",
+              params=("value", "strict"), start="export const"),
+            D("function", "external", "function external(x: number): string",
+              params=("x",), start="declare func", body=False),
+            D("function", "overloaded", "function overloaded(x: string): void",
+              params=("x",), body=False),
+            D("function", "overloaded", "function overloaded(x: any)", params=("x",)),
         ],
         imports=[
-            ('./types', ('Foo',), True),
-            ('fs', ('fs',), False),
-            ('@scope/pkg', ('a',), False),
+            ("./types", ("Foo",), True),
+            ("fs", ("fs",), False),
+            ("@scope/pkg", ("a",), False),
         ],
     ),
     Case(
-        'typescriptreact',
+        "typescriptreact",
         """\
 import { useState } from "react";
 
@@ -284,17 +284,17 @@ export function Counter({ start }: Props): JSX.Element {
 const Label = (props: { text: string }) => <span>{props.text}</span>;
 """,
         definitions=[
-            D('function', 'Counter', 'function Counter({ start }: Props): JSX.Element',
-              params=('start',), start='export funct'),
-            D('function', 'Label', 'const Label = (props: { text: string }) =>',
-              params=('props',)),
+            D("function", "Counter", "function Counter({ start }: Props): JSX.Element",
+              params=("start",), start="export funct"),
+            D("function", "Label", "const Label = (props: { text: string }) =>",
+              params=("props",)),
         ],
         imports=[
-            ('react', ('useState',), False),
+            ("react", ("useState",), False),
         ],
     ),
     Case(
-        'go',
+        "go",
         """\
 package store
 
@@ -324,6 +324,11 @@ type Handler interface {
 
 type ID = int64
 
+type (
+	Alias int
+	pair  struct{ a, b int }
+)
+
 // Start starts the server.
 func (s *Server[T]) Start(c ctx.Context, opts ...Option) (err error) {
 	return nil
@@ -336,32 +341,34 @@ func Map[T, U any](xs []T, f func(x T) U) []U { return nil }
 func helper(a, b int, _ string) { fmt.Println(a, b, "text") }
 """,
         definitions=[
-            D('constant', 'MaxItems', 'const MaxItems', doc='// MaxItems is the limit.'),
-            D('constant', 'defaultName', 'defaultName', public=False),
-            D('constant', 'Other', 'Other'),
-            D('struct', 'Server', 'type Server[T any] struct', doc='// Server serves.'),
-            D('interface', 'Handler', 'type Handler interface'),
-            D('method', 'Handle', 'Handle(c ctx.Context, args ...string) error',
-              parent='Handler', params=('c', 'args'), body=False),
-            D('type', 'ID', 'type ID = int64', body=False),
-            D('method', 'Start',
-              'func (s *Server[T]) Start(c ctx.Context, opts ...Option) (err error)',
-              parent='Server', params=('c', 'opts'), doc='// Start starts the server.'),
-            D('method', 'stop', 'func (s Server[T]) stop()', parent='Server', public=False),
-            D('function', 'Map', 'func Map[T, U any](xs []T, f func(x T) U) []U',
-              params=('xs', 'f')),
-            D('function', 'helper', 'func helper(a, b int, _ string)',
-              public=False, params=('a', 'b', '_')),
+            D("constant", "MaxItems", "const MaxItems", doc="// MaxItems is the limit."),
+            D("constant", "defaultName", "defaultName", public=False),
+            D("constant", "Other", "Other"),
+            D("struct", "Server", "type Server[T any] struct", doc="// Server serves."),
+            D("interface", "Handler", "type Handler interface"),
+            D("method", "Handle", "Handle(c ctx.Context, args ...string) error",
+              parent="Handler", params=("c", "args"), body=False),
+            D("type", "ID", "type ID = int64", body=False),
+            D("type", "Alias", "Alias int", body=False),
+            D("struct", "pair", "pair struct", public=False),
+            D("method", "Start",
+              "func (s *Server[T]) Start(c ctx.Context, opts ...Option) (err error)",
+              parent="Server", params=("c", "opts"), doc="// Start starts the server."),
+            D("method", "stop", "func (s Server[T]) stop()", parent="Server", public=False),
+            D("function", "Map", "func Map[T, U any](xs []T, f func(x T) U) []U",
+              params=("xs", "f")),
+            D("function", "helper", "func helper(a, b int, _ string)",
+              public=False, params=("a", "b", "_")),
         ],
         imports=[
-            ('fmt', (), False),
-            ('context', (), False),
-            ('github.com/lib/pq', (), False),
-            ('github.com/acme/app/internal/db', (), False),
+            ("fmt", (), False),
+            ("context", (), False),
+            ("github.com/lib/pq", (), False),
+            ("github.com/acme/app/internal/db", (), False),
         ],
     ),
     Case(
-        'rust',
+        "rust",
         """\
 use std::collections::HashMap;
 use crate::store::{db, cache as c, self};
@@ -403,37 +410,37 @@ type Alias = Vec<u8>;
 fn parse<'a, T>(input: &'a str) -> Result<T, Error> where T: FromStr { todo!() }
 """,
         definitions=[
-            D('constant', 'MAX', 'pub const MAX: usize', doc='/// The max.'),
-            D('constant', 'COUNTER', 'static COUNTER: AtomicUsize', public=False),
-            D('struct', 'Point', 'pub struct Point<T>', start='#[derive(Deb', doc='/// A point.'),
-            D('enum', 'Shape', 'pub(crate) enum Shape'),
-            D('trait', 'Area', 'pub trait Area'),
-            D('method', 'area', 'fn area(&self) -> f64',
-              parent='Area', params=('self',), doc='/// Area of it.', body=False),
-            D('method', 'name', 'fn name(&self) -> String', parent='Area', params=('self',)),
-            D('impl', 'Point', 'impl<T: Copy> Area for Point<T>'),
-            D('method', 'area', 'fn area(&self) -> f64', parent='Point', params=('self',)),
-            D('impl', 'Point', 'impl Point<i32>'),
-            D('method', 'new', 'pub async fn new(x: i32, mut y: i32, (a, b): (u8, u8)) -> Self',
-              parent='Point', params=('x', 'y', 'a', 'b'), start='#[inline]'),
-            D('method', 'private_helper', 'fn private_helper(&mut self)',
-              parent='Point', public=False, params=('self',)),
-            D('type', 'Alias', 'type Alias = Vec<u8>', public=False, body=False),
-            D('function', 'parse',
+            D("constant", "MAX", "pub const MAX: usize", doc="/// The max."),
+            D("constant", "COUNTER", "static COUNTER: AtomicUsize", public=False),
+            D("struct", "Point", "pub struct Point<T>", start="#[derive(Deb", doc="/// A point."),
+            D("enum", "Shape", "pub(crate) enum Shape"),
+            D("trait", "Area", "pub trait Area"),
+            D("method", "area", "fn area(&self) -> f64",
+              parent="Area", params=("self",), doc="/// Area of it.", body=False),
+            D("method", "name", "fn name(&self) -> String", parent="Area", params=("self",)),
+            D("impl", "Point", "impl<T: Copy> Area for Point<T>"),
+            D("method", "area", "fn area(&self) -> f64", parent="Point", params=("self",)),
+            D("impl", "Point", "impl Point<i32>"),
+            D("method", "new", "pub async fn new(x: i32, mut y: i32, (a, b): (u8, u8)) -> Self",
+              parent="Point", params=("x", "y", "a", "b"), start="#[inline]"),
+            D("method", "private_helper", "fn private_helper(&mut self)",
+              parent="Point", public=False, params=("self",)),
+            D("type", "Alias", "type Alias = Vec<u8>", public=False, body=False),
+            D("function", "parse",
               "fn parse<'a, T>(input: &'a str) -> Result<T, Error> where T: FromStr",
-              public=False, params=('input',)),
+              public=False, params=("input",)),
         ],
         imports=[
-            ('std::collections::HashMap', ('HashMap',), False),
-            ('crate::store', ('db', 'cache', 'self'), True),
-            ('super', ('*',), True),
-            ('serde', ('Deserialize', 'Visitor', 'Serialize'), False),
-            ('std::io::Write', ('Write',), False),
-            ('util', (), True),
+            ("std::collections::HashMap", ("HashMap",), False),
+            ("crate::store", ("db", "cache", "self"), True),
+            ("super", ("*",), True),
+            ("serde", ("Deserialize", "Visitor", "Serialize"), False),
+            ("std::io::Write", ("Write",), False),
+            ("util", (), True),
         ],
     ),
     Case(
-        'java',
+        "java",
         """\
 package com.acme;
 
@@ -468,35 +475,35 @@ enum Level { LOW, HIGH; Level next() { return HIGH; } }
 record Pair(int left, int right) {}
 """,
         definitions=[
-            D('class', 'Repository', 'public class Repository<T> extends Base implements Store',
-              start='@Entity', doc='/** A repository. */'),
-            D('constant', 'MAX', 'public static final int MAX', parent='Repository'),
-            D('method', 'Repository', 'public Repository(String name)',
-              parent='Repository', params=('name',), doc='// Creates one.'),
-            D('method', 'map',
-              'public <U> List<U> map(final Function<T, U> fn, int... extra) throws IOException',
-              parent='Repository', params=('fn', 'extra'), start='@Override'),
-            D('method', 'helper', 'private static void helper()',
-              parent='Repository', public=False),
-            D('method', 'hook', 'protected abstract void hook(String s)',
-              parent='Repository', public=False, params=('s',), body=False),
-            D('class', 'Inner', 'static class Inner', parent='Repository', public=False),
-            D('interface', 'Store', 'interface Store', public=False),
-            D('method', 'size', 'int size()', parent='Store', body=False),
-            D('method', 'isEmpty', 'default boolean isEmpty()', parent='Store'),
-            D('enum', 'Level', 'enum Level', public=False),
-            D('method', 'next', 'Level next()', parent='Level', public=False),
-            D('class', 'Pair', 'record Pair(int left, int right)',
-              public=False, params=('left', 'right')),
+            D("class", "Repository", "public class Repository<T> extends Base implements Store",
+              start="@Entity", doc="/** A repository. */"),
+            D("constant", "MAX", "public static final int MAX", parent="Repository"),
+            D("method", "Repository", "public Repository(String name)",
+              parent="Repository", params=("name",), doc="// Creates one."),
+            D("method", "map",
+              "public <U> List<U> map(final Function<T, U> fn, int... extra) throws IOException",
+              parent="Repository", params=("fn", "extra"), start="@Override"),
+            D("method", "helper", "private static void helper()",
+              parent="Repository", public=False),
+            D("method", "hook", "protected abstract void hook(String s)",
+              parent="Repository", public=False, params=("s",), body=False),
+            D("class", "Inner", "static class Inner", parent="Repository", public=False),
+            D("interface", "Store", "interface Store", public=False),
+            D("method", "size", "int size()", parent="Store", body=False),
+            D("method", "isEmpty", "default boolean isEmpty()", parent="Store"),
+            D("enum", "Level", "enum Level", public=False),
+            D("method", "next", "Level next()", parent="Level", public=False),
+            D("class", "Pair", "record Pair(int left, int right)",
+              public=False, params=("left", "right")),
         ],
         imports=[
-            ('com.acme.util.Strings', ('Strings',), False),
-            ('java.util', ('*',), False),
-            ('org.junit.Assert.assertEquals', ('assertEquals',), False),
+            ("com.acme.util.Strings", ("Strings",), False),
+            ("java.util", ("*",), False),
+            ("org.junit.Assert.assertEquals", ("assertEquals",), False),
         ],
     ),
     Case(
-        'c',
+        "c",
         """\
 #include <stdio.h>
 #include <sys/types.h>
@@ -524,28 +531,28 @@ enum color { RED, GREEN };
 union value { int i; float f; };
 """,
         definitions=[
-            D('constant', 'MAX_ITEMS', '#define MAX_ITEMS'),
-            D('function', 'SQUARE', '#define SQUARE(x)', params=('x',)),
-            D('function', 'add', 'static int add(int a, int b)',
-              public=False, params=('a', 'b'), doc='/* Adds two ints. */'),
-            D('function', 'dup', 'char *dup(const char *s, size_t n)',
-              params=('s', 'n'), doc='// Duplicates a string.', body=False),
-            D('function', 'matrix', 'void **matrix(int **rows, int cols[], ...)',
-              params=('rows', 'cols')),
-            D('struct', 'point', 'struct point'),
-            D('struct', 'size_box', 'typedef struct'),
-            D('type', 'ulong', 'typedef unsigned long ulong', body=False),
-            D('enum', 'color', 'enum color'),
-            D('struct', 'value', 'union value'),
+            D("constant", "MAX_ITEMS", "#define MAX_ITEMS"),
+            D("function", "SQUARE", "#define SQUARE(x)", params=("x",)),
+            D("function", "add", "static int add(int a, int b)",
+              public=False, params=("a", "b"), doc="/* Adds two ints. */"),
+            D("function", "dup", "char *dup(const char *s, size_t n)",
+              params=("s", "n"), doc="// Duplicates a string.", body=False),
+            D("function", "matrix", "void **matrix(int **rows, int cols[], ...)",
+              params=("rows", "cols")),
+            D("struct", "point", "struct point"),
+            D("struct", "size_box", "typedef struct"),
+            D("type", "ulong", "typedef unsigned long ulong", body=False),
+            D("enum", "color", "enum color"),
+            D("struct", "value", "union value"),
         ],
         imports=[
-            ('stdio.h', (), False),
-            ('sys/types.h', (), False),
-            ('util.h', (), True),
+            ("stdio.h", (), False),
+            ("sys/types.h", (), False),
+            ("util.h", (), True),
         ],
     ),
     Case(
-        'cpp',
+        "cpp",
         """\
 #include <vector>
 #include "widget.hpp"
@@ -585,33 +592,33 @@ using Items = std::vector<int>;
 }  // namespace ui
 """,
         definitions=[
-            D('class', 'Widget', 'class Widget : public Base',
-              start='template <ty', doc='/// A widget.'),
-            D('method', 'Widget', 'explicit Widget(int size)',
-              parent='Widget', params=('size',), body=False),
-            D('method', '~Widget', '~Widget()', parent='Widget', body=False),
-            D('method', 'draw', 'virtual void draw(const T& item, int depth = 0) const override',
-              parent='Widget', params=('item', 'depth'), body=False),
-            D('method', 'size', 'int size() const', parent='Widget'),
-            D('method', 'make', 'static Widget* make(std::vector<int>&& items, Args&&... rest)',
-              parent='Widget', params=('items', 'rest'), body=False),
-            D('method', 'operator==', 'bool operator==(const Widget& other) const',
-              parent='Widget', params=('other',), body=False),
-            D('method', 'draw', 'void Widget<T>::draw(const T& item, int depth) const',
-              parent='Widget', params=('item', 'depth'), start='template <ty'),
-            D('method', 'Widget', 'Widget::Widget(int size) : size_(size)',
-              parent='Widget', params=('size',)),
-            D('function', 'helper', 'static int helper(int* p)',
-              public=False, params=('p',), start='[[nodiscard]'),
-            D('method', 'lookup', 'int& ns::Registry::lookup(int& key)',
-              parent='Registry', params=('key',)),
-            D('struct', 'Point', 'struct Point'),
-            D('enum', 'Mode', 'enum class Mode : int'),
-            D('type', 'Items', 'using Items = std::vector<int>', body=False),
+            D("class", "Widget", "class Widget : public Base",
+              start="template <ty", doc="/// A widget."),
+            D("method", "Widget", "explicit Widget(int size)",
+              parent="Widget", params=("size",), body=False),
+            D("method", "~Widget", "~Widget()", parent="Widget", body=False),
+            D("method", "draw", "virtual void draw(const T& item, int depth = 0) const override",
+              parent="Widget", params=("item", "depth"), body=False),
+            D("method", "size", "int size() const", parent="Widget"),
+            D("method", "make", "static Widget* make(std::vector<int>&& items, Args&&... rest)",
+              parent="Widget", params=("items", "rest"), body=False),
+            D("method", "operator==", "bool operator==(const Widget& other) const",
+              parent="Widget", params=("other",), body=False),
+            D("method", "draw", "void Widget<T>::draw(const T& item, int depth) const",
+              parent="Widget", params=("item", "depth"), start="template <ty"),
+            D("method", "Widget", "Widget::Widget(int size) : size_(size)",
+              parent="Widget", params=("size",)),
+            D("function", "helper", "static int helper(int* p)",
+              public=False, params=("p",), start="[[nodiscard]"),
+            D("method", "lookup", "int& ns::Registry::lookup(int& key)",
+              parent="Registry", params=("key",)),
+            D("struct", "Point", "struct Point"),
+            D("enum", "Mode", "enum class Mode : int"),
+            D("type", "Items", "using Items = std::vector<int>", body=False),
         ],
         imports=[
-            ('vector', (), False),
-            ('widget.hpp', (), True),
+            ("vector", (), False),
+            ("widget.hpp", (), True),
         ],
     ),
 ]
@@ -722,8 +729,8 @@ IDENTIFIER_CASES = [
     ),
     (
         "javascript",
-        'const total = items.map((x) => x.price).reduce(sum, 0); // note\nif (this.ok) '
-        'return `tpl ${name}`;',
+        "const total = items.map((x) => x.price).reduce(sum, 0); // note\nif (this.ok) "
+        "return `tpl ${name}`;",
         {"total", "items", "map", "x", "price", "reduce", "sum", "ok", "name"},
     ),
     (
@@ -733,22 +740,24 @@ IDENTIFIER_CASES = [
     ),
     (
         "typescriptreact",
-        'const el = <Button onClick={handle}>{label}</Button>;',
+        "const el = <Button onClick={handle}>{label}</Button>;",
         {"el", "Button", "onClick", "handle", "label"},
     ),
     (
         "go",
-        'package p\nfunc (s *Srv) Run(ctx context.Context) error {\n\treturn fmt.Errorf("bad %d", s.n)\n}\n',
+        'package p\nfunc (s *Srv) Run(ctx context.Context) error {\n'
+        '\treturn fmt.Errorf("bad %d", s.n)\n}\n',
         {"p", "s", "Srv", "Run", "ctx", "context", "Context", "error", "fmt", "Errorf", "n"},
     ),
     (
         "rust",
-        'fn run(cfg: &Config) -> Result<(), Error> { let v = cfg.items.len(); println!("words"); Ok(()) }',
+        'fn run(cfg: &Config) -> Result<(), Error> {\n'
+        '    let v = cfg.items.len(); println!("words"); Ok(())\n}',
         {"run", "cfg", "Config", "Result", "Error", "v", "items", "len", "println", "Ok"},
     ),
     (
         "java",
-        'class A { int f(List<String> xs) { return this.count + xs.size(); /* note */ } }',
+        "class A { int f(List<String> xs) { return this.count + xs.size(); /* note */ } }",
         {"A", "f", "List", "String", "xs", "count", "size"},
     ),
     (
@@ -758,7 +767,7 @@ IDENTIFIER_CASES = [
     ),
     (
         "cpp",
-        'int Foo::bar(std::vector<int>& v) const { return this->n + v.size(); }',
+        "int Foo::bar(std::vector<int>& v) const { return this->n + v.size(); }",
         {"Foo", "bar", "std", "vector", "v", "n", "size"},
     ),
 ]
@@ -785,11 +794,16 @@ def test_identifiers_in_only_looks_at_the_range() -> None:
 
 BROKEN_CASES = [
     # (language, partial source, names that must still be found)
-    ("python", "import os\nclass A:\n    def f(self, x):\n        return x +\n\ndef g(y):\n    pass\n",
-     {"A", "f"}),
+    (
+        "python",
+        "import os\nclass A:\n    def f(self, x):\n        return x +\n\ndef g(y):\n    pass\n",
+        {"A", "f"},
+    ),
     ("python", "def ok(a):\n    return a\n\ndef typing(", {"ok"}),
-    ("javascript", "function ok(a) { return a; }\nclass B { m() { return [1, 2; } }\nfunction", {"ok"}),
-    ("typescript", "export function ok(a: number) {}\ninterface I { m(: void }\nconst x = ", {"ok"}),
+    ("javascript", "function ok(a) { return a; }\nclass B { m() { return [1, 2; } }\nfunction",
+     {"ok"}),
+    ("typescript", "export function ok(a: number) {}\ninterface I { m(: void }\nconst x = ",
+     {"ok"}),
     ("typescriptreact", "export function ok() { return <div>; }\nfunction also() {}\n", {"ok"}),
     ("go", "package p\nfunc Ok() {}\nfunc (s *S) Broken(a int {\n", {"Ok"}),
     ("rust", "pub fn ok() {}\nimpl S { fn broken(&self, ", {"ok"}),
@@ -855,10 +869,11 @@ def _large_python_file(lines: int) -> str:
     out = ["import os", ""]
     index = 0
     while len(out) < lines:
-        out += [f"# Section {index}.", "@decorator", f"class Thing{index}(Base):", '    """Docs."""']
+        out += [f"# Section {index}.", "@decorator", f"class Thing{index}(Base):"]
+        out += ['    """Docs."""']
         for method in range(5):
             out += [
-                f"    def method_{method}(self, path: str, *args, flag: bool = False, **kw) -> dict:",
+                f"    def method_{method}(self, path: str, *args, flag: bool = False, **kw):",
                 f'        """Method {method}."""',
                 "        result = {}",
                 "        for item in self.items:",
@@ -884,3 +899,18 @@ def test_large_files_stay_fast() -> None:
     started = time.perf_counter()
     identifiers_in(tree, data, spec, middle, middle + 3000)
     assert time.perf_counter() - started < 0.1
+
+
+def test_set_directives_come_before_text_predicates() -> None:
+    """py-tree-sitter 0.26 crashes freeing a pattern whose ``#set!`` follows a text predicate."""
+    for spec in LANGUAGES:
+        for name in QUERY_NAMES:
+            text = query_text(spec.language_id, name)
+            query = compile_query(spec, name)
+            for index in range(query.pattern_count):
+                pattern = text.encode()[
+                    query.start_byte_for_pattern(index):query.end_byte_for_pattern(index)
+                ].decode()
+                if "#set!" in pattern:
+                    predicates = [pattern.find(p) for p in ("#eq?", "#match?", "#not-", "#any-of?")]
+                    assert all(p < 0 or p > pattern.index("#set!") for p in predicates), pattern

@@ -11,14 +11,14 @@ means no patterns.
 
 * A definition: ``@definition.<kind>`` (the node; ``<kind>`` becomes :attr:`Definition.kind`),
   ``@name`` (required), optionally ``@body`` (or the ``@body.open`` / ``@body.close`` tokens),
-  ``@parameters`` (its parameter list) and ``@parent`` (the owning type where it is not an
-  enclosing definition: Go receivers, C++ ``Foo::bar``). When several patterns capture the same
-  name node, the one written first wins. A ``function`` with a parent (an enclosing
-  class/struct/interface/enum/trait/impl, or ``@parent``) becomes a ``method``.
+  ``@parameters`` (its parameter list), ``@doc`` (a docstring: its first and last children, the
+  quotes, are dropped; without one the comments directly above are the doc) and ``@parent``
+  (the owning type where it is not an enclosing definition: Go receivers, C++ ``Foo::bar``).
+  When several patterns capture the same name node, the one written first wins. A ``function``
+  with a parent (an enclosing class/struct/interface/enum/trait/impl, or ``@parent``) becomes a
+  ``method``.
 * ``@parameter`` with ``@parameters``: a parameter name and the list holding it; it belongs to
   the definition whose ``@parameters`` is that list (lists of function types belong to none).
-* ``@doc`` with ``@doc.owner``: a docstring and the definition node it documents; its first and
-  last children (the quotes) are dropped. Without one, the comments directly above are the doc.
 * ``@wrapper`` with ``@wrapped``: a node around a definition (decorators, ``export``,
   ``template<>``); the definition's range grows to include it.
 * ``@comment``: a comment, candidate doc of the definition right below it.
@@ -27,12 +27,15 @@ means no patterns.
 * ``@public`` / ``@private``: mark the definition whose name or definition node is captured;
   ``@public`` wins; unmarked definitions are public.
 
-``imports.scm`` patterns capture ``@import`` (the statement, for the range), ``@module`` (surrounding
-quotes or ``<>`` are dropped) and ``@name`` (imported names; matches sharing ``@import`` and
-``@module`` merge). A pattern's ``(#set! local "true"|"false")`` or ``(#set! local.match "<regex>")``
-(searched in the module text) decides :attr:`ImportRef.is_local`.
+``imports.scm`` patterns capture ``@import`` (the statement, for the range), ``@module``
+(surrounding quotes or ``<>`` are dropped) and ``@name`` (imported names; matches sharing
+``@import`` and ``@module`` merge). A pattern's ``(#set! local "true"|"false")`` or
+``(#set! local.match "<regex>")`` (searched in the module text) decides
+:attr:`ImportRef.is_local`.
 
 ``identifiers.scm``: every capture is an identifier. Captures named ``_...`` are for predicates.
+In one pattern, ``#set!`` must come before text predicates (``#eq?``, ``#match?``...):
+py-tree-sitter 0.26 crashes freeing a query with the other order.
 
 Relations come from captures of one match or from byte offsets, never from ``Node.parent`` or
 ``Node.prev_sibling``: tree-sitter answers those by descending from the root (slow on big files).
@@ -161,6 +164,11 @@ def _queries(spec: LanguageSpec) -> _Queries:
     return _Queries(*compiled, import_locality=_locality_rules(compiled[1]))
 
 
+def prepare_queries(spec: LanguageSpec) -> None:
+    """Compile ``spec``'s outline queries now (big grammars take ~0.1-0.3 s, once per process)."""
+    _queries(spec)
+
+
 def _locality_rules(query: Query) -> tuple[tuple[bool | None, re.Pattern[str] | None], ...]:
     """Per import pattern: the fixed ``local`` setting, or the ``local.match`` regex."""
     rules = []
@@ -221,9 +229,9 @@ class _Found:
     name: Node
     captures: dict[str, list[Node]]
     parameters: list[str] = field(default_factory=list)
-    doc_node: Node | None = None
     start: int = 0
     end: int = 0
+    outer: Node | None = None
     first: Node | None = None
     comments: list[Node] = field(default_factory=list)
 
@@ -245,7 +253,6 @@ class _Matches:
     wrapped: dict[int, Node] = field(default_factory=dict)
     leading: dict[int, _Leading] = field(default_factory=dict)
     parameters: dict[int, tuple[int, int, Node]] = field(default_factory=dict)
-    docs: list[tuple[int, Node]] = field(default_factory=list)
     public: set[int] = field(default_factory=set)
     private: set[int] = field(default_factory=set)
 
@@ -264,20 +271,18 @@ def _collect(matches: list[tuple[int, dict[str, list[Node]]]], source: bytes) ->
 
 
 def _add_roles(seen: _Matches, captures: dict[str, list[Node]], source: bytes) -> None:
-    """Record the docstrings, wrappers, comments, decorations and visibility marks of a match."""
+    """Record the wrappers, comments, decorations and visibility marks of a match."""
     for capture, nodes in captures.items():
-        if capture == "doc" and (owners := captures.get("doc.owner")):
-            seen.docs.append((owners[0].id, nodes[0]))
-        elif capture == "wrapped" and (wrappers := captures.get("wrapper")):
+        if capture == "wrapped" and (wrappers := captures.get("wrapper")):
             seen.wrapped[nodes[0].id] = wrappers[0]
         elif capture in ("comment", "decoration"):
             for node in nodes:
                 end = _content_end(source, node)
                 seen.leading[node.id] = _Leading(end, node, capture == "decoration")
         elif capture == "public":
-            seen.public.update(node.id for node in nodes)
+            seen.public.add(nodes[0].id)
         elif capture == "private":
-            seen.private.update(node.id for node in nodes)
+            seen.private.add(nodes[0].id)
 
 
 def _add_definition(seen: _Matches, pattern: int, captures: dict[str, list[Node]]) -> None:
@@ -286,7 +291,8 @@ def _add_definition(seen: _Matches, pattern: int, captures: dict[str, list[Node]
     if kind is None or name.is_missing or name.start_byte == name.end_byte:
         return
     current = seen.found.get(name.id)
-    if current is None or pattern < current.pattern:
+    # Optional captures may yield one pattern's match twice: keep the fuller one.
+    if current is None or (pattern, -len(captures)) < (current.pattern, -len(current.captures)):
         node = captures[kind][0]
         seen.found[name.id] = _Found(pattern, kind[11:], node, name, captures)
 
@@ -301,16 +307,6 @@ def _assign_parameters(seen: _Matches, source: bytes) -> None:
     for _, list_id, node in sorted(seen.parameters.values(), key=lambda p: p[0]):
         if (owner := owners.get(list_id)) is not None:
             owner.parameters.append(_text(source, node))
-
-
-def _assign_docs(seen: _Matches) -> None:
-    """Give each ``@doc`` docstring to the definition captured as its ``@doc.owner``."""
-    by_node: dict[int, list[_Found]] = {}
-    for found in seen.found.values():
-        by_node.setdefault(found.node.id, []).append(found)
-    for owner, doc in seen.docs:
-        for found in by_node.get(owner, ()):
-            found.doc_node = found.doc_node or doc
 
 
 def _outer(seen: _Matches, node: Node) -> Node:
@@ -343,7 +339,7 @@ def _place(
         start = item.node.start_byte
         index = bisect_right(ends, start, 0, index) - 1
     comments.reverse()
-    found.first, found.comments = first, comments
+    found.outer, found.first, found.comments = outer, first, comments
     found.start = first.start_byte
     found.end = max(found.start, _content_end(source, outer))
 
@@ -354,14 +350,14 @@ def _signature(
     """Whitespace-normalised source in [start, end) without decorations, trailing ; or =."""
     pieces = []
     index = bisect_left(decorations, (start, start))
-    for dec_start, dec_end in decorations[index:]:
-        if dec_start >= end:
-            break
+    while index < len(decorations) and decorations[index][0] < end:
+        dec_start, dec_end = decorations[index]
         pieces.append(source[start:dec_start])
         start = max(start, dec_end)
+        index += 1
     pieces.append(source[start:end])
     signature = _normalise(b"".join(pieces).decode("utf-8", "replace")).rstrip(";").rstrip()
-    return _TRAILING_ASSIGN.sub("", signature)
+    return _TRAILING_ASSIGN.sub("", signature) if signature.endswith("=") else signature
 
 
 def _body_range(captures: dict[str, list[Node]]) -> tuple[int, int] | None:
@@ -374,7 +370,8 @@ def _body_range(captures: dict[str, list[Node]]) -> tuple[int, int] | None:
 
 def _doc(source: bytes, found: _Found) -> tuple[str | None, int | None, int | None]:
     """The docstring (unquoted) or the raw comment block above, with its byte range."""
-    if (node := found.doc_node) is not None:
+    if docstring := found.captures.get("doc"):
+        node = docstring[0]
         start, end = node.start_byte, node.end_byte
         if node.child_count >= 2:
             start = node.child(0).end_byte
@@ -418,7 +415,6 @@ def outline(tree: Tree, source: bytes, spec: LanguageSpec) -> list[Definition]:
     if not seen.found:
         return []
     _assign_parameters(seen, source)
-    _assign_docs(seen)
     leading = sorted(seen.leading.values(), key=lambda item: item.end)
     ends = [item.end for item in leading]
     for found in seen.found.values():
@@ -450,16 +446,16 @@ def _definition(
     elif container is not None and container.kind in CONTAINER_KINDS:
         parent = _text(source, container.name)
     kind = "method" if found.kind == "function" and parent is not None else found.kind
-    outer = _outer(seen, found.node)
+    outer, first = found.outer, found.first
+    assert outer is not None and first is not None
     end_row = outer.end_point.row - source.count(b"\n", found.end, outer.end_byte)
     signature_end = body[0] if body else found.node.end_byte
-    assert found.first is not None
     return Definition(
         name=_text(source, found.name),
         kind=kind,
         start_byte=found.start,
         end_byte=found.end,
-        start_line=found.first.start_point.row,
+        start_line=first.start_point.row,
         end_line=end_row,
         name_start_byte=found.name.start_byte,
         signature=_signature(source, found.node.start_byte, signature_end, decorations),

@@ -1,8 +1,9 @@
 ; inherits: c
 ; Definitions for llama_lsp.context.syntax.outline (capture conventions: see outline.py).
 ; C's patterns come first (inherited); these add C++ names: methods (field_identifier),
-; destructors, operators and qualified out-of-class definitions (`Foo::bar`, whose scope
-; becomes the parent), reference return types, classes, templates and `using` aliases.
+; destructors, operators and out-of-class definitions qualified by up to two scopes
+; (`Foo::bar`, `ns::Foo::bar`: the last scope is the parent), reference return types,
+; classes, templates and `using` aliases.
 
 (function_definition
   declarator: [
@@ -13,8 +14,8 @@
           (destructor_name) @name
           (operator_name) @name
           (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name)
-          (qualified_identifier name: (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name))
-          (qualified_identifier name: (qualified_identifier name: (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name)))
+          (qualified_identifier
+            name: (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name))
         ]
         parameters: (parameter_list) @parameters)
     (_ declarator: (function_declarator
@@ -24,8 +25,8 @@
           (destructor_name) @name
           (operator_name) @name
           (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name)
-          (qualified_identifier name: (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name))
-          (qualified_identifier name: (qualified_identifier name: (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name)))
+          (qualified_identifier
+            name: (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name))
         ]
         parameters: (parameter_list) @parameters))
     (reference_declarator (function_declarator
@@ -35,8 +36,8 @@
           (destructor_name) @name
           (operator_name) @name
           (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name)
-          (qualified_identifier name: (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name))
-          (qualified_identifier name: (qualified_identifier name: (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name)))
+          (qualified_identifier
+            name: (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name))
         ]
         parameters: (parameter_list) @parameters))
   ]
@@ -46,111 +47,39 @@
 (field_declaration
   declarator: [
     (function_declarator
-        declarator: [
-          (identifier) @name
-          (field_identifier) @name
-          (destructor_name) @name
-          (operator_name) @name
-          (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name)
-          (qualified_identifier name: (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name))
-          (qualified_identifier name: (qualified_identifier name: (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name)))
-        ]
+        declarator: [(identifier) (field_identifier) (destructor_name) (operator_name)] @name
         parameters: (parameter_list) @parameters)
     (_ declarator: (function_declarator
-        declarator: [
-          (identifier) @name
-          (field_identifier) @name
-          (destructor_name) @name
-          (operator_name) @name
-          (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name)
-          (qualified_identifier name: (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name))
-          (qualified_identifier name: (qualified_identifier name: (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name)))
-        ]
+        declarator: [(identifier) (field_identifier) (destructor_name) (operator_name)] @name
         parameters: (parameter_list) @parameters))
     (reference_declarator (function_declarator
-        declarator: [
-          (identifier) @name
-          (field_identifier) @name
-          (destructor_name) @name
-          (operator_name) @name
-          (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name)
-          (qualified_identifier name: (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name))
-          (qualified_identifier name: (qualified_identifier name: (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name)))
-        ]
+        declarator: [(identifier) (field_identifier) (destructor_name) (operator_name)] @name
         parameters: (parameter_list) @parameters))
   ]) @definition.function
 (field_declaration_list
   (declaration
     declarator: [
     (function_declarator
-        declarator: [
-          (identifier) @name
-          (field_identifier) @name
-          (destructor_name) @name
-          (operator_name) @name
-          (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name)
-          (qualified_identifier name: (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name))
-          (qualified_identifier name: (qualified_identifier name: (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name)))
-        ]
+        declarator: [(identifier) (field_identifier) (destructor_name) (operator_name)] @name
         parameters: (parameter_list) @parameters)
     (_ declarator: (function_declarator
-        declarator: [
-          (identifier) @name
-          (field_identifier) @name
-          (destructor_name) @name
-          (operator_name) @name
-          (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name)
-          (qualified_identifier name: (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name))
-          (qualified_identifier name: (qualified_identifier name: (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name)))
-        ]
+        declarator: [(identifier) (field_identifier) (destructor_name) (operator_name)] @name
         parameters: (parameter_list) @parameters))
     (reference_declarator (function_declarator
-        declarator: [
-          (identifier) @name
-          (field_identifier) @name
-          (destructor_name) @name
-          (operator_name) @name
-          (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name)
-          (qualified_identifier name: (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name))
-          (qualified_identifier name: (qualified_identifier name: (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name)))
-        ]
+        declarator: [(identifier) (field_identifier) (destructor_name) (operator_name)] @name
         parameters: (parameter_list) @parameters))
   ]) @definition.function)
 (declaration_list
   (declaration
     declarator: [
     (function_declarator
-        declarator: [
-          (identifier) @name
-          (field_identifier) @name
-          (destructor_name) @name
-          (operator_name) @name
-          (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name)
-          (qualified_identifier name: (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name))
-          (qualified_identifier name: (qualified_identifier name: (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name)))
-        ]
+        declarator: [(identifier) (field_identifier) (destructor_name) (operator_name)] @name
         parameters: (parameter_list) @parameters)
     (_ declarator: (function_declarator
-        declarator: [
-          (identifier) @name
-          (field_identifier) @name
-          (destructor_name) @name
-          (operator_name) @name
-          (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name)
-          (qualified_identifier name: (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name))
-          (qualified_identifier name: (qualified_identifier name: (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name)))
-        ]
+        declarator: [(identifier) (field_identifier) (destructor_name) (operator_name)] @name
         parameters: (parameter_list) @parameters))
     (reference_declarator (function_declarator
-        declarator: [
-          (identifier) @name
-          (field_identifier) @name
-          (destructor_name) @name
-          (operator_name) @name
-          (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name)
-          (qualified_identifier name: (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name))
-          (qualified_identifier name: (qualified_identifier name: (qualified_identifier scope: [(namespace_identifier) @parent (template_type name: (type_identifier) @parent)] name: [(identifier) (destructor_name) (operator_name)] @name)))
-        ]
+        declarator: [(identifier) (field_identifier) (destructor_name) (operator_name)] @name
         parameters: (parameter_list) @parameters))
   ]) @definition.function)
 
@@ -163,6 +92,7 @@
   body: (field_declaration_list) @body) @definition.struct
 (alias_declaration name: (type_identifier) @name) @definition.type
 
+; Parameter names, each with its list: references, defaults, packs.
 (parameter_list (parameter_declaration declarator: (reference_declarator (identifier) @parameter))) @parameters
 (parameter_list (optional_parameter_declaration declarator: (identifier) @parameter)) @parameters
 (parameter_list (optional_parameter_declaration declarator: (_ declarator: (identifier) @parameter))) @parameters

@@ -1,4 +1,6 @@
 ; Imports for llama_lsp.context.syntax.outline (capture conventions: see outline.py).
+; `#set!` goes before text predicates (#eq?, #match?): the other order crashes
+; py-tree-sitter 0.26 when the query is freed.
 
 ((import_statement source: (string) @module) @import
   (#set! local.match "^\\."))
@@ -29,23 +31,23 @@
     value: (call_expression
       function: (identifier) @_require
       arguments: (arguments . (string) @module .)))) @import)
-  (#eq? @_require "require")
-  (#set! local.match "^\\."))
+  (#set! local.match "^\\.")
+  (#eq? @_require "require"))
 (((variable_declaration
   (variable_declarator
     value: (call_expression
       function: (identifier) @_require
       arguments: (arguments . (string) @module .)))) @import)
-  (#eq? @_require "require")
-  (#set! local.match "^\\."))
+  (#set! local.match "^\\.")
+  (#eq? @_require "require"))
 ((_
   (variable_declarator
     name: (identifier) @name
     value: (call_expression
       function: (identifier) @_require
       arguments: (arguments . (string) @module .)))) @import
-  (#eq? @_require "require")
-  (#set! local.match "^\\."))
+  (#set! local.match "^\\.")
+  (#eq? @_require "require"))
 ((_
   (variable_declarator
     name: (object_pattern [
@@ -55,14 +57,14 @@
     value: (call_expression
       function: (identifier) @_require
       arguments: (arguments . (string) @module .)))) @import
-  (#eq? @_require "require")
-  (#set! local.match "^\\."))
+  (#set! local.match "^\\.")
+  (#eq? @_require "require"))
 ((expression_statement
   (call_expression
     function: (identifier) @_require
     arguments: (arguments . (string) @module .))) @import
-  (#eq? @_require "require")
-  (#set! local.match "^\\."))
+  (#set! local.match "^\\.")
+  (#eq? @_require "require"))
 
 ; Dynamic `import("m")`.
 ((call_expression

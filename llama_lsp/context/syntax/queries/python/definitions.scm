@@ -1,13 +1,14 @@
 ; Definitions for llama_lsp.context.syntax.outline (capture conventions: see outline.py).
 
+; The docstring is the body's first statement, when it is a string.
 (function_definition
   name: (identifier) @name
   parameters: (parameters) @parameters
-  body: (block) @body) @definition.function
+  body: (block . (expression_statement . (string) @doc .)?) @body) @definition.function
 
 (class_definition
   name: (identifier) @name
-  body: (block) @body) @definition.class
+  body: (block . (expression_statement . (string) @doc .)?) @body) @definition.class
 
 ; Module-level UPPER_CASE assignments.
 (module
@@ -26,10 +27,6 @@
 (parameters (dictionary_splat_pattern (identifier) @parameter)) @parameters
 (parameters (typed_parameter (list_splat_pattern (identifier) @parameter))) @parameters
 (parameters (typed_parameter (dictionary_splat_pattern (identifier) @parameter))) @parameters
-
-; Docstrings: a string as the first statement of the body.
-(function_definition body: (block . (expression_statement . (string) @doc .))) @doc.owner
-(class_definition body: (block . (expression_statement . (string) @doc .))) @doc.owner
 
 (decorated_definition definition: (_) @wrapped) @wrapper
 (decorator) @decoration
