@@ -5,7 +5,6 @@ Golden cases: each language's snippet with every definition and import expected 
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 import pytest
@@ -887,18 +886,13 @@ def _large_python_file(lines: int) -> str:
     return "\n".join(out[:lines]) + "\n"
 
 
-def test_large_files_stay_fast() -> None:
-    """A loose guard against accidental quadratic work (the target is < 50 ms / < 2 ms)."""
+def test_large_files_are_outlined_completely() -> None:
+    """A 5,000-line file: every definition found (timings live in bench/context.py)."""
     tree, data, spec = parse("python", _large_python_file(5000))
-    outline(tree, data, spec)  # compile and warm up
-    started = time.perf_counter()
     found = outline(tree, data, spec)
-    assert time.perf_counter() - started < 1.0
     assert len(found) > 500
     middle = data.index(b"class Thing40")
-    started = time.perf_counter()
-    identifiers_in(tree, data, spec, middle, middle + 3000)
-    assert time.perf_counter() - started < 0.1
+    assert identifiers_in(tree, data, spec, middle, middle + 3000)
 
 
 def test_set_directives_come_before_text_predicates() -> None:
