@@ -110,6 +110,9 @@ OPTIONS: tuple[Option, ...] = (
            "Add definitions and similar code from other files to the prompt.", _bool),
     Option("contextTokens", "context_tokens", 1024,
            "Most prompt tokens spent on context from outside the cursor window.", _positive_int),
+    Option("rerankCandidates", "rerank_candidates", 3,
+           "Models without FIM tokens: single-line candidates compared by how well the next line "
+           "of code follows them (1 turns this off).", _positive_int),
     Option("secretPatterns", "secret_patterns", DEFAULT_SECRET_PATTERNS,
            "File name globs that never reach a prompt (replaces the default list).", _globs),
 )
@@ -132,6 +135,7 @@ class Settings:
     max_file_bytes: int = 2_000_000
     cross_file_context: bool = True
     context_tokens: int = 1024
+    rerank_candidates: int = 3
     secret_patterns: tuple[str, ...] = DEFAULT_SECRET_PATTERNS
 
     def language_enabled(self, language_id: str) -> bool:

@@ -78,8 +78,8 @@ def identifiers_near(snapshot: DocumentSnapshot, cursor_line: int) -> set[str]:
     names: set[str] = set()
     for first, last in ((cursor_line - NEAR_LINES_ABOVE, cursor_line - 1),
                         (cursor_line + 1, cursor_line + NEAR_LINES_BELOW)):
-        if last < first or last < 0:
-            continue
+        if last < first or last < 0 or first >= snapshot.index.line_count:
+            continue  # nothing above the first line / below the last one
         start, end = _line_range(snapshot, first, last)
         names |= identifiers_in(snapshot.tree, source, snapshot.language, start, end)
     return names
@@ -201,16 +201,17 @@ def gather_context(
 ) -> list[ContextChunk]:
     """All candidate context chunks for a cursor, most important first."""
     chunks: list[ContextChunk] = []
+    # Open documents that are secret-bearing or .gitignored never give definitions or chunks.
+    others = [s for s in open_documents if s.uri != snapshot.uri and
+              not (s.path and index.policy.excluded_reason(Path(s.path)))]
     document = index.document_outline(snapshot)
     if document is not None:
         names = identifiers_near(snapshot, cursor_line)
-        others = [index.document_outline(s) for s in open_documents if s.uri != snapshot.uri]
-        related = index.related_files(document) + [o for o in others if o is not None]
+        outlines = [index.document_outline(s) for s in others]
+        related = index.related_files(document) + [o for o in outlines if o is not None]
         chunks += definition_chunks(document, related, names, window_lines, index.roots)
     starts = snapshot.index.starts
     area = snapshot.text[starts[max(0, cursor_line - SIMILAR_CHUNK_LINES)]:starts[cursor_line]]
-    others = [s for s in open_documents if s.uri != snapshot.uri and
-              not (s.path and index.policy.excluded_reason(Path(s.path)))]
     shown = "\n".join(chunk.text for chunk in chunks)
     for chunk in similar_chunks(area, others, index.roots):
         if chunk.text not in shown:

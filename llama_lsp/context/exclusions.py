@@ -29,6 +29,12 @@ class ExclusionPolicy:
     secret_patterns: tuple[str, ...] = DEFAULT_SECRET_PATTERNS
     max_bytes: int = 2_000_000
     _ignore_files: dict[Path, _IgnoreFile | None] = field(default_factory=dict)
+    _roots: list[Path] = field(default_factory=list, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Roots as the editor names them and resolved (resolvers may return resolved paths).
+        self._roots = sorted({*self.roots, *(root.resolve() for root in self.roots)},
+                             key=lambda root: len(root.parts), reverse=True)
 
     def secret_reason(self, path: Path) -> str | None:
         """Why ``path`` looks like it holds secrets, or None."""
@@ -39,22 +45,31 @@ class ExclusionPolicy:
         return None
 
     def ignored_reason(self, path: Path) -> str | None:
-        """Why ``path`` is ignored by a .gitignore between its root and itself, or None."""
+        """Why ``path`` is ignored by a .gitignore between its root and itself, or None.
+
+        As in git: a path is ignored when it or a directory above it is (nothing inside an
+        ignored directory can be re-included), and for each the deepest .gitignore with a
+        matching pattern decides (a nested ``!pattern`` overrides a parent's pattern).
+        """
         root = self._root_of(path)
         if root is None:
             return None
-        relative = path.relative_to(root)
-        if ".git" in relative.parts:
+        parts = path.relative_to(root).parts
+        if ".git" in parts:
             return "inside .git"
-        directory = root
-        for part in (None, *relative.parts[:-1]):
-            if part is not None:
-                directory = directory / part
-            spec = self._ignore_spec(directory)
-            if spec is not None:
-                target = path.relative_to(directory).as_posix()
-                if spec.match_file(target):
-                    return f"ignored by {directory / '.gitignore'}"
+        directories = [root.joinpath(*parts[:level]) for level in range(len(parts))]
+        specs = [self._ignore_spec(directory) for directory in directories]
+        for depth in range(1, len(parts) + 1):
+            suffix = "/" if depth < len(parts) else ""
+            for level in range(depth - 1, -1, -1):  # the deepest .gitignore first
+                spec = specs[level]
+                if spec is None:
+                    continue
+                ignored = spec.check_file("/".join(parts[level:depth]) + suffix).include
+                if ignored is not None:
+                    if ignored:
+                        return f"ignored by {directories[level] / '.gitignore'}"
+                    break
         return None
 
     def content_reason(self, path: Path) -> str | None:
@@ -79,7 +94,7 @@ class ExclusionPolicy:
         return self.secret_reason(path) or self.ignored_reason(path) or self.content_reason(path)
 
     def _root_of(self, path: Path) -> Path | None:
-        for root in sorted(self.roots, key=lambda r: len(r.parts), reverse=True):
+        for root in self._roots:
             if path.is_relative_to(root):
                 return root
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -76,9 +77,10 @@ def _go(ref: ImportRef, file: Path, roots: list[Path]) -> list[Path]:
 
 def _rust(ref: ImportRef, file: Path, roots: list[Path]) -> list[Path]:
     module = ref.module
+    # The directory holding this file's child modules: src/a.rs is module `a`, in src/a/.
+    owner = file.parent if file.name in ("mod.rs", "lib.rs", "main.rs") else \
+        file.parent / file.stem
     if "::" not in module:  # `mod name;` declared in this file
-        owner = file.parent if file.name in ("mod.rs", "lib.rs", "main.rs") else \
-            file.parent / file.stem
         return _first_existing([owner / f"{module}.rs", owner / module / "mod.rs"])
     parts = module.split("::")
     if parts[0] == "crate":
@@ -87,10 +89,12 @@ def _rust(ref: ImportRef, file: Path, roots: list[Path]) -> list[Path]:
             return []
         base = crate_root / "src"
     elif parts[0] in ("self", "super"):
-        base = file.parent if parts[0] == "self" else file.parent.parent
+        base = owner if parts[0] == "self" else owner.parent
     else:
         return []
     segments = parts[1:]
+    while segments and segments[0] == "super":  # `super::super::x`
+        base, segments = base.parent, segments[1:]
     # The path may end in an item (a type or function): try the longest module path first.
     for length in range(len(segments), 0, -1):
         module_path = base.joinpath(*segments[:length])
@@ -137,7 +141,9 @@ def resolve_import(ref: ImportRef, file: Path, language_id: str, roots: list[Pat
     if resolver is None:
         return []
     try:
-        return [path for path in resolver(ref, file, roots) if path != file]
+        # Normalised (`src/../x.h` -> `x.h`) so that .gitignore checks see the real location.
+        return [path for found in resolver(ref, file, roots)
+                if (path := Path(os.path.normpath(found))) != file]
     except (OSError, ValueError, IndexError):
         return []
 

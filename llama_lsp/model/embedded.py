@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import time
+
+import numpy as np
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -170,6 +172,39 @@ class EmbeddedBackend:
                 reason = "cancelled"
                 break
         return self._result(text, generated, prompt, reused, reason, started)
+
+    def _logits_for(self, context: list[int], tail: list[int]) -> np.ndarray:
+        """Logits after each token of ``tail``, evaluated after ``context`` (KV cache reused)."""
+        llm = self._llm
+        reused = common_prefix_length(llm._input_ids, context)
+        llm.n_tokens = min(reused, llm.n_tokens)
+        llm.eval(context[llm.n_tokens:])
+        n_past = llm.n_tokens
+        llm._ctx.kv_cache_seq_rm(-1, n_past, -1)
+        llm._batch.set_batch(batch=tail, n_past=n_past, logits_all=True)
+        llm._ctx.decode(llm._batch)
+        logits = np.ctypeslib.as_array(llm._ctx.get_logits(),
+                                       shape=(len(tail), llm.n_vocab())).copy()
+        llm.input_ids[n_past:n_past + len(tail)] = tail
+        llm.n_tokens = n_past + len(tail)
+        llm._requires_eval = True
+        return logits
+
+    def top_next_tokens(self, prompt: list[int], count: int) -> list[int]:
+        """The ``count`` most likely next tokens after ``prompt``, best first."""
+        row = self._logits_for(prompt[:-1], prompt[-1:])[0]
+        best = np.argpartition(-row, count)[:count]
+        return [int(token) for token in best[np.argsort(-row[best])]]
+
+    def score_continuation(self, prompt: list[int], continuation: list[int]) -> float:
+        """Log-probability of ``continuation`` following ``prompt``."""
+        if not continuation:
+            return 0.0
+        logits = self._logits_for(prompt[:-1], [prompt[-1], *continuation[:-1]])
+        peak = logits.max(axis=1, keepdims=True)
+        log_norm = np.log(np.exp(logits - peak).sum(axis=1)) + peak[:, 0]
+        chosen = logits[np.arange(len(continuation)), continuation]
+        return float((chosen - log_norm).sum())
 
     def _result(self, text: str, generated: int, prompt: list[int], reused: int, reason: str,
                 started: float) -> GenerationResult:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -12,6 +13,7 @@ from llama_lsp.context.documents import DocumentSnapshot
 from llama_lsp.context.window import CursorWindow, cursor_window
 from llama_lsp.features.completion.mode import choose_mode
 from llama_lsp.features.completion.postprocess import CompletionMode, FilterContext, postprocess
+from llama_lsp.features.completion.rerank import Candidate, can_rerank, next_code_line, rerank_line
 from llama_lsp.model.backend import Backend, GenerationRequest, GenerationResult
 from llama_lsp.model.prompts import fim_prompt, prefix_prompt
 
@@ -210,9 +212,21 @@ class CompletionPipeline:
         result = self.backend.generate(request, is_cancelled)
         if result.stop_reason == "cancelled":
             return CompletionOutcome([], prompt, result, result.text)
-        text = postprocess(restore_held_back(result.text, prompt.held_back), context)
+        generated = result.text
+        candidates: list[Candidate] = []
+        following = next_code_line(prompt.window.suffix)
+        if (prompt.mode is CompletionMode.SINGLE_LINE and not prompt.fim and following
+                and settings.rerank_candidates > 1 and can_rerank(self.backend)):
+            candidates = rerank_line(
+                self.backend, prompt.tokens, generated,
+                lambda tokens: dataclasses.replace(request, prompt=tokens),
+                following, settings.rerank_candidates, is_cancelled,
+            )
+            generated = max(candidates, key=lambda candidate: candidate.score).text
+        text = postprocess(restore_held_back(generated, prompt.held_back), context)
         suggestions = [Suggestion(text, offset, offset)] if text else []
-        return CompletionOutcome(suggestions, prompt, result, result.text)
+        return CompletionOutcome(suggestions, prompt, result, generated,
+                                 extra={"candidates": candidates} if candidates else {})
 
 
 def restore_held_back(generated: str, held_back: str) -> str:

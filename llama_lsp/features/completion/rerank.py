@@ -1,0 +1,83 @@
+"""Choose among a few single-line candidates by how well the code after the cursor follows them.
+
+For models without FIM tokens the code after the cursor is not in the prompt. Instead, the
+greedy line and the lines that start with the next most likely tokens are scored by the
+model's log-probability of the candidate followed by the next line of the file, and the most
+likely one wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from llama_lsp.model.backend import GenerationRequest
+
+# Tokens of the following code used to score a candidate.
+CONTINUATION_MAX_TOKENS = 16
+
+
+class ScoringBackend(Protocol):
+    """The backend calls reranking needs (the embedded engine has them)."""
+
+    def tokenize(self, text: str) -> list[int]: ...
+    def top_next_tokens(self, prompt: list[int], count: int) -> list[int]: ...
+    def score_continuation(self, prompt: list[int], continuation: list[int]) -> float: ...
+    def generate(self, request: GenerationRequest, is_cancelled: Callable[[], bool]): ...  # noqa: ANN201
+    def detokenize(self, tokens: list[int]) -> str: ...
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A generated line and its score."""
+
+    text: str
+    score: float
+
+
+def can_rerank(backend: object) -> bool:
+    """True when the backend can list next tokens and score continuations."""
+    return hasattr(backend, "top_next_tokens") and hasattr(backend, "score_continuation")
+
+
+def next_code_line(suffix: str) -> str:
+    """The first non-blank line after the cursor's line."""
+    for line in suffix.split("\n")[1:]:
+        if line.strip():
+            return line
+    return ""
+
+
+def rerank_line(
+    backend: ScoringBackend,
+    prompt: list[int],
+    greedy_text: str,
+    make_request: Callable[[list[int]], GenerationRequest],
+    following_line: str,
+    count: int,
+    is_cancelled: Callable[[], bool],
+) -> list[Candidate]:
+    """Candidates (greedy first) with scores; the caller picks the best-scoring one.
+
+    Alternatives branch at the first non-blank token: the greedy line's leading whitespace is
+    kept, and each of the next most likely tokens starts a new greedy line.
+    """
+    indent = greedy_text[: len(greedy_text) - len(greedy_text.lstrip(" \t"))]
+    base = [*prompt, *backend.tokenize(indent)] if indent else list(prompt)
+    texts = [greedy_text]
+    for token in backend.top_next_tokens(base, count + 1):
+        if len(texts) >= count or is_cancelled():
+            break
+        result = backend.generate(make_request([*base, token]), is_cancelled)
+        text = indent + backend.detokenize([token]) + result.text
+        line = text.split("\n", 1)[0]
+        if line.strip() and line not in {t.split("\n", 1)[0] for t in texts}:
+            texts.append(text)
+    continuation = backend.tokenize("\n" + following_line)[:CONTINUATION_MAX_TOKENS]
+    scored = []
+    for text in texts:
+        line = text.split("\n", 1)[0]
+        tokens = backend.tokenize(line)
+        scored.append(Candidate(text, backend.score_continuation(prompt, [*tokens, *continuation])))
+    return scored
