@@ -158,7 +158,10 @@ class _Route:
 
 
 class CompletionCache:
-    """LRU + TTL cache of completion texts with tail keys and typed-through seeds. Not thread-safe."""
+    """LRU + TTL cache of completion texts, with tail keys and typed-through seeds.
+
+    Not thread-safe: use it from one thread (the event loop).
+    """
 
     def __init__(self, config: CacheConfig | None = None) -> None:
         self.config = config or CacheConfig()
