@@ -41,6 +41,12 @@ def _positive_int(value: Any) -> int:
     return value
 
 
+def _non_negative_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError("must be an integer >= 0")
+    return value
+
+
 def _optional_positive_int(value: Any) -> int | None:
     return None if value is None else _positive_int(value)
 
@@ -113,6 +119,23 @@ OPTIONS: tuple[Option, ...] = (
     Option("rerankCandidates", "rerank_candidates", 3,
            "Models without FIM tokens: single-line candidates compared by how well the next line "
            "of code follows them (1 turns this off).", _positive_int),
+    Option("completionCache", "completion_cache", True,
+           "Reuse earlier completions (same context, typed-through, speculative) instead of "
+           "asking the model again.", _bool),
+    Option("cacheSize", "cache_size", 256, "Completions kept in the cache (LRU).", _positive_int),
+    Option("cacheTtlSeconds", "cache_ttl_seconds", 300,
+           "Cached and shown completions are not reused after this many seconds.", _positive_int),
+    Option("speculativeCompletion", "speculative_completion", True,
+           "After a suggestion is shown, compute the next one in the background as if it were "
+           "accepted.", _bool),
+    Option("debounceMinMs", "debounce_min_ms", 10,
+           "Hold before generating after a pause in typing (ms).", _non_negative_int),
+    Option("debounceMaxMs", "debounce_max_ms", 120,
+           "Longest hold before generating while typing, adapted to typing speed (ms).",
+           _non_negative_int),
+    Option("firstRequestBudgetMs", "first_request_budget_ms", 250,
+           "Generation time limit for the first request after a pause (ms); what is ready by "
+           "then is shown.", _positive_int),
     Option("secretPatterns", "secret_patterns", DEFAULT_SECRET_PATTERNS,
            "File name globs that never reach a prompt (replaces the default list).", _globs),
 )
@@ -136,6 +159,13 @@ class Settings:
     cross_file_context: bool = True
     context_tokens: int = 1024
     rerank_candidates: int = 3
+    completion_cache: bool = True
+    cache_size: int = 256
+    cache_ttl_seconds: int = 300
+    speculative_completion: bool = True
+    debounce_min_ms: int = 10
+    debounce_max_ms: int = 120
+    first_request_budget_ms: int = 250
     secret_patterns: tuple[str, ...] = DEFAULT_SECRET_PATTERNS
 
     def language_enabled(self, language_id: str) -> bool:

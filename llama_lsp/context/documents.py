@@ -181,6 +181,10 @@ class DocumentStore:
         """Stop tracking a document."""
         self._documents.pop(uri, None)
 
+    def documents(self) -> list[Document]:
+        """Every open document."""
+        return list(self._documents.values())
+
     def snapshots(self) -> list[DocumentSnapshot]:
         """A snapshot of every open document."""
         return [document.snapshot() for document in self._documents.values()]

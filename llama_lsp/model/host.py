@@ -87,7 +87,10 @@ class ModelHost:
         return self.worker.submit(run, key="load")
 
     def submit(
-        self, run: Callable[[Backend, Callable[[], bool]], T], key: Hashable | None = None
+        self,
+        run: Callable[[Backend, Callable[[], bool]], T],
+        key: Hashable | None = None,
+        supersedes: tuple[Hashable, ...] = (),
     ) -> Job[T]:
         """Queue ``run(backend, is_cancelled)``; raises ModelError inside if no model is loaded."""
 
@@ -96,7 +99,7 @@ class ModelHost:
                 raise ModelError(self._status.detail or "no model loaded")
             return run(self.backend, is_cancelled)
 
-        return self.worker.submit(with_backend, key)
+        return self.worker.submit(with_backend, key, supersedes)
 
     def close(self) -> None:
         """Stop the worker and free the model."""

@@ -50,18 +50,21 @@ class ModelWorker:
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self._thread.start()
 
-    def submit(self, run: Callable[[Callable[[], bool]], T], key: Hashable | None = None) -> Job[T]:
-        """Queue ``run(is_cancelled)``; supersede queued and running jobs with the same key."""
+    def submit(self, run: Callable[[Callable[[], bool]], T], key: Hashable | None = None,
+               supersedes: tuple[Hashable, ...] = ()) -> Job[T]:
+        """Queue ``run(is_cancelled)``; cancel queued and running jobs with the same key, or
+        with any key in ``supersedes`` (e.g. background speculation for the same document)."""
         job: Job[T] = Job(run, key)
         with self._condition:
             if self._closed:
                 job.cancel()
                 return job
-            if key is not None:
-                for queued in [j for j in self._queue if j.key == key]:
+            doomed = set(supersedes) | ({key} if key is not None else set())
+            if doomed:
+                for queued in [j for j in self._queue if j.key in doomed]:
                     self._queue.remove(queued)
                     queued.cancel()
-                if self._running is not None and self._running.key == key:
+                if self._running is not None and self._running.key in doomed:
                     self._running.cancel()
             self._queue.append(job)
             self._condition.notify()

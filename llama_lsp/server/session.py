@@ -10,7 +10,9 @@ from llama_lsp.context.documents import DocumentStore
 from llama_lsp.context.exclusions import ExclusionPolicy
 from llama_lsp.context.positions import PositionEncoding
 from llama_lsp.context.workspace import WorkspaceIndex
+from llama_lsp.features.completion.debounce import AdaptiveDebounce, DebounceConfig
 from llama_lsp.features.completion.pipeline import CompletionPipeline
+from llama_lsp.features.completion.service import CompletionService
 from llama_lsp.model.backend import Backend
 from llama_lsp.model.host import ModelHost
 
@@ -31,7 +33,25 @@ class Session:
     supports_progress: bool = False
     roots: list[Path] = field(default_factory=list)
     index: WorkspaceIndex | None = None
+    service: CompletionService = field(default_factory=lambda: CompletionService(Settings()))
+    debounce: AdaptiveDebounce = field(default_factory=AdaptiveDebounce)
     _pipeline: CompletionPipeline | None = None
+
+    def apply_latency_settings(self) -> None:
+        """Reconfigure the cache and the debounce from the current settings."""
+        self.service.reconfigure(self.settings)
+        config = DebounceConfig(
+            min_delay=min(self.settings.debounce_min_ms, self.settings.debounce_max_ms) / 1000,
+            max_delay=self.settings.debounce_max_ms / 1000,
+            first_request_budget=self.settings.first_request_budget_ms / 1000,
+        )
+        if config != self.debounce.config:
+            self.debounce = AdaptiveDebounce(config)
+
+    def context_version(self, uri: str) -> str:
+        """Changes whenever another open document changes (their code may be in the prompt)."""
+        return ";".join(f"{d.uri}@{d.version}" for d in self.documents.documents()
+                        if d.uri != uri)
 
     def start_index(self, roots: list[Path]) -> None:
         """(Re)build the workspace index for ``roots`` with the current exclusion settings."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -185,8 +186,14 @@ class CompletionPipeline:
         settings: Settings,
         is_cancelled: Callable[[], bool] = lambda: False,
         mode: CompletionMode | None = None,
+        deadline: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> CompletionOutcome:
-        """Suggestions for the cursor at code-point ``offset`` of ``snapshot``."""
+        """Suggestions for the cursor at code-point ``offset`` of ``snapshot``.
+
+        With a ``deadline`` (a ``clock()`` value) generation stops there and keeps what it has;
+        the outcome's ``extra["budget_expired"]`` then says the text may be cut short.
+        """
         if snapshot.problem:
             return CompletionOutcome([], skipped=snapshot.problem)
         if self.context_source is not None and (
@@ -207,7 +214,7 @@ class CompletionPipeline:
             prompt=prompt.tokens,
             max_tokens=self._max_tokens(prompt.mode, settings),
             temperature=settings.temperature,
-            should_stop=_stop_rule(context, prompt.held_back),
+            should_stop=_with_deadline(_stop_rule(context, prompt.held_back), deadline, clock),
         )
         result = self.backend.generate(request, is_cancelled)
         if result.stop_reason == "cancelled":
@@ -215,7 +222,9 @@ class CompletionPipeline:
         generated = result.text
         candidates: list[Candidate] = []
         following = next_code_line(prompt.window.suffix)
+        budget_expired = deadline is not None and clock() >= deadline
         if (prompt.mode is CompletionMode.SINGLE_LINE and not prompt.fim and following
+                and not budget_expired
                 and settings.rerank_candidates > 1 and can_rerank(self.backend)):
             candidates = rerank_line(
                 self.backend, prompt.tokens, generated,
@@ -225,8 +234,17 @@ class CompletionPipeline:
             generated = max(candidates, key=lambda candidate: candidate.score).text
         text = postprocess(restore_held_back(generated, prompt.held_back), context)
         suggestions = [Suggestion(text, offset, offset)] if text else []
-        return CompletionOutcome(suggestions, prompt, result, generated,
-                                 extra={"candidates": candidates} if candidates else {})
+        extra: dict[str, object] = {"budget_expired": budget_expired}
+        if candidates:
+            extra["candidates"] = candidates
+        return CompletionOutcome(suggestions, prompt, result, generated, extra=extra)
+
+
+def _with_deadline(rule: Callable[[str], bool], deadline: float | None,
+                   clock: Callable[[], float]) -> Callable[[str], bool]:
+    if deadline is None:
+        return rule
+    return lambda text: rule(text) or clock() >= deadline
 
 
 def restore_held_back(generated: str, held_back: str) -> str:
