@@ -20,7 +20,13 @@ from llama_lsp.context.documents import DocumentSnapshot
 from llama_lsp.context.exclusions import ExclusionPolicy, read_context_file
 from llama_lsp.context.imports import package_siblings, resolve_import
 from llama_lsp.context.syntax.languages import LanguageSpec, load_language, spec_for
-from llama_lsp.context.syntax.outline import Definition, ImportRef, imports, outline
+from llama_lsp.context.syntax.outline import (
+    Definition,
+    ImportRef,
+    imports,
+    outline,
+    prepare_queries,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +107,13 @@ class WorkspaceIndex:
                     not isinstance(snapshot.version, int) or current.version <= snapshot.version:
                 self._documents[snapshot.uri] = result
         return result
+
+    def prepare(self, spec: LanguageSpec) -> None:
+        """Compile ``spec``'s queries in the background, before the first request needs them."""
+        if self._executor is None:
+            prepare_queries(spec)
+        else:
+            self._schedule(("queries", spec.language_id), prepare_queries, spec)
 
     def forget_document(self, uri: str) -> None:
         """Drop a closed document's outline."""

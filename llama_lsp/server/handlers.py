@@ -188,7 +188,10 @@ def did_open(ls: LlamaLanguageServer, params: types.DidOpenTextDocumentParams) -
     """Track and parse a newly opened document."""
     item = params.text_document
     document = ls.session.documents.open(item.uri, item.language_id, item.version, item.text)
-    if (problem := document.snapshot().problem) is not None:
+    snapshot = document.snapshot()
+    if ls.session.index is not None and snapshot.language is not None:
+        ls.session.index.prepare(snapshot.language)
+    if (problem := snapshot.problem) is not None:
         _log(ls, f"{item.uri}: no completions: {problem}", types.MessageType.Warning)
 
 
@@ -292,14 +295,12 @@ async def _complete(
         if document.version != snapshot.version:
             raise asyncio.CancelledError  # superseded while held: the client asks again
     budget = session.debounce.budget_for(time.monotonic())
-    generation_deadline = time.monotonic() + budget if budget is not None else None
     context = _context_for(session, snapshot)
 
     def run(backend: Backend, is_cancelled: Callable[[], bool]) -> CompletionOutcome:
         pipeline = session.pipeline_for(backend)
         pipeline.context_source = context
-        return pipeline.complete(snapshot, offset, settings, is_cancelled,
-                                 deadline=generation_deadline)
+        return pipeline.complete(snapshot, offset, settings, is_cancelled, budget=budget)
 
     job = host.submit(run, key=("complete", uri), supersedes=(SPECULATION_KEY,))
     try:

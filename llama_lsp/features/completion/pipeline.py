@@ -186,13 +186,13 @@ class CompletionPipeline:
         settings: Settings,
         is_cancelled: Callable[[], bool] = lambda: False,
         mode: CompletionMode | None = None,
-        deadline: float | None = None,
+        budget: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> CompletionOutcome:
         """Suggestions for the cursor at code-point ``offset`` of ``snapshot``.
 
-        With a ``deadline`` (a ``clock()`` value) generation stops there and keeps what it has;
-        the outcome's ``extra["budget_expired"]`` then says the text may be cut short.
+        With a ``budget`` (seconds from the start of generation) generation stops when it runs
+        out and keeps what it has; ``extra["budget_expired"]`` then says the text may be short.
         """
         if snapshot.problem:
             return CompletionOutcome([], skipped=snapshot.problem)
@@ -210,6 +210,7 @@ class CompletionPipeline:
             line_after=prompt.window.line_after,
             suffix=prompt.window.suffix,
         )
+        deadline = clock() + budget if budget is not None else None
         request = GenerationRequest(
             prompt=prompt.tokens,
             max_tokens=self._max_tokens(prompt.mode, settings),
