@@ -116,7 +116,7 @@ OPTIONS: tuple[Option, ...] = (
            "Add definitions and similar code from other files to the prompt.", _bool),
     Option("contextTokens", "context_tokens", 1024,
            "Most prompt tokens spent on context from outside the cursor window.", _positive_int),
-    Option("rerankCandidates", "rerank_candidates", 3,
+    Option("rerankCandidates", "rerank_candidates", 1,
            "Models without FIM tokens: single-line candidates compared by how well the next line "
            "of code follows them (1 turns this off).", _positive_int),
     Option("completionCache", "completion_cache", True,
@@ -158,7 +158,7 @@ class Settings:
     max_file_bytes: int = 2_000_000
     cross_file_context: bool = True
     context_tokens: int = 1024
-    rerank_candidates: int = 3
+    rerank_candidates: int = 1
     completion_cache: bool = True
     cache_size: int = 256
     cache_ttl_seconds: int = 300

@@ -239,7 +239,8 @@ def _send_status(ls: LlamaLanguageServer, **fields: object) -> None:
     session = ls.session
     status = session.host.status
     payload = {"state": status.state.value, "detail": status.detail,
-               "cacheHitRate": round(session.service.cache.stats.hit_rate, 3), **fields}
+               "cacheHitRate": round(session.service.cache.stats.hit_rate, 3),
+               "speculations": session.speculations, **fields}
     ls.protocol.notify(STATUS_NOTIFICATION, payload)
 
 
@@ -352,6 +353,7 @@ def _speculate(ls: LlamaLanguageServer, snapshot: DocumentSnapshot, suggestion: 
     def store(future) -> None:  # type: ignore[no-untyped-def]
         if future.cancelled() or future.exception() is not None:
             return
+        session.speculations += 1
         accepted, offset, outcome = future.result()
         if outcome.generation is None or outcome.generation.stop_reason == "cancelled":
             return

@@ -35,6 +35,8 @@ class Session:
     index: WorkspaceIndex | None = None
     service: CompletionService = field(default_factory=lambda: CompletionService(Settings()))
     debounce: AdaptiveDebounce = field(default_factory=AdaptiveDebounce)
+    speculations: int = 0
+    """Background completions finished so far (model calls the user did not wait for)."""
     _pipeline: CompletionPipeline | None = None
 
     def apply_latency_settings(self) -> None:

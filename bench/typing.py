@@ -1,0 +1,191 @@
+"""Perceived latency while typing, through the real server over stdio, with and without cache.
+
+Replays a typing session over a real file with the demo model: the user types the end of
+`bench/data/task_queue.py` character by character, asking for ghost text after each change.
+When the ghost text matches what they are about to type, they accept it (every third time)
+or type through it; every 60 characters they delete 5 and retype them; they pause at the end
+of each statement. Reported, for one run with everything on and one with the cache,
+typed-through reuse and speculation off:
+
+- how often the ghost text came without a model call (cache, typed-through, speculative);
+- p50/p95 time-to-ghost-text for those hits, for misses, and overall;
+- model calls per 100 keystrokes (foreground requests plus background speculation).
+
+    python bench/typing.py [--model M.gguf] [--characters 400]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
+
+SAMPLE = Path(__file__).parent / "data" / "task_queue.py"
+TYPED_FROM = "    def _work(self) -> None:"
+KEY_INTERVAL = 0.06
+PAUSE = 0.7
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile (nan for no values)."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
+
+
+class Session:
+    """One server process, one document, and the typing loop."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        self.client = LanguageClient("typing-bench", "1")
+        self.status: list[dict[str, Any]] = []
+        self.version = 1
+        self.text = ""
+        self.uri = SAMPLE.resolve().as_uri()
+
+        @self.client.feature("$/llama-lsp/status")
+        def status(params: Any) -> None:  # noqa: ANN401
+            self.status.append(params if isinstance(params, dict) else params._asdict())
+
+        @self.client.feature(types.WINDOW_LOG_MESSAGE)
+        def log(params: types.LogMessageParams) -> None:
+            self.log = params.message
+
+        self.log = ""
+
+    async def start(self, text: str) -> None:
+        await self.client.start_io(sys.executable, "-m", "llama_lsp", "serve")
+        await self.client.initialize_async(types.InitializeParams(
+            capabilities=types.ClientCapabilities(), initialization_options=self.options))
+        self.client.initialized(types.InitializedParams())
+        while "ready" not in self.log:
+            await asyncio.sleep(0.05)
+        self.text = text
+        self.client.text_document_did_open(types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=self.uri, language_id="python", version=1,
+                                                 text=text)))
+
+    def _position(self, offset: int) -> types.Position:
+        line = self.text.count("\n", 0, offset)
+        return types.Position(line, offset - (self.text.rfind("\n", 0, offset) + 1))
+
+    def edit(self, start: int, end: int, new: str) -> None:
+        position_start, position_end = self._position(start), self._position(end)
+        self.text = self.text[:start] + new + self.text[end:]
+        self.version += 1
+        self.client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=self.uri,
+                                                                version=self.version),
+            content_changes=[types.TextDocumentContentChangePartial(
+                range=types.Range(start=position_start, end=position_end), text=new)]))
+
+    async def ghost_text(self, offset: int) -> tuple[str, float, str]:
+        started = time.perf_counter()
+        before = len(self.status)
+        try:
+            result = await self.client.text_document_inline_completion_async(
+                types.InlineCompletionParams(
+                    text_document=types.TextDocumentIdentifier(uri=self.uri),
+                    position=self._position(offset),
+                    context=types.InlineCompletionContext(
+                        trigger_kind=types.InlineCompletionTriggerKind.Automatic)))
+        except Exception:  # noqa: BLE001 - cancelled (superseded) requests
+            return "", (time.perf_counter() - started) * 1000, "cancelled"
+        elapsed = (time.perf_counter() - started) * 1000
+        source = self.status[-1]["source"] if len(self.status) > before else "none"
+        items = result.items if isinstance(result, types.InlineCompletionList) else result or []
+        return (items[0].insert_text if items else ""), elapsed, str(source)
+
+    async def stop(self) -> None:
+        await self.client.shutdown_async(None)
+        self.client.exit(None)
+        await self.client.stop()
+
+
+async def replay(options: dict[str, Any], characters: int) -> dict[str, Any]:
+    full = SAMPLE.read_text()
+    start = full.index(TYPED_FROM)
+    target = full[start:start + characters]
+    session = Session(options)
+    await session.start(full[:start] + full[start + characters:])
+    cursor, typed, keystrokes, accepted, retyped = start, 0, 0, 0, 0
+    records: list[tuple[float, str]] = []
+    while typed < len(target):
+        ghost, elapsed, source = await session.ghost_text(cursor)
+        if "--trace" in sys.argv:
+            print(f"{typed:4d} {source:>13} {elapsed:7.1f} ms {ghost[:30]!r}", file=sys.stderr)
+        records.append((elapsed, source))
+        remaining = target[typed:]
+        match = ghost if ghost and remaining.startswith(ghost) else ""
+        if match and len(records) % 3 == 0:  # accept the whole suggestion with Tab
+            session.edit(cursor, cursor, match)
+            cursor, typed, accepted = cursor + len(match), typed + len(match), accepted + 1
+            keystrokes += 1
+            continue
+        char = remaining[0]
+        session.edit(cursor, cursor, char)
+        cursor, typed, keystrokes = cursor + 1, typed + 1, keystrokes + 1
+        if typed % 60 == 0 and typed >= 5:  # delete the last 5 characters and retype them
+            session.edit(cursor - 5, cursor, "")
+            cursor, typed, keystrokes, retyped = cursor - 5, typed - 5, keystrokes + 1, retyped + 1
+        await asyncio.sleep(PAUSE if char == "\n" else KEY_INTERVAL)
+    speculations = session.status[-1].get("speculations", 0) if session.status else 0
+    await session.stop()
+    return {"records": records, "keystrokes": keystrokes, "accepted": accepted,
+            "retyped": retyped, "speculations": speculations}
+
+
+def report(name: str, run: dict[str, Any]) -> None:
+    records = run["records"]
+    answered = [(ms, src) for ms, src in records if src != "cancelled"]
+    hits = [ms for ms, src in answered if src not in ("model", "none")]
+    misses = [ms for ms, src in answered if src == "model"]
+    calls = len(misses) + run["speculations"]
+    print(f"== {name}: {len(records)} requests, {run['keystrokes']} keystrokes "
+          f"({run['accepted']} accepts, {run['retyped']} delete-and-retype), "
+          f"{len(records) - len(answered)} superseded")
+    sources = {src: sum(1 for _, s in answered if s == src) for src in {s for _, s in answered}}
+    print(f"   sources: {sources}")
+    print(f"   served without a model call: {len(hits)}/{len(answered)} "
+          f"= {len(hits) / max(1, len(answered)):.1%}")
+    print(f"   time to ghost text: all p50 {percentile([m for m, _ in answered], .5):.1f} ms, "
+          f"p95 {percentile([m for m, _ in answered], .95):.1f} ms; hits p50 "
+          f"{percentile(hits, .5):.1f} / p95 {percentile(hits, .95):.1f} ms; misses p50 "
+          f"{percentile(misses, .5):.1f} / p95 {percentile(misses, .95):.1f} ms")
+    print(f"   model calls: {len(misses)} foreground + {run['speculations']} speculative = "
+          f"{calls}; per 100 keystrokes {100 * calls / max(1, run['keystrokes']):.1f}")
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    base: dict[str, Any] = {"model": args.model} if args.model else {}
+    with_cache = await replay(base, args.characters)
+    without = await replay({**base, "completionCache": False, "speculativeCompletion": False},
+                           args.characters)
+    report("cache, typed-through and speculation on", with_cache)
+    report("all off (every request goes to the model)", without)
+    calls_on = sum(1 for _, s in with_cache["records"] if s == "model") + with_cache["speculations"]
+    calls_off = sum(1 for _, s in without["records"] if s == "model")
+    rate_on = calls_on / max(1, with_cache["keystrokes"])
+    rate_off = calls_off / max(1, without["keystrokes"])
+    print(f"model calls per keystroke cut {rate_off / max(rate_on, 1e-9):.2f}x")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", help="a .gguf file (default: the demo model)")
+    parser.add_argument("--characters", type=int, default=400)
+    return asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
