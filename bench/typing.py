@@ -184,6 +184,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", help="a .gguf file (default: the demo model)")
     parser.add_argument("--characters", type=int, default=400)
+    parser.add_argument("--trace", action="store_true", help="print every request on stderr")
     return asyncio.run(main_async(parser.parse_args()))
 
 
