@@ -375,6 +375,9 @@ def main() -> int:
                         help="line subsets: the cursor at the start of the line after the hole "
                              "(inline: prompt + suffix) or on an empty line of its own "
                              "(own-line: prompt + newline + suffix)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="any server setting by its key, e.g. --set rerankCandidates=1 "
+                             "(VALUE is JSON, else a string); repeatable")
     parser.add_argument("--jobs", type=int, default=2, help="test executions at a time")
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds per test run")
     parser.add_argument("--warm-cache", action="store_true",
@@ -399,6 +402,14 @@ def main() -> int:
     raw_options = {"model": args.model, "gpuLayers": args.gpu_layers, "threads": args.threads}
     if args.subset != "single":
         raw_options["maxTokens"] = MULTI_MAX_TOKENS
+    for item in args.set:
+        key, equals, value = item.partition("=")
+        if not equals:
+            parser.error(f"--set {item!r}: expected KEY=VALUE")
+        try:
+            raw_options[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            raw_options[key.strip()] = value
     settings, problems = resolve_settings({k: v for k, v in raw_options.items() if v is not None})
     if problems:
         print("\n".join(problems), file=sys.stderr)
@@ -411,7 +422,8 @@ def main() -> int:
     print(f"model: {backend.info.name} ({'FIM' if backend.info.fim else 'prefix-only'}); "
           f"subset {args.subset}, {len(tasks)} tasks (stride {args.stride}), layout {layout}, "
           f"KV cache {'warm' if args.warm_cache else 'cold'} per completion, "
-          f"test timeout {args.timeout:g} s")
+          f"test timeout {args.timeout:g} s"
+          + (f"; settings {', '.join(args.set)}" if args.set else ""))
 
     results: list[dict[str, Any]] = []
     for task in tqdm(tasks, desc="generate", unit="task", file=sys.stderr):
@@ -448,6 +460,7 @@ def main() -> int:
         record = {
             "model": backend.info.name, "subset": args.subset, "stride": args.stride,
             "limit": args.limit, "layout": layout, "warm_cache": args.warm_cache,
+            "settings": args.set,
             "configs": configs, "summary": summary, "post_processing_lowered": lowered,
             "tasks": [{"task_id": r["task_id"],
                        "canonical_solution": r["task"]["canonical_solution"],

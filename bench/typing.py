@@ -1,10 +1,11 @@
 """Perceived latency while typing, through the real server over stdio, with and without cache.
 
-Replays a typing session over a real file with the demo model: the user types the end of
-`bench/data/task_queue.py` character by character, asking for ghost text after each change.
-When the ghost text matches what they are about to type, they accept it (every third time)
-or type through it; every 60 characters they delete 5 and retype them; they pause at the end
-of each statement. Reported, for one run with everything on and one with the cache,
+Replays a typing session over a real file with the demo model: the user types part of
+`bench/data/task_queue.py` at 60 ms a key, and like an editor the client asks for ghost text
+after every change without waiting for earlier answers. Ghost text that arrives before the
+next key and matches what the user is about to type is accepted (every third request) or
+typed through; every 60 characters the user deletes 5 and retypes them; they pause 0.7 s at
+the end of each line. Reported, for one run with everything on and one with the cache,
 typed-through reuse and speculation off:
 
 - how often the ghost text came without a model call (cache, typed-through, speculative);
@@ -111,33 +112,41 @@ class Session:
         await self.client.stop()
 
 
-async def replay(options: dict[str, Any], characters: int) -> dict[str, Any]:
+async def replay(options: dict[str, Any], characters: int, trace: bool) -> dict[str, Any]:
+    """Type ``characters`` of the sample like an editor would: one request per change, not
+    waiting for answers; the user only uses ghost text that arrived before the next key."""
     full = SAMPLE.read_text()
     start = full.index(TYPED_FROM)
     target = full[start:start + characters]
     session = Session(options)
     await session.start(full[:start] + full[start + characters:])
     cursor, typed, keystrokes, accepted, retyped = start, 0, 0, 0, 0
-    records: list[tuple[float, str]] = []
+    requests: list[asyncio.Task[tuple[str, float, str]]] = []
     while typed < len(target):
-        ghost, elapsed, source = await session.ghost_text(cursor)
-        if "--trace" in sys.argv:
-            print(f"{typed:4d} {source:>13} {elapsed:7.1f} ms {ghost[:30]!r}", file=sys.stderr)
-        records.append((elapsed, source))
+        request = asyncio.ensure_future(session.ghost_text(cursor))
+        requests.append(request)
+        char = target[typed]
+        wait = PAUSE if typed and target[typed - 1] == "\n" else KEY_INTERVAL
+        done, _ = await asyncio.wait([request], timeout=wait)
+        ghost = request.result()[0] if done else ""
+        if trace and done:
+            _, elapsed, source = request.result()
+            print(f"{typed:4d} {source:>13} {elapsed:8.1f} ms {ghost[:30]!r}", file=sys.stderr)
         remaining = target[typed:]
-        match = ghost if ghost and remaining.startswith(ghost) else ""
-        if match and len(records) % 3 == 0:  # accept the whole suggestion with Tab
-            session.edit(cursor, cursor, match)
-            cursor, typed, accepted = cursor + len(match), typed + len(match), accepted + 1
-            keystrokes += 1
-            continue
-        char = remaining[0]
-        session.edit(cursor, cursor, char)
-        cursor, typed, keystrokes = cursor + 1, typed + 1, keystrokes + 1
-        if typed % 60 == 0 and typed >= 5:  # delete the last 5 characters and retype them
-            session.edit(cursor - 5, cursor, "")
-            cursor, typed, keystrokes, retyped = cursor - 5, typed - 5, keystrokes + 1, retyped + 1
-        await asyncio.sleep(PAUSE if char == "\n" else KEY_INTERVAL)
+        if ghost and remaining.startswith(ghost) and len(requests) % 3 == 0:
+            session.edit(cursor, cursor, ghost)  # accept the whole suggestion with Tab
+            cursor, typed, accepted = cursor + len(ghost), typed + len(ghost), accepted + 1
+        else:
+            session.edit(cursor, cursor, char)
+            cursor, typed = cursor + 1, typed + 1
+            if typed % 60 == 0:  # delete the last 5 characters; they are typed again
+                session.edit(cursor - 5, cursor, "")
+                cursor, typed, retyped = cursor - 5, typed - 5, retyped + 1
+                keystrokes += 1
+        keystrokes += 1
+    records = [(elapsed, source) for _, elapsed, source in await asyncio.gather(*requests)]
+    await asyncio.sleep(1.0)  # let the last speculation finish before reading the counter
+    await session.ghost_text(cursor)
     speculations = session.status[-1].get("speculations", 0) if session.status else 0
     await session.stop()
     return {"records": records, "keystrokes": keystrokes, "accepted": accepted,
@@ -167,9 +176,11 @@ def report(name: str, run: dict[str, Any]) -> None:
 
 async def main_async(args: argparse.Namespace) -> int:
     base: dict[str, Any] = {"model": args.model} if args.model else {}
-    with_cache = await replay(base, args.characters)
+    if args.threads:
+        base["threads"] = args.threads
+    with_cache = await replay(base, args.characters, args.trace)
     without = await replay({**base, "completionCache": False, "speculativeCompletion": False},
-                           args.characters)
+                           args.characters, args.trace)
     report("cache, typed-through and speculation on", with_cache)
     report("all off (every request goes to the model)", without)
     calls_on = sum(1 for _, s in with_cache["records"] if s == "model") + with_cache["speculations"]
@@ -184,6 +195,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", help="a .gguf file (default: the demo model)")
     parser.add_argument("--characters", type=int, default=400)
+    parser.add_argument("--threads", type=int, help="llama.cpp threads in the server")
     parser.add_argument("--trace", action="store_true", help="print every request on stderr")
     return asyncio.run(main_async(parser.parse_args()))
 

@@ -96,7 +96,7 @@ OPTIONS: tuple[Option, ...] = (
            "Path to a .gguf file, or hf:<owner>/<repo>/<file.gguf> (needs the hf extra and network). "
            "Empty: the embedded demo model when installed.", _optional_str),
     Option("contextSize", "context_size", 4096, "Model context window in tokens.", _positive_int),
-    Option("threads", "threads", None, "CPU threads for generation (default: all cores).",
+    Option("threads", "threads", None, "CPU threads for generation (default: all cores but one).",
            _optional_positive_int),
     Option("gpuLayers", "gpu_layers", 0, "Layers to offload to the GPU (-1: all).",
            _int_at_least_minus_one),

@@ -30,6 +30,11 @@ def common_prefix_length(a: Sequence[int], b: Sequence[int]) -> int:
     return n
 
 
+def default_threads() -> int:
+    """All cores but one (at least one)."""
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
 def check_gguf_file(path: Path) -> None:
     """Raise :class:`ModelError` unless ``path`` is a readable file that starts like a GGUF."""
     if not path.exists():
@@ -71,7 +76,9 @@ class EmbeddedBackend:
                 f"llama-cpp-python is not importable ({error}); reinstall with "
                 "'pip install --force-reinstall llama-cpp-python'"
             ) from error
-        threads = settings.threads or max(1, os.cpu_count() or 1)
+        # One core is left to the editor and the server's own threads: llama.cpp's threads
+        # wait for each other at every layer, so one that loses its core stalls them all.
+        threads = settings.threads or default_threads()
         try:
             llm = Llama(
                 model_path=str(path),
