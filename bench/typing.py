@@ -32,6 +32,7 @@ SAMPLE = Path(__file__).parent / "data" / "task_queue.py"
 TYPED_FROM = "    def _work(self) -> None:"
 KEY_INTERVAL = 0.06
 PAUSE = 0.7
+RETYPE_EVERY = 60
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -121,6 +122,7 @@ async def replay(options: dict[str, Any], characters: int, trace: bool) -> dict[
     session = Session(options)
     await session.start(full[:start] + full[start + characters:])
     cursor, typed, keystrokes, accepted, retyped = start, 0, 0, 0, 0
+    next_retype = RETYPE_EVERY
     requests: list[asyncio.Task[tuple[str, float, str]]] = []
     while typed < len(target):
         request = asyncio.ensure_future(session.ghost_text(cursor))
@@ -139,9 +141,10 @@ async def replay(options: dict[str, Any], characters: int, trace: bool) -> dict[
         else:
             session.edit(cursor, cursor, char)
             cursor, typed = cursor + 1, typed + 1
-            if typed % 60 == 0:  # delete the last 5 characters; they are typed again
+            if typed >= next_retype:  # delete the last 5 characters; they are typed again
                 session.edit(cursor - 5, cursor, "")
                 cursor, typed, retyped = cursor - 5, typed - 5, retyped + 1
+                next_retype += RETYPE_EVERY
                 keystrokes += 1
         keystrokes += 1
     records = [(elapsed, source) for _, elapsed, source in await asyncio.gather(*requests)]
