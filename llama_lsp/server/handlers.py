@@ -240,7 +240,8 @@ def _send_status(ls: LlamaLanguageServer, **fields: object) -> None:
     status = session.host.status
     payload = {"state": status.state.value, "detail": status.detail,
                "cacheHitRate": round(session.service.cache.stats.hit_rate, 3),
-               "speculations": session.speculations, **fields}
+               "speculations": session.speculations, "modelCalls": session.model_calls,
+               **fields}
     ls.protocol.notify(STATUS_NOTIFICATION, payload)
 
 
@@ -299,6 +300,7 @@ async def _complete(
     context = _context_for(session, snapshot)
 
     def run(backend: Backend, is_cancelled: Callable[[], bool]) -> CompletionOutcome:
+        session.model_calls += 1
         pipeline = session.pipeline_for(backend)
         pipeline.context_source = context
         return pipeline.complete(snapshot, offset, settings, is_cancelled, budget=budget)
@@ -342,6 +344,7 @@ def _speculate(ls: LlamaLanguageServer, snapshot: DocumentSnapshot, suggestion: 
     loop = asyncio.get_running_loop()
 
     def run(backend: Backend, is_cancelled: Callable[[], bool]):  # type: ignore[no-untyped-def]
+        session.model_calls += 1
         accepted, offset = accepted_snapshot(snapshot, suggestion, settings.max_file_bytes)
         pipeline = session.pipeline_for(backend)
         if context is not None:

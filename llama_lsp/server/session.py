@@ -36,6 +36,8 @@ class Session:
     service: CompletionService = field(default_factory=lambda: CompletionService(Settings()))
     debounce: AdaptiveDebounce = field(default_factory=AdaptiveDebounce)
     speculations: int = 0
+    model_calls: int = 0
+    """Generations started on the model thread (finished, cut short or cancelled)."""
     """Background completions finished so far (model calls the user did not wait for)."""
     _pipeline: CompletionPipeline | None = None
 
