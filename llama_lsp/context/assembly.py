@@ -85,27 +85,28 @@ def identifiers_near(snapshot: DocumentSnapshot, cursor_line: int) -> set[str]:
     return names
 
 
+def _comment_above(document: FileOutline, definition: Definition) -> str:
+    """The documentation comment directly above a definition (with its line break), or ''."""
+    if definition.doc_end_byte is None or definition.doc_end_byte > definition.start_byte:
+        return ""
+    return document.text_of(definition.doc_start_byte or 0, definition.start_byte)
+
+
 def render_definition(document: FileOutline, definition: Definition) -> str:
     """The definition whole when short, else its signature and documentation."""
+    above = _comment_above(document, definition)
     whole = document.text_of(definition.start_byte, definition.end_byte)
     if whole.count("\n") < WHOLE_DEFINITION_LINES or definition.body_start_byte is None:
-        doc_above = ""
-        if definition.doc_end_byte is not None and definition.doc_end_byte <= definition.start_byte:
-            doc_above = document.text_of(definition.doc_start_byte or 0,
-                                         definition.start_byte)
-        return doc_above + whole
+        return above + whole
     head_end = definition.body_start_byte
     if definition.doc_end_byte is not None and definition.doc_start_byte is not None and \
             definition.doc_start_byte >= definition.body_start_byte:
         head_end = definition.doc_end_byte  # Python: the docstring sits in the body
-    doc_above = ""
-    if definition.doc_end_byte is not None and definition.doc_end_byte <= definition.start_byte:
-        doc_above = document.text_of(definition.doc_start_byte or 0, definition.start_byte)
     head = document.text_of(definition.start_byte, head_end).rstrip()
     if document.language.language_id == "python":
         indent = " " * (4 + len(head) - len(head.lstrip()))
-        return f"{doc_above}{head}\n{indent}..."
-    return f"{doc_above}{head} {{ ... }}" if not head.endswith("{") else f"{doc_above}{head} ... }}"
+        return f"{above}{head}\n{indent}..."
+    return f"{above}{head} ... }}" if head.endswith("{") else f"{above}{head} {{ ... }}"
 
 
 def definition_chunks(
