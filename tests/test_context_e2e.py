@@ -46,7 +46,7 @@ def test_show_prompt_contains_the_imported_definition(tmp_path: Path,
     )
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    assert "--- context: definition from imported file lib.py:1 ---" in out
+    assert "--- context: definition from imported file lib.py:1 (" in out
     # Repo-level layout: the other file, then this file's path, then the FIM prompt.
     assert (f"<|file_sep|>lib.py\n{LIB}<|file_sep|>app.py\n<fim_prefix>"
             "from lib import compute_total") in out

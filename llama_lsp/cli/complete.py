@@ -68,9 +68,9 @@ def run_complete(args: argparse.Namespace) -> int:
         parts = ", ".join(f"{name} {count}" for name, count in prompt.parts.items())
         print(f"--- prompt: {len(prompt.tokens)} tokens ({parts}); {prompt.mode.value}; "
               f"{'FIM' if prompt.fim else 'prefix-only'} ---")
-        for chunk in prompt.context:
+        for chunk, size in zip(prompt.context, prompt.context_sizes):
             print(f"--- context: {chunk.kind} from {chunk.origin} {chunk.path}:"
-                  f"{chunk.key[1] + 1} ---")
+                  f"{chunk.key[1] + 1} ({size} tokens) ---")
         print(backend.detokenize(prompt.tokens))
         print("--- completion ---")
     outcome = pipeline.complete(snapshot, offset, settings)

@@ -52,6 +52,8 @@ class BuiltPrompt:
     """Whitespace at the end of the prefix left out of the prompt (see ``restore_held_back``)."""
     context: tuple[ContextChunk, ...] = ()
     """Extra context chunks in the prompt, in prompt order."""
+    context_sizes: tuple[int, ...] = ()
+    """Token count of each context chunk (with its path header)."""
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,8 @@ class CompletionPipeline:
         held_back = window.prefix[len(prefix_text):]
         prefix_tokens = tokenize(prefix_text)
         context_budget = min(settings.context_tokens, budget // 3)
-        context_tokens, chunks = self._context_tokens(snapshot, window, settings, context_budget)
+        context_tokens, chunks, sizes = self._context_tokens(snapshot, window, settings,
+                                                             context_budget)
         budget -= len(context_tokens)
         while len(prefix_tokens) + len(suffix_tokens) > budget:
             lines = prefix_text.split("\n")
@@ -131,7 +134,7 @@ class CompletionPipeline:
         else:
             tokens = prefix_prompt([*context_tokens, *prefix_tokens], info.bos)
         return BuiltPrompt(tokens, parts, window, mode, info.fim is not None, held_back,
-                           tuple(chunks))
+                           tuple(chunks), tuple(sizes))
 
     @property
     def _repo_level(self) -> bool:
@@ -140,20 +143,22 @@ class CompletionPipeline:
 
     def _context_tokens(
         self, snapshot: DocumentSnapshot, window: CursorWindow, settings: Settings, budget: int
-    ) -> tuple[list[int], list[ContextChunk]]:
-        """Tokens of the chunks that fit ``budget``, with path headers, stable order."""
+    ) -> tuple[list[int], list[ContextChunk], list[int]]:
+        """Tokens of the chunks that fit ``budget`` (with path headers, stable order), the
+        chunks, and each one's token count."""
         if self.context_source is None or not settings.cross_file_context or budget <= 0:
-            return [], []
+            return [], [], []
         cursor_line = window.first_line + window.prefix.count("\n")
         window_lines = (window.first_line, cursor_line + window.suffix.count("\n"))
         candidates = self.context_source.gather(snapshot, cursor_line, window_lines)
         if not candidates:
-            return [], []
+            return [], [], []
         fim = self.backend.info.fim
         comment = _LINE_COMMENT.get(snapshot.language_id, "//")
         own_path = self.context_source.path_of(snapshot)
         tokens: list[int] = []
         chosen: list[ContextChunk] = []
+        sizes: list[int] = []
         if self._repo_level:
             assert fim is not None and fim.file_separator is not None
             header = [fim.file_separator, *self._tokens_of(f"{own_path}\n")]
@@ -162,6 +167,7 @@ class CompletionPipeline:
                 if len(tokens) + len(piece) + len(header) <= budget:
                     tokens += piece
                     chosen.append(chunk)
+                    sizes.append(len(piece))
         else:
             header = self._tokens_of(f"{comment} {own_path}\n")
             for chunk in candidates:
@@ -169,9 +175,10 @@ class CompletionPipeline:
                 if len(tokens) + len(piece) + len(header) <= budget:
                     tokens += piece
                     chosen.append(chunk)
+                    sizes.append(len(piece))
         if not chosen:
-            return [], []
-        return [*tokens, *header], chosen
+            return [], [], []
+        return [*tokens, *header], chosen, sizes
 
     @staticmethod
     def _max_tokens(mode: CompletionMode, settings: Settings) -> int:
