@@ -23,8 +23,20 @@ def _cut_at_dedent(text: str, context: FilterContext) -> str:
     lines = text.split("\n")
     for number, line in enumerate(lines[1:], start=1):
         if line.strip() and _indent_width(line) < base:
+            if _closes_prefix_brackets(line, "\n".join(lines[:number])):
+                return "\n".join(lines[:number + 1])  # e.g. the `}` of a dict opened above
             return "\n".join(lines[:number])
     return text
+
+
+def _closes_prefix_brackets(line: str, before: str) -> bool:
+    """True when ``line`` is only closing brackets that ``before`` did not open itself."""
+    closers = line.strip().rstrip(",;")
+    if not closers or any(char not in _CLOSERS for char in closers):
+        return False
+    opened = sum(before.count(char) for char in _OPENERS)
+    closed = sum(before.count(char) for char in _CLOSERS)
+    return len(closers) > opened - closed
 
 
 def _cut_at_unbalanced_closer(text: str, language_id: str) -> str:

@@ -69,6 +69,9 @@ def _trim_line_overlap(text: str, context: FilterContext) -> str:
 
 def _trim_repeated_lines(text: str, context: FilterContext) -> str:
     following = [line.strip() for line in context.following_lines if line.strip()]
+    if not context.line_before.strip() and context.line_after.strip():
+        # The cursor sits before the code of its own line: that code comes next.
+        following.insert(0, context.line_after.strip())
     if not following:
         return text
     lines = text.split("\n")
