@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -116,6 +117,28 @@ def test_stop_rule_ends_generation(constant_model: TinyModelInfo) -> None:
                                 should_stop=lambda text: len(text) >= 5)
     result = backend.generate(request, lambda: False)
     assert result.stop_reason == "stop" and result.text == "xxxxx"
+
+
+def test_json_schema_constrains_output_to_valid_json(tiny_fim_model: TinyModelInfo) -> None:
+    backend = _load(tiny_fim_model)
+    schema = json.dumps({
+        "type": "object",
+        "properties": {"level": {"enum": ["low", "high"]}, "ok": {"type": "boolean"}},
+        "required": ["level", "ok"],
+    })
+    request = GenerationRequest(backend.tokenize("def f(): pass"), max_tokens=40,
+                                json_schema=schema)
+    result = backend.generate(request, lambda: False)
+    assert result.stop_reason == "eos"
+    answer = json.loads(result.text)
+    assert answer["level"] in ("low", "high") and isinstance(answer["ok"], bool)
+
+
+def test_invalid_json_schema_is_a_model_error(tiny_fim_model: TinyModelInfo) -> None:
+    backend = _load(tiny_fim_model)
+    request = GenerationRequest(backend.tokenize("a"), max_tokens=4, json_schema="{not json")
+    with pytest.raises(ModelError, match="JSON schema"):
+        backend.generate(request, lambda: False)
 
 
 def test_prompt_longer_than_context_is_trimmed_to_budget(tiny_fim_model: TinyModelInfo) -> None:

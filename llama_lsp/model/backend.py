@@ -36,6 +36,8 @@ class GenerationRequest:
     temperature: float = 0.0
     seed: int = 0
     should_stop: Callable[[str], bool] | None = field(default=None, compare=False)
+    json_schema: str | None = None
+    """A JSON schema (as JSON text) the output must follow; the engine enforces it by grammar."""
 
 
 @dataclass(frozen=True)

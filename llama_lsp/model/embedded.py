@@ -62,6 +62,7 @@ class EmbeddedBackend:
         import llama_cpp
 
         self._llama_cpp = llama_cpp
+        self._grammars: dict[str, object] = {}
         vocab = llama._model.vocab
         self._is_end_of_generation = lambda token: bool(llama_cpp.llama_vocab_is_eog(vocab, token))
 
@@ -161,8 +162,9 @@ class EmbeddedBackend:
         reason = "length"
         if is_cancelled():
             return self._result("", 0, prompt, 0, "cancelled", started)
+        grammar = self._grammar_for(request.json_schema)
         for token in llm.generate(prompt, temp=request.temperature, top_k=40, top_p=0.95,
-                                  min_p=0.05, repeat_penalty=1.0):
+                                  min_p=0.05, repeat_penalty=1.0, grammar=grammar):
             if self._is_end_of_generation(token):
                 reason = "eos"
                 break
@@ -179,6 +181,19 @@ class EmbeddedBackend:
                 reason = "cancelled"
                 break
         return self._result(text, generated, prompt, reused, reason, started)
+
+    def _grammar_for(self, json_schema: str | None) -> object | None:
+        """A llama.cpp grammar that admits only JSON following ``json_schema`` (cached)."""
+        if json_schema is None:
+            return None
+        grammar = self._grammars.get(json_schema)
+        if grammar is None:
+            try:
+                grammar = self._llama_cpp.LlamaGrammar.from_json_schema(json_schema, verbose=False)
+            except (ValueError, RuntimeError) as error:
+                raise ModelError(f"cannot build a grammar from the JSON schema: {error}") from error
+            self._grammars[json_schema] = grammar
+        return grammar
 
     def _logits_for(self, context: list[int], tail: list[int]) -> np.ndarray:
         """Logits after each token of ``tail``, evaluated after ``context`` (KV cache reused)."""
