@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,8 @@ from pytest_lsp import LanguageClient, client_capabilities
 from tiny_models import TinyModelInfo
 
 CLI = [sys.executable, "-m", "llama_lsp"]
+# The CLI runs outside the checkout (cwd is the workspace): import this checkout's package.
+CHECKOUT_ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
 # One thread and few tokens keep generation fast on a busy machine.
 FAST = ["--threads", "1", "--max-tokens", "8", "--context-size", "512"]
 FAST_OPTIONS = {"threads": 1, "maxTokens": 8, "contextSize": 512}
@@ -42,7 +45,7 @@ def test_show_prompt_contains_the_imported_definition(tmp_path: Path,
     done = subprocess.run(
         [*CLI, "complete", f"{root / 'app.py'}:4:10", "--show-prompt",
          "--model", str(constant_model.path), *FAST],
-        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        capture_output=True, text=True, timeout=120, cwd=tmp_path, env=CHECKOUT_ENV,
     )
     assert done.returncode == 0, done.stderr
     out = done.stdout

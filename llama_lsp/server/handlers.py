@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 import logging
 import time
 import uuid
@@ -14,16 +13,12 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams, JsonRpcServerNotInitialized
 
 from llama_lsp.config.settings import CONFIG_SECTION, resolve_settings
-from llama_lsp.context.assembly import WorkspaceContext
-from llama_lsp.context.documents import DocumentSnapshot, uri_to_path
+from llama_lsp.context.documents import uri_to_path
 from llama_lsp.context.positions import PositionError
-from llama_lsp.features.completion.pipeline import CompletionOutcome, Suggestion
-from llama_lsp.features.completion.service import accepted_snapshot
-from llama_lsp.model.backend import Backend, ModelError
-from llama_lsp.model.host import ModelState
+from llama_lsp.features.completion.coordinator import CompletionAnswer, Superseded
+from llama_lsp.model.backend import ModelError
 from llama_lsp.server.app import LlamaLanguageServer
 from llama_lsp.server.convert import encoding_of, from_lsp_position, to_lsp_range
-from llama_lsp.server.session import READY_WAIT_SECONDS, Session
 
 logger = logging.getLogger(__name__)
 _IDENTIFIER_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
@@ -203,7 +198,7 @@ def did_change(ls: LlamaLanguageServer, params: types.DidChangeTextDocumentParam
         _log(ls, f"change for a document that is not open: {params.text_document.uri}",
              types.MessageType.Warning)
         return
-    session.debounce.observe(time.monotonic())
+    session.completions.observe_edit()
     version = params.text_document.version
     for change in params.content_changes:
         if isinstance(change, types.TextDocumentContentChangePartial):
@@ -221,7 +216,7 @@ def did_change(ls: LlamaLanguageServer, params: types.DidChangeTextDocumentParam
 def did_close(ls: LlamaLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
     """Forget a closed document."""
     ls.session.documents.close(params.text_document.uri)
-    ls.session.service.forget(params.text_document.uri)
+    ls.session.completions.forget(params.text_document.uri)
     if ls.session.index is not None:
         ls.session.index.forget_document(params.text_document.uri)
 
@@ -231,37 +226,20 @@ def did_close(ls: LlamaLanguageServer, params: types.DidCloseTextDocumentParams)
 
 
 STATUS_NOTIFICATION = "$/llama-lsp/status"
-SPECULATION_KEY = "speculate"
 
 
-def _send_status(ls: LlamaLanguageServer, **fields: object) -> None:
+def _send_status(ls: LlamaLanguageServer, fields: dict[str, object]) -> None:
     """``$/llama-lsp/status``: model state, last latency, tokens/s, cache hit rate, context."""
     session = ls.session
     status = session.host.status
     payload = {"state": status.state.value, "detail": status.detail,
-               "cacheHitRate": round(session.service.cache.stats.hit_rate, 3),
-               "speculations": session.speculations, "modelCalls": session.model_calls,
-               **fields}
+               **session.completions.counters(), **fields}
     ls.protocol.notify(STATUS_NOTIFICATION, payload)
 
 
-def _outcome_status(outcome: CompletionOutcome, latency_ms: float) -> dict[str, object]:
-    generation = outcome.generation
-    fields: dict[str, object] = {"source": "model", "latencyMs": round(latency_ms, 1)}
-    if generation is not None and generation.wall_ms > 0:
-        fields["tokensPerSecond"] = round(generation.n_generated * 1000 / generation.wall_ms, 1)
-        fields["promptTokens"] = generation.n_prompt
-        fields["reusedTokens"] = generation.n_reused
-    if outcome.prompt is not None:
-        fields["contextTokens"] = outcome.prompt.parts.get("context", 0)
-    return fields
-
-
-async def _complete(
-    ls: LlamaLanguageServer, uri: str, position: types.Position
-) -> tuple[DocumentSnapshot, list[Suggestion]] | None:
-    """Suggestions at a position: instant (typed-through, cache) or from the model thread."""
-    started = time.perf_counter()
+async def _complete(ls: LlamaLanguageServer, uri: str,
+                    position: types.Position) -> CompletionAnswer | None:
+    """Suggestions at a position, from the completion coordinator."""
     session = ls.session
     if not session.initialized:
         raise JsonRpcServerNotInitialized("llama-lsp: send 'initialize' first")
@@ -273,99 +251,18 @@ async def _complete(
         offset = snapshot.index.offset_at(from_lsp_position(position), session.encoding)
     except PositionError as error:
         raise JsonRpcInvalidParams(f"llama-lsp: {uri}: {error}") from error
-    settings = session.settings
-    service = session.service
-    window = service.window(snapshot, offset, settings)
-    context_version = session.context_version(uri)
-    usable = not snapshot.problem and settings.language_enabled(snapshot.language_id)
-    if usable and settings.completion_cache:
-        answer = service.instant(uri, window, context_version)
-        if answer is not None:
-            _send_status(ls, source=answer.source,
-                         latencyMs=round((time.perf_counter() - started) * 1000, 2))
-            return snapshot, [Suggestion(answer.text, offset, offset)] if answer.text else []
-    host = session.host
-    if host.status.state is ModelState.LOADING:
-        deadline = time.monotonic() + READY_WAIT_SECONDS
-        while host.status.state is ModelState.LOADING and time.monotonic() < deadline:
-            await asyncio.sleep(0.02)
-    if host.status.state is not ModelState.READY:
-        return None
-    hold = session.debounce.delay(time.monotonic())
-    if hold > 0:
-        await asyncio.sleep(hold)
-        if document.version != snapshot.version:
-            raise asyncio.CancelledError  # superseded while held: the client asks again
-    budget = session.debounce.budget_for(time.monotonic())
-    context = _context_for(session, snapshot)
-
-    def run(backend: Backend, is_cancelled: Callable[[], bool]) -> CompletionOutcome:
-        session.model_calls += 1
-        pipeline = session.pipeline_for(backend)
-        pipeline.context_source = context
-        return pipeline.complete(snapshot, offset, settings, is_cancelled, budget=budget)
-
-    job = host.submit(run, key=("complete", uri), supersedes=(SPECULATION_KEY,))
     try:
-        outcome = await asyncio.wrap_future(job.future)
-    except asyncio.CancelledError:
-        job.cancel()
-        raise
+        answer = await session.completions.complete(
+            document, snapshot, offset, session.settings, session.context_version(uri),
+            session.context_for)
+    except Superseded:
+        raise asyncio.CancelledError from None  # answered as cancelled; the client asks again
     except ModelError as error:
         _log(ls, f"completion failed: {error}", types.MessageType.Error)
         return None
-    if outcome.skipped:
-        logger.info("%s: %s", uri, outcome.skipped)
-        return snapshot, []
-    text = outcome.suggestions[0].text if outcome.suggestions else ""
-    if settings.completion_cache and not outcome.extra.get("budget_expired"):
-        service.store(uri, window, context_version, text)
-    if text:
-        service.show(uri, window, text)
-        if settings.speculative_completion and settings.completion_cache:
-            _speculate(ls, snapshot, outcome.suggestions[0], context_version)
-    _send_status(ls, **_outcome_status(outcome, (time.perf_counter() - started) * 1000))
-    return snapshot, outcome.suggestions
-
-
-def _context_for(session: Session, snapshot: DocumentSnapshot) -> WorkspaceContext | None:
-    if session.index is None:
-        return None
-    others = [s for s in session.documents.snapshots() if s.uri != snapshot.uri]
-    return WorkspaceContext(session.index, [snapshot, *others])
-
-
-def _speculate(ls: LlamaLanguageServer, snapshot: DocumentSnapshot, suggestion: Suggestion,
-               context_version: str) -> None:
-    """In the background, complete as if ``suggestion`` were accepted; cache the result."""
-    session = ls.session
-    settings = session.settings
-    context = _context_for(session, snapshot)
-    loop = asyncio.get_running_loop()
-
-    def run(backend: Backend, is_cancelled: Callable[[], bool]):  # type: ignore[no-untyped-def]
-        session.model_calls += 1
-        accepted, offset = accepted_snapshot(snapshot, suggestion, settings.max_file_bytes)
-        pipeline = session.pipeline_for(backend)
-        if context is not None:
-            pipeline.context_source = WorkspaceContext(context.index, [accepted,
-                                                                       *context.open_documents[1:]])
-        outcome = pipeline.complete(accepted, offset, settings, is_cancelled)
-        return accepted, offset, outcome
-
-    def store(future) -> None:  # type: ignore[no-untyped-def]
-        if future.cancelled() or future.exception() is not None:
-            return
-        session.speculations += 1
-        accepted, offset, outcome = future.result()
-        if outcome.generation is None or outcome.generation.stop_reason == "cancelled":
-            return
-        text = outcome.suggestions[0].text if outcome.suggestions else ""
-        window = session.service.window(accepted, offset, settings)
-        session.service.store(snapshot.uri, window, context_version, text, speculative=True)
-
-    job = session.host.submit(run, key=SPECULATION_KEY)
-    job.future.add_done_callback(lambda future: loop.call_soon_threadsafe(store, future))
+    if answer is not None and answer.status:
+        _send_status(ls, answer.status)
+    return answer
 
 
 async def inline_completion(
@@ -375,7 +272,7 @@ async def inline_completion(
     answer = await _complete(ls, params.text_document.uri, params.position)
     if answer is None:
         return types.InlineCompletionList(items=[])
-    snapshot, suggestions = answer
+    snapshot, suggestions = answer.snapshot, answer.suggestions
     encoding = ls.session.encoding
     return types.InlineCompletionList(
         items=[
@@ -395,7 +292,7 @@ async def completion(
     answer = await _complete(ls, params.text_document.uri, params.position)
     if answer is None:
         return types.CompletionList(is_incomplete=True, items=[])
-    snapshot, suggestions = answer
+    snapshot, suggestions = answer.snapshot, answer.suggestions
     encoding = ls.session.encoding
     items = []
     for rank, suggestion in enumerate(suggestions):
