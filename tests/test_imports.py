@@ -394,3 +394,27 @@ def test_other_languages_have_no_package_siblings(ws: Path) -> None:
     _write(ws, "b.py")
     assert package_siblings(a, "python") == []
     assert package_siblings(_write(ws, "a.ts"), "typescript") == []
+
+
+def test_java_static_import_and_nested_class_resolve_to_the_outer_file(ws: Path) -> None:
+    app = _write(ws, "src/main/java/com/acme/App.java")
+    maths = _write(ws, "src/main/java/com/acme/util/MathUtils.java")
+    assert _resolve("java", "import static com.acme.util.MathUtils.clamp;\n", app, [ws]) == [maths]
+    assert _resolve("java", "import com.acme.util.MathUtils.Range;\n", app, [ws]) == [maths]
+    assert _resolve("java", "import static java.lang.Math.max;\n", app, [ws]) == []
+
+
+def test_rust_use_list_of_modules_resolves_each_module(crate: Path) -> None:
+    main = _write(crate, "src/main.rs")
+    user = _write(crate, "src/models/user.rs")
+    order = _write(crate, "src/models/order/mod.rs")
+    found = _resolve("rust", "use crate::models::{user, order, Missing};\n", main, [crate])
+    assert found == [user, order]
+
+
+def test_typescript_esm_import_of_the_emitted_js_name(ws: Path) -> None:
+    app = _write(ws, "src/app.ts")
+    util = _write(ws, "src/util.ts")
+    view = _write(ws, "src/view.tsx")
+    assert _resolve("typescript", "import { f } from './util.js';\n", app, [ws]) == [util]
+    assert _resolve("typescript", "import { V } from './view.jsx';\n", app, [ws]) == [view]

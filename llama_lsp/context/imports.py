@@ -10,6 +10,9 @@ from pathlib import Path
 from llama_lsp.context.syntax.outline import ImportRef
 
 _JS_EXTENSIONS = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".d.ts")
+# TypeScript ESM imports name the emitted file: `./util.js` is `./util.ts` in the sources.
+_TS_SOURCE_OF_EMITTED = {".js": (".ts", ".tsx"), ".jsx": (".tsx",), ".mjs": (".mts",),
+                         ".cjs": (".cts",)}
 _GO_MODULE = re.compile(r"^module\s+(\S+)", re.MULTILINE)
 
 
@@ -59,6 +62,8 @@ def _javascript(ref: ImportRef, file: Path, roots: list[Path]) -> list[Path]:
         return []
     target = (file.parent / ref.module).resolve()
     candidates = [target] if target.suffix in _JS_EXTENSIONS else []
+    candidates += [target.with_suffix(source)
+                   for source in _TS_SOURCE_OF_EMITTED.get(target.suffix, ())]
     candidates += [target.with_name(target.name + ext) for ext in _JS_EXTENSIONS]
     candidates += [target / f"index{ext}" for ext in _JS_EXTENSIONS]
     return _first_existing(candidates)
@@ -95,22 +100,36 @@ def _rust(ref: ImportRef, file: Path, roots: list[Path]) -> list[Path]:
     segments = parts[1:]
     while segments and segments[0] == "super":  # `super::super::x`
         base, segments = base.parent, segments[1:]
+    # `use crate::a::{b, c}`: each listed name may itself be a module file.
+    found = [path for name in ref.names if name not in ("*", "self")
+             for path in _rust_module_file(base.joinpath(*segments, name))]
+    if found:
+        return found
     # The path may end in an item (a type or function): try the longest module path first.
     for length in range(len(segments), 0, -1):
-        module_path = base.joinpath(*segments[:length])
-        found = _first_existing([module_path.with_suffix(".rs"), module_path / "mod.rs"])
+        found = _rust_module_file(base.joinpath(*segments[:length]))
         if found:
             return found
     return []
 
 
+def _rust_module_file(module_path: Path) -> list[Path]:
+    return _first_existing([module_path.with_suffix(".rs"), module_path / "mod.rs"])
+
+
 def _java(ref: ImportRef, file: Path, roots: list[Path]) -> list[Path]:
     parts = ref.module.split(".")
-    relative = Path(*parts).with_suffix(".java")
     bases = []
     for root in roots:
         bases += [root, root / "src", root / "src" / "main" / "java", root / "src" / "test" / "java"]
-    return _first_existing([base / relative for base in bases])
+    # `import static a.b.C.member;` and nested classes (`a.b.C.Inner`) name something inside
+    # the file a/b/C.java: try the longest path that is a file.
+    for length in range(len(parts), 0, -1):
+        relative = Path(*parts[:length]).with_suffix(".java")
+        found = _first_existing([base / relative for base in bases])
+        if found:
+            return found
+    return []
 
 
 def _c_family(ref: ImportRef, file: Path, roots: list[Path]) -> list[Path]:
