@@ -232,3 +232,30 @@ def test_choose_mode_without_a_tree_uses_the_line_only():
     offset = text.index("    \n") + 4
     window = cursor_window(snapshot, offset, 128, 32)
     assert choose_mode(window, snapshot, offset) is CompletionMode.MULTI_LINE
+
+
+# --- statement boundaries -----------------------------------------------------------------------
+
+
+def test_window_start_skips_the_inside_of_a_string_and_a_call():
+    head = "x = 1\n" * 15 + 'HELP = """\nusage:\n  run it\n"""\nvalue = compute(\n    1,\n)\n'
+    body = "def f(a):\n    return a<|cursor|>\n"
+    text = head + body
+    cursor_line = text[:text.index(CURSOR)].count("\n")
+    # The quantised start is line 16 (`usage:`, inside the string).
+    window = _at_cursor(text, prefix_lines=cursor_line - 16)
+    assert window.first_line == 19
+    assert window.prefix.startswith("value = compute(")
+
+
+def test_window_end_does_not_stop_inside_a_call():
+    text = "def f(a):\n    return a<|cursor|>\n\nresult = call(\n    1,\n    2,\n)\nprint(result)\n"
+    window = _at_cursor(text, suffix_lines=4)  # the last line would be `    2,`
+    assert window.suffix == "\n\n"
+
+
+def test_window_edges_stay_without_a_syntax_tree():
+    text = "".join(f"line {n}\n" for n in range(40))
+    document = Document("file:///w/a.txt", "plaintext", 1, text, 10_000_000)
+    window = cursor_window(document.snapshot(), text.index("line 38"), 10, 1)
+    assert window.first_line == 32 and window.suffix == "line 38\nline 39\n"

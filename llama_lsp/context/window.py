@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from llama_lsp.context.documents import DocumentSnapshot
-from llama_lsp.context.positions import PositionEncoding
+from llama_lsp.context.positions import LineIndex, PositionEncoding
+from llama_lsp.context.syntax.boundaries import starts_at_boundary
 
 # The window's first line moves in steps of this many lines, so that while the user types,
 # the start of the prompt (and with it the model's KV cache) stays the same.
 WINDOW_START_QUANTUM = 16
+# How far the window's edges move, at most, to reach a statement boundary.
+BOUNDARY_SEARCH_LINES = 12
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,11 @@ class CursorWindow:
 def cursor_window(
     snapshot: DocumentSnapshot, offset: int, prefix_lines: int, suffix_lines: int
 ) -> CursorWindow:
-    """Up to ``prefix_lines`` lines above the cursor (start quantised) and ``suffix_lines`` below."""
+    """Up to ``prefix_lines`` lines above the cursor (start quantised) and ``suffix_lines`` below.
+
+    With a syntax tree, both edges move inwards (by at most ``BOUNDARY_SEARCH_LINES``) to
+    statement boundaries, so the window never starts or ends inside a string, call or literal.
+    """
     index = snapshot.index
     text = snapshot.text
     position_line = index.position_at(offset, PositionEncoding.UTF32).line
@@ -36,6 +43,9 @@ def cursor_window(
     first_line = (wanted + WINDOW_START_QUANTUM - 1) // WINDOW_START_QUANTUM * WINDOW_START_QUANTUM
     first_line = min(first_line, position_line)
     last_line = min(index.line_count - 1, position_line + suffix_lines)
+    if snapshot.tree is not None:
+        first_line = _first_boundary(snapshot, first_line, position_line)
+        last_line = _last_boundary(snapshot, last_line, position_line)
     end = index.starts[last_line + 1] if last_line + 1 < index.line_count else len(text)
     line_start = index.starts[position_line]
     line_text = index.line_text(position_line)
@@ -46,3 +56,38 @@ def cursor_window(
         line_after=line_text[offset - line_start:],
         first_line=first_line,
     )
+
+
+def _is_boundary(snapshot: DocumentSnapshot, line: int) -> bool:
+    """True when ``line`` (or, for a blank line, the next non-blank one) starts a statement."""
+    index: LineIndex = snapshot.index
+    limit = min(index.line_count, line + BOUNDARY_SEARCH_LINES)
+    while line < limit and not index.line_text(line).strip():
+        line += 1
+    if line >= index.line_count:
+        return True
+    text = index.line_text(line)
+    if not text.strip():
+        return False
+    column = len(text[:len(text) - len(text.lstrip())].encode("utf-8"))
+    return starts_at_boundary(snapshot.tree, line, column)  # type: ignore[arg-type]
+
+
+def _first_boundary(snapshot: DocumentSnapshot, first_line: int, cursor_line: int) -> int:
+    """The first boundary line at or after ``first_line`` (before the cursor's line)."""
+    if first_line == 0:
+        return 0
+    for line in range(first_line, min(cursor_line, first_line + BOUNDARY_SEARCH_LINES)):
+        if _is_boundary(snapshot, line):
+            return line
+    return first_line
+
+
+def _last_boundary(snapshot: DocumentSnapshot, last_line: int, cursor_line: int) -> int:
+    """The last line at or before ``last_line`` after which a boundary line follows."""
+    if last_line + 1 >= snapshot.index.line_count:
+        return last_line
+    for line in range(last_line, max(cursor_line, last_line - BOUNDARY_SEARCH_LINES), -1):
+        if _is_boundary(snapshot, line + 1):
+            return line
+    return last_line
