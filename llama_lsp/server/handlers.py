@@ -137,6 +137,7 @@ async def _load_model(ls: LlamaLanguageServer) -> None:
     token = await _begin_progress(ls, "llama-lsp", f"loading {settings.model or 'default model'}")
     started = time.perf_counter()
     job = session.host.load(settings)
+    _send_status(ls)
     error: ModelError | None = None
     try:
         backend = await asyncio.wrap_future(job.future)
@@ -158,6 +159,7 @@ async def _load_model(ls: LlamaLanguageServer) -> None:
                                                        message=message))
     else:
         _log(ls, message, types.MessageType.Info)
+    _send_status(ls)
 
 
 async def did_change_configuration(
@@ -234,14 +236,20 @@ STATUS_NOTIFICATION = "$/llama-lsp/status"
 SPECULATION_KEY = "speculate"
 
 
-def _send_status(ls: LlamaLanguageServer, **fields: object) -> None:
-    """``$/llama-lsp/status``: model state, last latency, tokens/s, cache hit rate, context."""
+def status_payload(ls: LlamaLanguageServer, **fields: object) -> dict[str, object]:
+    """Model state, cache hit rate and counters, plus ``fields`` (latency, tokens/s...)."""
     session = ls.session
     status = session.host.status
-    payload = {"state": status.state.value, "detail": status.detail,
-               "cacheHitRate": round(session.service.cache.stats.hit_rate, 3),
-               "speculations": session.speculations, "modelCalls": session.model_calls,
-               **fields}
+    return {**fields, "state": status.state.value, "detail": status.detail,
+            "cacheHitRate": round(session.service.cache.stats.hit_rate, 3),
+            "speculations": session.speculations, "modelCalls": session.model_calls}
+
+
+def _send_status(ls: LlamaLanguageServer, **fields: object) -> None:
+    """``$/llama-lsp/status``: model state, last latency, tokens/s, cache hit rate, context."""
+    payload = status_payload(ls, **fields)
+    if fields:
+        ls.session.last_status = dict(fields)
     ls.protocol.notify(STATUS_NOTIFICATION, payload)
 
 

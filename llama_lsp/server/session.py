@@ -39,6 +39,8 @@ class Session:
     model_calls: int = 0
     """Generations started on the model thread (finished, cut short or cancelled)."""
     """Background completions finished so far (model calls the user did not wait for)."""
+    last_status: dict[str, object] = field(default_factory=dict)
+    """Fields of the last completion's ``$/llama-lsp/status`` (latency, tokens/s...)."""
     _pipeline: CompletionPipeline | None = None
 
     def apply_latency_settings(self) -> None:
