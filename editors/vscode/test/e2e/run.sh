@@ -49,6 +49,7 @@ echo "vscode-e2e: $(du -k "$EXTENSION/llama-lsp.vsix" | cut -f1) KiB llama-lsp.v
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$WORK/user-data/User" "$WORK/workspace" "$ARTIFACTS"
+rm -f "$ARTIFACTS"/vscode-*
 # The `data = ` line is typed by the test.
 sed '51s/data = $//' "$ROOT/examples/python/inventory.py" > "$WORK/workspace/inventory.py"
 cat > "$WORK/user-data/User/settings.json" <<JSON
