@@ -92,7 +92,8 @@ local row, col, details = marks[1][2], marks[1][3], marks[1][4]
 local shown = details.virt_text[1][1]
 check(row == 1 and col == 12, ("ghost text is at the cursor (row %d col %d)"):format(row, col))
 check(shown:match("^x+$") ~= nil, ("ghost text is the model's suggestion: %q"):format(shown))
-check(details.virt_text_pos == "inline" and details.virt_text[1][2] == "Comment", "rendered inline as Comment")
+check(details.virt_text_pos == "inline" and details.virt_text[1][2] == "LlamaLspGhostText",
+  "rendered inline with the LlamaLspGhostText highlight")
 
 -- Accept a word (the constant model's "xxx…" is one word), then everything: the text lands in
 -- the buffer and the cursor after it.

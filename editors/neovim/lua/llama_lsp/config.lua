@@ -18,8 +18,8 @@ M.defaults = {
     enabled = true,
     -- Wait this long after the last change in insert mode before asking the server.
     debounce_ms = 75,
-    -- Highlight group of the ghost text.
-    hl_group = "Comment",
+    -- Highlight group of the ghost text (LlamaLspGhostText links to Comment unless you set it).
+    hl_group = "LlamaLspGhostText",
     -- Use Neovim's own inline completion (vim.lsp.inline_completion, 0.12+) when it exists.
     use_builtin = true,
   },

@@ -11,7 +11,7 @@ local shown = {}
 local timers = {}
 ---@type table<integer, {client: vim.lsp.Client, id: integer}>
 local pending = {}
-local options = { debounce_ms = 75, hl_group = "Comment" }
+local options = { debounce_ms = 75, hl_group = "LlamaLspGhostText" }
 
 --- True when Neovim's own inline completion is used instead of this module's ghost text.
 M.builtin = false
@@ -239,6 +239,7 @@ end
 ---@param opts table the plugin's options (ghost_text and keymaps)
 function M.setup(opts)
   options = vim.tbl_extend("force", options, opts.ghost_text or {})
+  vim.api.nvim_set_hl(0, "LlamaLspGhostText", { link = "Comment", default = true })
   if not options.enabled then
     return
   end
