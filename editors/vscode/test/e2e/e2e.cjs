@@ -133,9 +133,6 @@ async function main() {
     check(ghostText.trim().length > 0, "llama-lsp ghost text is shown");
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, "vscode-ghost-text.png") });
-    // The editor around the cursor and the status bar, for the README.
-    await page.screenshot({ path: path.join(ARTIFACTS, "vscode-ghost-text-editor.png"),
-      clip: { x: 348, y: 370, width: 932, height: 430 } });
 
     // Tab accepts it: the line is now what was typed followed by the ghost text.
     await page.keyboard.press("Tab");
