@@ -49,7 +49,7 @@ function M.execute(command, arguments, callback)
   if not vim.tbl_contains(M.server_commands(client), command) then
     return notify(("this server has no %s command; update llama-lsp"):format(command), vim.log.levels.WARN)
   end
-  client:request("workspace/executeCommand", { command = command, arguments = arguments }, function(err, result)
+  state.call(client, "request", "workspace/executeCommand", { command = command, arguments = arguments }, function(err, result)
     if err then
       return notify(err.message or tostring(err), vim.log.levels.ERROR)
     end

@@ -103,7 +103,7 @@ function M.request(bufnr, on_done)
   end
   local previous = pending[bufnr]
   if previous then
-    previous.client:cancel_request(previous.id)
+    state.call(previous.client, "cancel_request", previous.id)
     pending[bufnr] = nil
   end
   local win = vim.api.nvim_get_current_win()
@@ -111,7 +111,7 @@ function M.request(bufnr, on_done)
   params.context = { triggerKind = 2 } -- Automatic
   local tick = vim.api.nvim_buf_get_changedtick(bufnr)
   local cursor = vim.api.nvim_win_get_cursor(win)
-  local ok, id = client:request("textDocument/inlineCompletion", params, function(err, result)
+  local ok, id = state.call(client, "request", "textDocument/inlineCompletion", params, function(err, result)
     pending[bufnr] = nil
     local still_here = vim.api.nvim_buf_is_valid(bufnr)
       and vim.api.nvim_buf_get_changedtick(bufnr) == tick
@@ -161,7 +161,7 @@ function M.cancel(bufnr)
   end
   local previous = pending[bufnr]
   if previous then
-    previous.client:cancel_request(previous.id)
+    state.call(previous.client, "cancel_request", previous.id)
     pending[bufnr] = nil
   end
 end

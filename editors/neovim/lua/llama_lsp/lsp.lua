@@ -66,7 +66,7 @@ function M.restart()
     for bufnr in pairs(client.attached_buffers) do
       buffers[#buffers + 1] = bufnr
     end
-    client:stop(true)
+    state.call(client, "stop", true)
   end
   state.status = { state = "starting" }
   vim.defer_fn(function()
@@ -83,7 +83,7 @@ end
 function M.update_settings(settings)
   for _, client in ipairs(vim.lsp.get_clients({ name = state.CLIENT_NAME })) do
     client.settings = { ["llama-lsp"] = settings }
-    client:notify("workspace/didChangeConfiguration", { settings = { ["llama-lsp"] = settings } })
+    state.call(client, "notify", "workspace/didChangeConfiguration", { settings = { ["llama-lsp"] = settings } })
   end
 end
 

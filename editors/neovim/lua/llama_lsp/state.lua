@@ -16,4 +16,16 @@ function M.client(bufnr)
   return clients[1]
 end
 
+local method_calls = vim.fn.has("nvim-0.11") == 1
+
+--- Call a client method: `client:name(...)` on 0.11+, `client.name(...)` on 0.10.
+---@param client vim.lsp.Client
+---@param name "request"|"notify"|"cancel_request"|"stop"|"is_stopped"
+function M.call(client, name, ...)
+  if method_calls then
+    return client[name](client, ...)
+  end
+  return client[name](...)
+end
+
 return M
