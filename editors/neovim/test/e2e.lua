@@ -156,6 +156,15 @@ vim.cmd("checkhealth llama_lsp")
 local health = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\n")
 check(health:find("OK server command found", 1, true) ~= nil and health:find("OK model loaded", 1, true) ~= nil
   and health:find("position encoding", 1, true) ~= nil, "checkhealth reports server, model and encoding")
+-- :LlamaLsp restart: a new client attaches to the buffer and its model becomes ready again.
+vim.cmd.buffer(bufnr)
+vim.cmd("LlamaLsp restart")
+wait(60000, function()
+  local again = require("llama_lsp.state").client(bufnr)
+  return again ~= nil and again.id ~= client.id and llama.status().state == "ready"
+end, "the restarted server")
+check(client:is_stopped(), ":LlamaLsp restart replaced the client")
+client = require("llama_lsp.state").client(bufnr)
 print(("NVIM_E2E total_ms=%d"):format(elapsed_ms(started)))
 client:stop()
 vim.wait(5000, function()
