@@ -239,6 +239,7 @@ class LlamaLspExtension implements vscode.Disposable {
 
   async setEnabled(enabled: boolean): Promise<void> {
     await this.config().update("enabled", enabled, vscode.ConfigurationTarget.Global);
+    this.render();
     void vscode.window.setStatusBarMessage(`llama-lsp: completions ${enabled ? "enabled" : "disabled"}`, 3000);
   }
 

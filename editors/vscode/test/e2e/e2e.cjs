@@ -66,6 +66,13 @@ async function runCommand(page, title) {
   await page.keyboard.press("Enter");
 }
 
+async function openFile(page, name) {
+  await page.keyboard.press("Control+P");
+  await page.locator(".quick-input-widget input").fill(name);
+  await page.locator(".quick-input-list .monaco-list-row", { hasText: name }).first().waitFor();
+  await page.keyboard.press("Enter");
+}
+
 async function testState(page) {
   fs.rmSync(STATE_FILE, { force: true });
   await runCommand(page, "llama-lsp: Test: report state");
@@ -73,6 +80,16 @@ async function testState(page) {
     await page.waitForTimeout(100);
   }
   return JSON.parse(fs.readFileSync(STATE_FILE, "utf8"));
+}
+
+/** The test state once `accept(state)` holds, or the last one after about 10 s. */
+async function pollState(page, accept) {
+  let state = await testState(page);
+  for (let i = 0; i < 20 && !accept(state); i++) {
+    await page.waitForTimeout(500);
+    state = await testState(page);
+  }
+  return state;
 }
 
 function check(condition, message, details) {
@@ -104,10 +121,7 @@ async function main() {
     log("workbench loaded");
 
     // Open the Python file and wait for the server and its model.
-    await page.keyboard.press("Control+P");
-    await page.locator(".quick-input-widget input").fill(FILE);
-    await page.locator(".quick-input-list .monaco-list-row", { hasText: FILE }).first().waitFor();
-    await page.keyboard.press("Enter");
+    await openFile(page, FILE);
     await page.locator(".monaco-editor .view-lines").first().waitFor();
     const ready = page.locator(".statusbar-item", { hasText: /llama-lsp: (?!loading)/ });
     await page.locator(".statusbar-item", { hasText: "llama-lsp" }).first().waitFor({ timeout: 60_000 });
@@ -162,6 +176,38 @@ async function main() {
     await runCommand(page, "llama-lsp: Show the prompt for the cursor");
     await page.locator(".monaco-editor .view-lines", { hasText: "--- prompt for" }).first().waitFor({ timeout: 60_000 });
     log("ok: the prompt opened in an editor");
+    await openFile(page, FILE); // back to inventory.py (the prompt stays open beside it)
+
+    // Settings reach the server on change: Disable completions turns the status bar to "off".
+    await runCommand(page, "llama-lsp: Disable completions");
+    const isOff = (state) => state.enabled === false && state.settings.enabled === false &&
+      /llama-lsp: off/.test(state.statusBarText) && Array.isArray(state.inline?.items) &&
+      state.inline.items.length === 0;
+    const disabled = await pollState(page, isOff);
+    check(isOff(disabled), "Disable completions: llama-lsp.enabled is false, the status bar says off, the server suggests nothing",
+      { enabled: disabled.enabled, text: disabled.statusBarText, inline: disabled.inline });
+    await runCommand(page, "llama-lsp: Enable completions");
+    check((await pollState(page, (state) => state.enabled === true)).enabled === true,
+      "Enable completions turns them back on");
+
+    // Generate docstring, once the server offers it (a function without one is at the end).
+    if (after.serverCommands.includes("llama-lsp.generateDocstring")) {
+      const lines = fs.readFileSync(path.join(WORKSPACE, FILE), "utf8").split("\n");
+      const defLine = lines.findIndex((text) => text.startsWith("def total_quantity(")) + 1;
+      await page.keyboard.press("Control+G");
+      await page.locator(".quick-input-widget input").fill(`:${defLine}:5`);
+      await page.keyboard.press("Enter");
+      await runCommand(page, "llama-lsp: Generate docstring");
+      let documented = false;
+      for (let i = 0; i < 120 && !documented; i++) {
+        await page.waitForTimeout(1000);
+        const text = (await testState(page)).document.text.split("\n");
+        documented = /^\s+("{3}|'{3})/.test(text[defLine] ?? "");
+      }
+      check(documented, "Generate docstring added a docstring under the def line");
+    } else {
+      log("skip: the server has no llama-lsp.generateDocstring command yet");
+    }
     figures.totalS = ((performance.now() - started) / 1000).toFixed(1);
     console.log(`VSCODE_E2E_FIGURES ${JSON.stringify(figures)}`);
   } catch (error) {

@@ -52,6 +52,9 @@ mkdir -p "$WORK/user-data/User" "$WORK/workspace" "$ARTIFACTS"
 rm -f "$ARTIFACTS"/vscode-*
 # The `data = ` line is typed by the test.
 sed '51s/data = $//' "$ROOT/examples/python/inventory.py" > "$WORK/workspace/inventory.py"
+# A function without a docstring, for the docstring command.
+printf '\n\ndef total_quantity(inventory: Inventory) -> int:\n    return sum(item.quantity for item in inventory.items.values())\n' \
+  >> "$WORK/workspace/inventory.py"
 cat > "$WORK/user-data/User/settings.json" <<JSON
 {
   "llama-lsp.pythonPath": "$PYTHON",
