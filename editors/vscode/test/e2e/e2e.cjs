@@ -104,6 +104,18 @@ async function main() {
   const started = performance.now();
   const codeServer = await startCodeServer(port);
   log(`code-server listening on 127.0.0.1:${port}`);
+  try {
+    await drive(port, started);
+  } finally {
+    try {
+      process.kill(-codeServer.pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  }
+}
+
+async function drive(port, started) {
   // A fresh profile (--user-data-dir) for every run.
   const browser = await chromium.launchPersistentContext(path.join(WORK, "chromium"), {
     viewport: { width: 1280, height: 800 },
@@ -217,11 +229,6 @@ async function main() {
     throw error;
   } finally {
     await browser.close();
-    try {
-      process.kill(-codeServer.pid, "SIGTERM");
-    } catch {
-      // already gone
-    }
   }
 }
 
