@@ -41,8 +41,9 @@ def configure_logging(level: int = logging.WARNING) -> None:
 
 def create_server(host: ModelHost | None = None) -> LlamaLanguageServer:
     """A server with every handler registered."""
-    from llama_lsp.server import handlers
+    from llama_lsp.server import commands, handlers
 
     server = LlamaLanguageServer(host)
     handlers.register(server)
+    commands.register(server)
     return server

@@ -132,6 +132,7 @@ async def _load_model(ls: LlamaLanguageServer) -> None:
     token = await _begin_progress(ls, "llama-lsp", f"loading {settings.model or 'default model'}")
     started = time.perf_counter()
     job = session.host.load(settings)
+    _send_status(ls)
     error: ModelError | None = None
     try:
         backend = await asyncio.wrap_future(job.future)
@@ -153,6 +154,7 @@ async def _load_model(ls: LlamaLanguageServer) -> None:
                                                        message=message))
     else:
         _log(ls, message, types.MessageType.Info)
+    _send_status(ls)
 
 
 async def did_change_configuration(
@@ -228,12 +230,19 @@ def did_close(ls: LlamaLanguageServer, params: types.DidCloseTextDocumentParams)
 STATUS_NOTIFICATION = "$/llama-lsp/status"
 
 
-def _send_status(ls: LlamaLanguageServer, fields: dict[str, object]) -> None:
-    """``$/llama-lsp/status``: model state, last latency, tokens/s, cache hit rate, context."""
+def status_payload(ls: LlamaLanguageServer, **fields: object) -> dict[str, object]:
+    """Model state, cache hit rate and counters, plus ``fields`` (latency, tokens/s...)."""
     session = ls.session
     status = session.host.status
-    payload = {"state": status.state.value, "detail": status.detail,
-               **session.completions.counters(), **fields}
+    return {**fields, "state": status.state.value, "detail": status.detail,
+            **session.completions.counters()}
+
+
+def _send_status(ls: LlamaLanguageServer, **fields: object) -> None:
+    """``$/llama-lsp/status``: model state, last latency, tokens/s, cache hit rate, context."""
+    payload = status_payload(ls, **fields)
+    if fields:
+        ls.session.last_status = dict(fields)
     ls.protocol.notify(STATUS_NOTIFICATION, payload)
 
 
@@ -261,7 +270,7 @@ async def _complete(ls: LlamaLanguageServer, uri: str,
         _log(ls, f"completion failed: {error}", types.MessageType.Error)
         return None
     if answer is not None and answer.status:
-        _send_status(ls, answer.status)
+        _send_status(ls, **answer.status)
     return answer
 
 

@@ -29,6 +29,8 @@ class Session:
     roots: list[Path] = field(default_factory=list)
     index: WorkspaceIndex | None = None
     completions: CompletionCoordinator = field(init=False)
+    last_status: dict[str, object] = field(default_factory=dict)
+    """Fields of the last completion's ``$/llama-lsp/status`` (latency, tokens/s...)."""
 
     def __post_init__(self) -> None:
         self.completions = CompletionCoordinator(self.host, self.settings)

@@ -1,0 +1,44 @@
+"""The exact prompt the completion pipeline would build at a cursor, as plain data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llama_lsp.config.settings import Settings
+from llama_lsp.context.documents import DocumentSnapshot
+from llama_lsp.features.completion.pipeline import CompletionPipeline
+
+
+def prompt_report(pipeline: CompletionPipeline, snapshot: DocumentSnapshot, offset: int,
+                  settings: Settings) -> dict[str, Any]:
+    """Prompt text, token counts per part, mode and the context chunks (call on the model thread).
+
+    ``prompt`` is the detokenized token list that generation would receive, so it shows FIM
+    markers and context headers exactly as the model sees them.
+    """
+    built = pipeline.build_prompt(snapshot, offset, settings)
+    return {
+        "prompt": pipeline.backend.detokenize(built.tokens),
+        "tokens": len(built.tokens),
+        "parts": dict(built.parts),
+        "mode": built.mode.value,
+        "fim": built.fim,
+        "model": pipeline.backend.info.name,
+        "context": [
+            {"kind": chunk.kind, "origin": chunk.origin, "path": chunk.path,
+             "line": chunk.key[1] + 1, "tokens": size}
+            for chunk, size in zip(built.context, built.context_sizes)
+        ],
+    }
+
+
+def format_prompt_report(report: dict[str, Any]) -> str:
+    """The report as text: a header like ``llama-lsp complete --show-prompt`` prints, then the
+    prompt."""
+    parts = ", ".join(f"{name} {count}" for name, count in report["parts"].items())
+    lines = [f"--- prompt for {report['model']}: {report['tokens']} tokens ({parts}); "
+             f"{report['mode']}; {'FIM' if report['fim'] else 'prefix-only'} ---"]
+    lines += [f"--- context: {chunk['kind']} from {chunk['origin']} {chunk['path']}:"
+              f"{chunk['line']} ({chunk['tokens']} tokens) ---" for chunk in report["context"]]
+    lines.append(report["prompt"])
+    return "\n".join(lines)

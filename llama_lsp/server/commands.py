@@ -1,0 +1,88 @@
+"""``workspace/executeCommand`` commands for editor clients: the prompt at a cursor, the status.
+
+- ``llama-lsp.showPrompt`` ``[uri, {line, character}]`` -> ``{prompt, text, tokens, parts, mode,
+  fim, model, context}``: the exact prompt the completion pipeline would build there (``text``
+  adds a header like ``llama-lsp complete --show-prompt``).
+- ``llama-lsp.status`` ``[]`` -> the last ``$/llama-lsp/status`` payload, with the current model
+  state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams, JsonRpcServerNotInitialized
+
+from llama_lsp.context.positions import PositionError
+from llama_lsp.features.completion.prompt_report import format_prompt_report, prompt_report
+from llama_lsp.model.backend import Backend, ModelError
+from llama_lsp.model.host import ModelState
+from llama_lsp.server.app import LlamaLanguageServer
+from llama_lsp.server.convert import from_lsp_position
+from llama_lsp.server.handlers import status_payload
+
+SHOW_PROMPT = "llama-lsp.showPrompt"
+STATUS = "llama-lsp.status"
+
+
+def register(server: LlamaLanguageServer) -> None:
+    """Attach the commands below to ``server`` (they appear in executeCommandProvider)."""
+    server.command(SHOW_PROMPT)(show_prompt)
+    server.command(STATUS)(status)
+
+
+def _uri_and_position(arguments: tuple[Any, ...], command: str) -> tuple[str, types.Position]:
+    """Validate ``[uri, {line, character}]``."""
+    if len(arguments) < 2 or not isinstance(arguments[0], str):
+        raise JsonRpcInvalidParams(f"{command}: expected arguments [uri, {{line, character}}]")
+    raw = arguments[1]
+    line = raw.get("line") if isinstance(raw, dict) else None
+    character = raw.get("character") if isinstance(raw, dict) else None
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0
+               for v in (line, character)):
+        raise JsonRpcInvalidParams(f"{command}: the position must be {{line, character}} with "
+                                   f"integers >= 0, got {raw!r}")
+    return arguments[0], types.Position(line=line, character=character)  # type: ignore[arg-type]
+
+
+async def show_prompt(ls: LlamaLanguageServer, *arguments: Any) -> dict[str, Any]:
+    """The prompt the completion pipeline would build at a cursor."""
+    session = ls.session
+    if not session.initialized:
+        raise JsonRpcServerNotInitialized("llama-lsp: send 'initialize' first")
+    uri, position = _uri_and_position(arguments, SHOW_PROMPT)
+    document = session.documents.get(uri)
+    if document is None:
+        raise JsonRpcInvalidParams(f"llama-lsp: {uri} is not open (send textDocument/didOpen)")
+    snapshot = document.snapshot()
+    if snapshot.problem:
+        raise JsonRpcInvalidParams(f"llama-lsp: {uri}: no completions here: {snapshot.problem}")
+    try:
+        offset = snapshot.index.offset_at(from_lsp_position(position), session.encoding)
+    except PositionError as error:
+        raise JsonRpcInvalidParams(f"llama-lsp: {uri}: {error}") from error
+    state = session.host.status
+    if state.state is not ModelState.READY:
+        raise JsonRpcInvalidParams(f"llama-lsp: no prompt: the model is {state.state.value}"
+                                   f"{': ' + state.detail if state.detail else ''}")
+    settings = session.settings
+    context = session.context_for(snapshot)
+
+    def build(backend: Backend, is_cancelled: Callable[[], bool]) -> dict[str, Any]:
+        pipeline = session.completions.pipeline_for(backend)
+        pipeline.context_source = context
+        return prompt_report(pipeline, snapshot, offset, settings)
+
+    try:
+        report = await asyncio.wrap_future(session.host.submit(build).future)
+    except ModelError as error:
+        raise JsonRpcInvalidParams(f"llama-lsp: no prompt: {error}") from error
+    return {**report, "text": format_prompt_report(report)}
+
+
+def status(ls: LlamaLanguageServer, *arguments: Any) -> dict[str, object]:
+    """The last status payload, refreshed with the model's current state."""
+    return status_payload(ls, **ls.session.last_status)
