@@ -21,6 +21,7 @@ from llama_lsp.features.completion.pipeline import CompletionOutcome, Suggestion
 from llama_lsp.features.completion.service import accepted_snapshot
 from llama_lsp.model.backend import Backend, ModelError
 from llama_lsp.model.host import ModelState
+from llama_lsp.server import actions
 from llama_lsp.server.app import LlamaLanguageServer
 from llama_lsp.server.convert import encoding_of, from_lsp_position, to_lsp_range
 from llama_lsp.server.session import READY_WAIT_SECONDS, Session
@@ -42,6 +43,7 @@ def register(server: LlamaLanguageServer) -> None:
         inline_completion
     )
     server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions())(completion)
+    actions.register(server)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -409,9 +409,17 @@ def _nesting(ordered: list[_Found]) -> list[_Found | None]:
     return enclosing
 
 
-def outline(tree: Tree, source: bytes, spec: LanguageSpec) -> list[Definition]:
-    """All definitions in the tree, nested ones included, in source order."""
-    seen = _collect(QueryCursor(_queries(spec).definitions).matches(tree.root_node), source)
+def outline(tree: Tree, source: bytes, spec: LanguageSpec,
+            byte_range: tuple[int, int] | None = None) -> list[Definition]:
+    """All definitions in the tree, nested ones included, in source order.
+
+    With ``byte_range``, only matches touching that range are read (much faster on big files):
+    definitions around or inside it, and the comments and parameters the range covers.
+    """
+    cursor = QueryCursor(_queries(spec).definitions)
+    if byte_range is not None:
+        cursor.set_byte_range(*byte_range)
+    seen = _collect(cursor.matches(tree.root_node), source)
     if not seen.found:
         return []
     _assign_parameters(seen, source)
