@@ -343,6 +343,9 @@ def _body_facts(language_id: str, source: bytes, body: Node | None,
         yields = True
     if body is None:
         return returns, yields, raised, panics
+    if function is not None and function.type == "arrow_function" \
+            and body.type != "statement_block":
+        returns = True  # `(x) => x * 2`
     for node in _walk_own(body):
         kind = node.type
         if kind in ("return_statement", "return_expression") and node.named_child_count:
@@ -433,6 +436,9 @@ def analyze(definition: Definition, tree: Tree, source: bytes, language_id: str)
     body = None
     if body_start is not None and definition.body_end_byte is not None:
         body = tree.root_node.descendant_for_byte_range(body_start, definition.body_end_byte)
+        while body is not None and (parent := body.parent) is not None and (
+                parent.start_byte, parent.end_byte) == (body.start_byte, body.end_byte):
+            body = parent  # the block, not its only statement
     parameters = _parameters(language_id, source, params_node)
     attributes = False
     if language_id == "python" and definition.kind == "class" and outer is not None:

@@ -49,6 +49,8 @@ class Docstring:
     raises: list[Entry] = field(default_factory=list)
     errors: str = ""
     panics: str = ""
+    plain_summary: bool = False
+    """Doxygen: the user's summary has no ``@brief`` tag (so none is added)."""
     extra: list[tuple[str | None, str]] = field(default_factory=list)
     """Sections we do not model (Examples, Notes, @see...): heading (None: prose) and body."""
 

@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from llama_lsp.context.documents import DocumentSnapshot
 from llama_lsp.context.syntax.outline import Definition, outline
 from llama_lsp.features.actions.analysis import DOCUMENTED_KINDS, Target, analyze, indent_unit
-from llama_lsp.features.actions.docmodel import Docstring
+from llama_lsp.features.actions.docmodel import SUMMARY, Docstring
 from llama_lsp.features.actions.merge import merge, missing_slots
 from llama_lsp.features.actions.parse_comment import parse_go, parse_rust, parse_tagged
 from llama_lsp.features.actions.parse_python import STYLES, Style, detect_style, \
     parse_python_docstring
 from llama_lsp.features.actions.placement import Edit, place, string_prefix
 from llama_lsp.features.actions.render import render
-from llama_lsp.features.actions.slots import fill_slots
+from llama_lsp.features.actions.slots import fill_slots, go_summary, tidy
 from llama_lsp.model.backend import Backend
 
 DEFAULT_STYLE: Style = "google"
@@ -111,9 +111,17 @@ def fill(plan_: DocPlan, snapshot: DocumentSnapshot, backend: Backend | None,
         raise ModelError("no model is loaded")
     filled = fill_slots(backend, plan_.target, definition_source(snapshot, plan_.target),
                         plan_.slots, is_cancelled)
-    for key, text in filled.items():
+    apply_answers(plan_, filled)
+
+
+def apply_answers(plan_: DocPlan, answers: dict[str, str]) -> None:
+    """Put the model's prose (tidied; Go summaries start with the name) in the plan's slots."""
+    for key, text in answers.items():
+        text = tidy(text)
+        if key == SUMMARY and plan_.target.language_id == "go":
+            text = go_summary(plan_.target.name, text)
         plan_.doc.fill(key, text)
-    plan_.slots = []
+    plan_.slots = [slot for slot in plan_.slots if slot not in answers]
 
 
 def edit_for(plan_: DocPlan, snapshot: DocumentSnapshot) -> Edit:

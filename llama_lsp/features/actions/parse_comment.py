@@ -55,10 +55,11 @@ def parse_tagged(comment: str) -> Docstring:
             tags[-1][1].append(line)
         else:
             prose.append(line)
-    for name, body in tags:
-        if name == "brief":
-            prose.insert(0, " ".join(body).strip())
+    briefs = [" ".join(body).strip() for name, body in tags if name == "brief"]
+    prose = briefs + prose
     _prose(prose, doc)
+    doc.plain_summary = bool(doc.summary) and not briefs and not re.match(
+        r"\s*[@\\]brief", "\n".join(lines))
     for name, body in tags:
         text = "\n".join(body).strip()
         if name in ("param", "arg", "argument"):

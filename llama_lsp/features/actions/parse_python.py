@@ -7,6 +7,7 @@ the parsed docstring again never drops a sentence the user wrote.
 from __future__ import annotations
 
 import inspect
+import textwrap
 import re
 from typing import Literal
 
@@ -68,7 +69,8 @@ def _split_prose(lines: list[str], doc: Docstring) -> None:
 
 
 def _dedent(lines: list[str]) -> str:
-    return inspect.cleandoc("\n".join(lines)) if any(line.strip() for line in lines) else ""
+    return textwrap.dedent("\n".join(lines)).strip("\n") if any(line.strip() for line in lines) \
+        else ""
 
 
 def _entries(lines: list[str], numpy: bool) -> list[Entry]:

@@ -77,12 +77,12 @@ def _numpy(doc: Docstring, target: Target, unit: str) -> list[str]:
             body += [f"{entry.name} : {entry.type}" if entry.type else entry.name,
                      *_indented(entry.text, unit)]
         sections.append(body)
-    if doc.returns:
-        type_line = doc.returns_type or target.return_type or "object"
-        sections.append([*heading("Returns"), type_line, *_indented(doc.returns, unit)])
-    if doc.yields:
-        type_line = _yielded_type(target.return_type) or "object"
-        sections.append([*heading("Yields"), type_line, *_indented(doc.yields, unit)])
+    for title, text, type_line in (
+            ("Returns", doc.returns, doc.returns_type or target.return_type),
+            ("Yields", doc.yields, _yielded_type(target.return_type))):
+        if text:  # without a known type, the description stands alone
+            body = [type_line, *_indented(text, unit)] if type_line else _lines(text)
+            sections.append([*heading(title), *body])
     if doc.raises:
         body = heading("Raises")
         for entry in doc.raises:
@@ -176,7 +176,7 @@ def _tag_body(doc: Docstring, target: Target) -> list[str]:
     tsdoc = language in ("typescript", "typescriptreact")
     doxygen = language in ("c", "cpp")
     lines = _prose(doc)
-    if doxygen and lines:
+    if doxygen and lines and not doc.plain_summary:
         lines[0] = f"@brief {lines[0]}"
     tags: list[str] = []
     parameters = {p.key: p for p in target.parameters}
@@ -209,8 +209,8 @@ def _tag_body(doc: Docstring, target: Target) -> list[str]:
     return lines + tags
 
 
-def _js_return_type(target: Target) -> str | None:
-    return target.return_type
+def _js_return_type(target: Target) -> str:
+    return target.return_type or "*"
 
 
 def render_tagged(doc: Docstring, target: Target, line_comments: bool = False) -> list[str]:

@@ -179,21 +179,22 @@ def docstring_edit(snapshot: DocumentSnapshot, definition: Definition,
     plan = docstrings.plan(snapshot, definition, definitions, style)
     docstrings.fill(plan, snapshot, backend, is_cancelled)
     edit = docstrings.edit_for(plan, snapshot)
-    _validate(snapshot, edit, definition, check_doc=True)
+    validate_edit(snapshot, edit, definition, check_doc=True)
     return edit
 
 
 def _bounds(snapshot: DocumentSnapshot, definition: Definition) -> tuple[int, int]:
     """The code-point span an edit of ``definition`` may touch (its doc comment included)."""
     source = docstrings.source_of(snapshot)
-    start = min(definition.start_byte, definition.doc_start_byte or definition.start_byte)
+    start = definition.start_byte if definition.doc_start_byte is None \
+        else min(definition.start_byte, definition.doc_start_byte)
     line_start = source.rfind(b"\n", 0, start) + 1
     end = definition.end_byte
     return (len(source[:line_start].decode("utf-8", "surrogatepass")),
             len(source[:end].decode("utf-8", "surrogatepass")))
 
 
-def _validate(snapshot: DocumentSnapshot, edit: Edit, definition: Definition,
+def validate_edit(snapshot: DocumentSnapshot, edit: Edit, definition: Definition,
               check_doc: bool = False) -> None:
     """Parses without new errors, stays inside the definition, and still defines it."""
     assert snapshot.language is not None
@@ -222,7 +223,7 @@ def _code_edit(snapshot: DocumentSnapshot, definition: Definition, request: Requ
         byte_edit = codegen.fix(backend, source, definition, language, target.indent, eol,
                                 request.message, is_cancelled)
     edit = byte_edit.to_text(source)
-    _validate(snapshot, edit, definition)
+    validate_edit(snapshot, edit, definition)
     return edit
 
 

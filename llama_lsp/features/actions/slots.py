@@ -129,9 +129,6 @@ def fill_slots(backend: Backend, target: Target, source: str, slots: list[str],
     )
     if result.stop_reason == "cancelled":
         raise ModelError("cancelled")
-    filled = parse_answer(result.text, slots)
-    if target.language_id == "go" and SUMMARY in filled:
-        filled[SUMMARY] = go_summary(target.name, filled[SUMMARY])
-    return filled
+    return parse_answer(result.text, slots)
 
 
