@@ -76,13 +76,13 @@ def parse_tagged(comment: str) -> Docstring:
         elif name in ("yields", "yield"):
             doc.yields = _split_type(text)[1]
         elif name in ("throws", "throw", "exception", "exceptions"):
-            type_text, rest = _split_type(text)
+            linked = re.match(r"^\{@link\s+([^}]+)\}\s*(.*)$", text, re.S)
+            type_text, rest = (linked.group(1), linked.group(2)) if linked else _split_type(text)
             if type_text is None:
                 parts = rest.split(None, 1)
                 type_text, rest = (parts[0], parts[1] if len(parts) > 1 else "") if parts \
                     else ("", "")
-            type_text = re.sub(r"^\{?@link\s+|\}$", "", type_text).strip()
-            doc.raises.append(Entry(type_text, re.sub(r"^-\s*", "", rest).strip()))
+            doc.raises.append(Entry(type_text.strip(), re.sub(r"^-\s*", "", rest).strip()))
         elif name != "brief":
             doc.extra.append((f"@{name}", text))
     return doc
