@@ -264,10 +264,15 @@ def test_no_model_still_updates_a_docstring_that_needs_no_prose() -> None:
 # --- listing ------------------------------------------------------------------------------------
 
 
-def test_listing_from_part_of_the_tree_finds_what_the_full_outline_finds() -> None:
-    text = "".join(f"class C{i}:\n    '''Doc.'''\n\n    def m{i}(self, a):\n        return a\n\n"
-                   for i in range(40))
-    snapshot = snapshot_of(text)
+@pytest.mark.parametrize(("language", "unit"), [
+    ("python", "class C{i}:\n    '''Doc.'''\n\n    def m{i}(self, a):\n        return a\n\n"),
+    ("javascript", "/**\n * Doc {i}.\n */\nexport class C{i} {{\n  // note\n  m{i}(a) {{\n"
+                   "    return a;\n  }}\n}}\nconst X{i} = 1;\n"),
+])
+def test_listing_from_part_of_the_tree_finds_what_the_full_outline_finds(
+        language: str, unit: str) -> None:
+    text = "".join(unit.format(i=i) for i in range(40))
+    snapshot = snapshot_of(text, language)
     definitions = docstrings.outline_of(snapshot)
     for offset in range(0, len(text), 37):
         full = docstrings.target_at(snapshot, definitions, offset)

@@ -444,7 +444,8 @@ def analyze(definition: Definition, tree: Tree, source: bytes, language_id: str)
     if language_id == "python" and definition.kind == "class" and outer is not None:
         parameters, attributes = _python_class_parameters(source, outer, body)
     return_type = _return_type(language_id, source, function)
-    returns, yields, raised, panics = _body_facts(language_id, source, body, function)
+    returns, yields, raised, panics = _body_facts(
+        language_id, source, body if definition.kind in FUNCTION_KINDS else None, function)
     is_async = function is not None and any(c.type == "async" for c in function.children)
     if return_type is not None and language_id == "python" and re.match(
             r"(typing\.|collections\.abc\.)?(Async)?(Generator|Iterator|Iterable)\b", return_type):

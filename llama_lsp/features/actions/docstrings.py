@@ -73,13 +73,24 @@ def documentable(definitions: list[Definition]) -> list[Definition]:
 
 def target_at(snapshot: DocumentSnapshot, definitions: list[Definition],
               byte_offset: int) -> Definition | None:
-    """The innermost documentable definition around ``byte_offset``."""
+    """The innermost documentable definition around ``byte_offset`` (a cursor in a line's
+    indentation counts as on the line's first character)."""
+    byte_offset = past_indentation(source_of(snapshot), byte_offset)
     around = [d for d in documentable(definitions)
               if d.start_byte <= byte_offset <= d.end_byte
               or (d.doc_start_byte is not None and d.doc_start_byte <= byte_offset < d.start_byte)]
     if not around:
         return None
     return max(around, key=lambda d: (d.start_byte, -d.end_byte))
+
+
+def past_indentation(source: bytes, byte_offset: int) -> int:
+    """``byte_offset``, moved to the line's first non-blank character when it is before it."""
+    line_start = source.rfind(b"\n", 0, byte_offset) + 1
+    end = line_start
+    while end < len(source) and source[end] in b" \t":
+        end += 1
+    return max(byte_offset, end) if byte_offset <= end else byte_offset
 
 
 def plan(snapshot: DocumentSnapshot, definition: Definition, definitions: list[Definition],

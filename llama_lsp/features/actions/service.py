@@ -3,11 +3,14 @@ the validated edit each one makes (model calls happen here, on the model thread)
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
 from llama_lsp.context.documents import DocumentSnapshot
+from tree_sitter import Node, Tree
+
 from llama_lsp.context.syntax.outline import Definition, outline
 from llama_lsp.features.actions import codegen, docstrings
 from llama_lsp.features.actions.analysis import FUNCTION_KINDS, analyze, indent_unit
@@ -64,28 +67,71 @@ def _innermost(definitions: list[Definition], start: int, end: int,
     return max(around, key=lambda d: (d.start_byte, -d.end_byte)) if around else None
 
 
-DOC_LOOKBEHIND = 4096
-"""Bytes above a definition searched for its doc comment when listing actions."""
+_LEADING_LINE = (b"//", b"/*", b"*", b"#", b"@", b"[[", b"template")
+
+
+def _leading_start(source: bytes, start: int) -> int:
+    """Start of the comment, decorator and attribute lines directly above ``start``."""
+    line_start = source.rfind(b"\n", 0, start) + 1
+    while line_start > 0:
+        previous = source.rfind(b"\n", 0, line_start - 1) + 1
+        if not source[previous:line_start].strip().startswith(_LEADING_LINE):
+            break
+        line_start = previous
+    return line_start
+
+
+def _declaration_below(source: bytes, offset: int) -> int:
+    """End of the first line below ``offset`` past comment/decorator lines (the declaration a
+    doc comment at ``offset`` belongs to)."""
+    line_end = source.find(b"\n", offset)
+    while line_end >= 0:
+        next_end = source.find(b"\n", line_end + 1)
+        line = source[line_end + 1:next_end if next_end >= 0 else len(source)].strip()
+        if not line.startswith(_LEADING_LINE):
+            return next_end if next_end >= 0 else len(source)
+        line_end = next_end
+    return len(source)
+
+
+def _top_level(tree: Tree, start_byte: int, end_byte: int) -> list[Node]:
+    """The root's children that overlap ``[start_byte, end_byte]``."""
+    children = tree.root_node.children
+    first = max(0, bisect_right([c.end_byte for c in children], start_byte) - 1)
+    return [c for c in children[first:] if c.start_byte <= end_byte and c.end_byte >= start_byte]
+
+
+def _local_outline(snapshot: DocumentSnapshot, source: bytes, start_byte: int,
+                   end_byte: int) -> list[Definition]:
+    assert snapshot.tree is not None and snapshot.language is not None
+    roots = _top_level(snapshot.tree, start_byte, end_byte)
+    if not roots:
+        return []
+    return outline(snapshot.tree, source, snapshot.language, (start_byte, end_byte), roots)
 
 
 def local_definitions(snapshot: DocumentSnapshot, start_byte: int, end_byte: int
                       ) -> list[Definition]:
     """The definitions around ``[start_byte, end_byte]`` (with the innermost one's doc and
     parameters), read from that part of the tree only: listing stays fast in big files."""
-    assert snapshot.tree is not None and snapshot.language is not None
     source = docstrings.source_of(snapshot)
-    spec = snapshot.language
-    around = outline(snapshot.tree, source, spec, (start_byte, end_byte + 1))
-    containing = [d for d in around if d.start_byte <= start_byte <= d.end_byte]
-    if not containing:  # perhaps on the doc comment above a definition
-        around = outline(snapshot.tree, source, spec, (start_byte, end_byte + DOC_LOOKBEHIND))
-        containing = [d for d in around if d.start_byte >= start_byte]
-        if not containing:
-            return around
+    start_byte = docstrings.past_indentation(source, start_byte)
+    end_byte = max(start_byte, end_byte)
+    line_start = source.rfind(b"\n", 0, start_byte) + 1
+    line_end = source.find(b"\n", end_byte)
+    end = line_end + 1 if line_end >= 0 else len(source)
+    if source[line_start:end].strip().startswith(_LEADING_LINE):
+        end = _declaration_below(source, end_byte)  # a doc comment: find its declaration
+    around = _local_outline(snapshot, source, max(0, line_start - 1), end)
+    containing = [d for d in around if d.start_byte <= start_byte <= d.end_byte
+                  or (d.doc_start_byte is not None and d.doc_start_byte <= start_byte)
+                  and start_byte < d.start_byte]
+    if not containing:
+        return around
     inner = max(containing, key=lambda d: (d.start_byte, -d.end_byte))
     head_end = inner.body_start_byte if inner.body_start_byte is not None else inner.end_byte
-    near = outline(snapshot.tree, source, spec,
-                   (max(0, inner.start_byte - DOC_LOOKBEHIND), max(head_end, end_byte) + 1))
+    near = _local_outline(snapshot, source, _leading_start(source, inner.start_byte),
+                          head_end + 1)
     known = {d.name_start_byte for d in near}
     return sorted([*near, *(d for d in around if d.name_start_byte not in known)],
                   key=lambda d: (d.start_byte, -d.end_byte))
@@ -98,9 +144,12 @@ def offers(snapshot: DocumentSnapshot, start_byte: int, end_byte: int,
         return []
     definitions = local_definitions(snapshot, start_byte, end_byte)
     for problem in problems:
+        if _innermost(definitions, problem.start_byte, problem.end_byte, FUNCTION_KINDS):
+            continue  # its function is already known
+        known = {d.name_start_byte for d in definitions}
         definitions += [d for d in local_definitions(snapshot, problem.start_byte,
                                                      problem.end_byte)
-                        if d not in definitions]
+                        if d.name_start_byte not in known]
     found: list[Offer] = []
     target = docstrings.target_at(snapshot, definitions, start_byte)
     if target is not None:
