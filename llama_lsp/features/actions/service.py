@@ -3,7 +3,6 @@ the validated edit each one makes (model calls happen here, on the model thread)
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -96,9 +95,12 @@ def _declaration_below(source: bytes, offset: int) -> int:
 
 def _top_level(tree: Tree, start_byte: int, end_byte: int) -> list[Node]:
     """The root's children that overlap ``[start_byte, end_byte]``."""
-    children = tree.root_node.children
-    first = max(0, bisect_right([c.end_byte for c in children], start_byte) - 1)
-    return [c for c in children[first:] if c.start_byte <= end_byte and c.end_byte >= start_byte]
+    node = tree.root_node.first_child_for_byte(start_byte)
+    found = []
+    while node is not None and node.start_byte <= end_byte:
+        found.append(node)
+        node = node.next_sibling
+    return found
 
 
 def _local_outline(snapshot: DocumentSnapshot, source: bytes, start_byte: int,
