@@ -202,7 +202,8 @@ async def test_bad_command_arguments_are_clear_errors(client: LanguageClient) ->
             command="llama-lsp.generateDocstring", arguments=[URI, "here"]))
     with pytest.raises(JsonRpcException, match="past the end"):
         await actions_at(client, 90, 0)
-    assert await actions_at(client, 0, 0) == []
+    assert [a.title for a in await actions_at(client, 0, 0)] == ["Generate module docstring"]
+    assert await actions_at(client, 5, 0) == []  # between definitions: nothing to offer
 
 
 async def _until(condition, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]

@@ -289,3 +289,20 @@ def test_nothing_is_offered_for_files_without_a_tree() -> None:
     with pytest.raises(service.ActionFailed, match="syntax tree"):
         service.compute(snapshot, service.Request(service.ActionKind.DOCSTRING, 0), None,
                         lambda: False)
+
+
+# --- module docstrings --------------------------------------------------------------------------
+
+
+def test_module_docstring_goes_after_leading_comments_and_before_the_first_statement() -> None:
+    text = "#!/usr/bin/env python\n# Licence: MIT\nimport os\n\n\ndef f():\n    pass\n"
+    snapshot = snapshot_of(text)
+    offers = service.offers(snapshot, 0, 0, [])
+    assert [o.title for o in offers] == ["Generate module docstring"]
+    backend = ScriptedBackend('{"summary": "tools for the shell"}')
+    edit = service.compute(snapshot, service.Request(service.ActionKind.DOCSTRING, 0), backend,
+                           lambda: False)
+    assert edit.apply(text) == ('#!/usr/bin/env python\n# Licence: MIT\n'
+                                '"""Tools for the shell."""\n\nimport os\n\n\ndef f():\n    pass\n')
+    documented = snapshot_of(edit.apply(text))
+    assert service.offers(documented, 0, 0, []) == []

@@ -11,7 +11,7 @@ from llama_lsp.context.documents import DocumentSnapshot
 from tree_sitter import Node, Tree
 
 from llama_lsp.context.syntax.outline import Definition, outline
-from llama_lsp.features.actions import codegen, docstrings
+from llama_lsp.features.actions import codegen, docstrings, module_doc
 from llama_lsp.features.actions.analysis import FUNCTION_KINDS, analyze, indent_unit
 from llama_lsp.features.actions.placement import Edit, line_ending
 from llama_lsp.features.actions.validate import EditRejected, check_edit, definition_after
@@ -153,6 +153,8 @@ def offers(snapshot: DocumentSnapshot, start_byte: int, end_byte: int,
                                                      problem.end_byte)
                         if d.name_start_byte not in known]
     found: list[Offer] = []
+    if not definitions and module_doc.offered(snapshot, start_byte):
+        found.append(Offer(ActionKind.DOCSTRING, "Generate module docstring", start_byte))
     target = docstrings.target_at(snapshot, definitions, start_byte)
     if target is not None:
         verb = "Update" if _has_doc(snapshot, target) else "Generate"
@@ -209,6 +211,8 @@ def compute(snapshot: DocumentSnapshot, request: Request, backend: Backend | Non
     try:
         if request.kind is ActionKind.DOCSTRING:
             definition = docstrings.target_at(snapshot, definitions, request.byte_offset)
+            if definition is None and module_doc.offered(snapshot, request.byte_offset):
+                return module_doc.edit(snapshot, backend, is_cancelled)
             if definition is None:
                 raise ActionFailed("no function, method or class here to document")
             return docstring_edit(snapshot, definition, definitions, request.docstring_style,
