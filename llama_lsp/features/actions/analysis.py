@@ -76,6 +76,8 @@ class Target:
     """Byte range of the existing docstring node or doc comment block."""
     doc_text: str | None
     """The existing doc: docstring content, or the raw doc comment block."""
+    insert_byte: int
+    """Where a new doc comment goes (other languages than Python)."""
 
     @property
     def name(self) -> str:
@@ -410,20 +412,6 @@ def _python_class_parameters(source: bytes, outer: Node, body: Node | None
 # Existing documentation
 
 
-_DOC_COMMENT_PREFIXES = {
-    "go": ("//",),
-    "rust": ("///",),
-    "c": ("/**", "/*!", "///", "//!"),
-    "cpp": ("/**", "/*!", "///", "//!"),
-}
-
-
-def is_doc_comment(language_id: str, comment: str) -> bool:
-    """Whether a comment block above a definition is its documentation."""
-    prefixes = _DOC_COMMENT_PREFIXES.get(language_id, ("/**",))
-    return comment.lstrip().startswith(prefixes) and not comment.lstrip().startswith("////")
-
-
 def analyze(definition: Definition, tree: Tree, source: bytes, language_id: str) -> Target:
     """Everything the docstring features need to know about ``definition``."""
     outer = _outermost(definition, tree)
@@ -450,7 +438,7 @@ def analyze(definition: Definition, tree: Tree, source: bytes, language_id: str)
     if return_type is not None and language_id == "python" and re.match(
             r"(typing\.|collections\.abc\.)?(Async)?(Generator|Iterator|Iterable)\b", return_type):
         yields = True
-    doc_range, doc_text = _existing_doc(definition, language_id)
+    doc_range, doc_text, insert_at = _existing_doc(definition, language_id)
     if definition.kind not in FUNCTION_KINDS:
         returns, yields = False, False
     return Target(
@@ -469,6 +457,7 @@ def analyze(definition: Definition, tree: Tree, source: bytes, language_id: str)
         body_indent=_python_body_indent(source, definition, body),
         doc_node_range=doc_range,
         doc_text=doc_text,
+        insert_byte=insert_at,
     )
 
 
@@ -495,13 +484,50 @@ def _python_body_indent(source: bytes, definition: Definition, body: Node | None
 
 
 def _existing_doc(definition: Definition, language_id: str
-                  ) -> tuple[tuple[int, int] | None, str | None]:
-    if definition.doc is None or definition.doc_start_byte is None \
-            or definition.doc_end_byte is None:
-        return None, None
+                  ) -> tuple[tuple[int, int] | None, str | None, int]:
+    """The doc's byte range and text, and where a new doc would go (above the comments
+    directly over the declaration, so a ``// eslint-disable-next-line`` stays attached)."""
+    insert_at = definition.start_byte
+    block, start = definition.doc, definition.doc_start_byte
+    if block is None or start is None or definition.doc_end_byte is None:
+        return None, None, insert_at
     if language_id == "python":
-        if definition.body_start_byte is None or definition.doc_start_byte < definition.body_start_byte:
-            return None, None  # a comment above, not a docstring
-    elif not is_doc_comment(language_id, definition.doc):
-        return None, None
-    return (definition.doc_start_byte, definition.doc_end_byte), definition.doc
+        if definition.body_start_byte is None or start < definition.body_start_byte:
+            return None, None, start  # comments above: the docstring goes in the body
+        return (start, definition.doc_end_byte), block, insert_at
+    found = _doc_in_block(language_id, block)
+    if found is None:
+        return None, None, start
+    begin, end = found
+    begin_byte = start + len(block[:begin].encode("utf-8"))
+    end_byte = start + len(block[:end].encode("utf-8"))
+    return (begin_byte, end_byte), block[begin:end], insert_at
+
+
+_BLOCK_DOC = re.compile(r"^[ \t]*(/\*\*(?!/).*?\*/)", re.M | re.S)
+_LINE_DOC = re.compile(r"^[ \t]*///(?!/).*$", re.M)
+_LINE_DOC_LANGUAGES = frozenset({"rust", "c", "cpp"})
+_BLOCK_DOC_LANGUAGES = frozenset({"javascript", "typescript", "typescriptreact", "java", "c",
+                                  "cpp"})
+
+
+def _doc_in_block(language_id: str, block: str) -> tuple[int, int] | None:
+    """The doc comment inside a block of comments (character offsets), or None: the last
+    ``/** */`` comment or run of ``///`` lines; for Go, the whole block."""
+    if language_id == "go":
+        return 0, len(block)
+    found: tuple[int, int] | None = None
+    if language_id in _BLOCK_DOC_LANGUAGES:
+        for match in _BLOCK_DOC.finditer(block):
+            found = match.span(1)
+    if language_id in _LINE_DOC_LANGUAGES:
+        run: tuple[int, int] | None = None
+        for match in _LINE_DOC.finditer(block):
+            start = match.start() + len(match.group(0)) - len(match.group(0).lstrip())
+            if run is not None and block[run[1]:match.start()].strip() == "":
+                run = (run[0], match.end())
+            else:
+                run = (start, match.end())
+        if run is not None and (found is None or run[0] > found[0]):
+            found = run
+    return found

@@ -50,7 +50,7 @@ def _module_target(snapshot: DocumentSnapshot, source: bytes) -> Target:
         body_start_byte=0, body_end_byte=len(source), doc=None, doc_start_byte=None,
         doc_end_byte=None, parameters=(), parent=None, is_public=True)
     return Target(definition, "python", (), False, None, False, False, (), False, False, False,
-                  "", "", None, None)
+                  "", "", None, None, 0)
 
 
 def edit(snapshot: DocumentSnapshot, backend: Backend | None,

@@ -81,7 +81,7 @@ def place_above(source: bytes, target: Target, lines: list[str], eol: str) -> By
     if target.doc_node_range is not None:
         start, end = target.doc_node_range
         return ByteEdit(start, end, _join(lines, indent, eol))
-    start = target.definition.start_byte
+    start = target.insert_byte
     line_start = source.rfind(b"\n", 0, start) + 1
     if source[line_start:start].strip():
         return ByteEdit(start, start, _join(lines, indent, eol) + eol + indent)
