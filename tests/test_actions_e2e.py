@@ -188,6 +188,11 @@ async def test_docstrings_for_the_whole_file_are_one_edit(client: LanguageClient
     assert result == {"applied": True, "edits": 3}
     text = apply_text_edits(source, only_edits(applied[-1].edit, URI, 1))
     assert text.count('"""') == 6
+    reports = [r for rs in client.progress_reports.values() for r in rs
+               if isinstance(r, types.WorkDoneProgressReport)]
+    assert [r.message for r in reports] == ["1/3: one", "2/3: Two", "3/3: three"]
+    await _until(lambda: any(isinstance(r, types.WorkDoneProgressEnd)
+                             for rs in client.progress_reports.values() for r in rs))
     assert error_count(parse(spec_for("python"), text)) == 0
 
 
@@ -241,3 +246,28 @@ async def test_clients_without_resolve_get_a_command(plain_client: LanguageClien
     result = await plain_client.workspace_execute_command_async(types.ExecuteCommandParams(
         command=command.command, arguments=command.arguments))
     assert result["applied"] is True
+
+
+@pytest_lsp.fixture(config=SERVER)
+async def broken_client(lsp_client: LanguageClient, corrupt_model):  # type: ignore[no-untyped-def]
+    await lsp_client.initialize_session(
+        initialize_params("visual-studio-code", {"model": str(corrupt_model)}))
+    await wait_for_model(lsp_client)
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_without_a_model_updates_still_work_and_generation_says_why(
+        broken_client: LanguageClient) -> None:
+    source = 'def f(a):\n    """F.\n\n    Args:\n        a: A.\n        gone: Old.\n    """\n'
+    open_document(broken_client, URI, source)
+    update = (await actions_at(broken_client, 0, 4))[0]
+    resolved = await broken_client.code_action_resolve_async(update)
+    assert resolved.edit is not None
+    assert "gone" not in apply_text_edits(source, only_edits(resolved.edit, URI, 1))
+    open_document(broken_client, URI, "def g(x):\n    return x\n", version=2)
+    generate = (await actions_at(broken_client, 0, 4))[0]
+    assert (await broken_client.code_action_resolve_async(generate)).edit is None
+    await _until(lambda: any("Generate docstring for g: the model failed: no model is loaded "
+                             "(llama.cpp could not load" in m.message
+                             for m in broken_client.messages))

@@ -306,3 +306,13 @@ def test_module_docstring_goes_after_leading_comments_and_before_the_first_state
                                 '"""Tools for the shell."""\n\nimport os\n\n\ndef f():\n    pass\n')
     documented = snapshot_of(edit.apply(text))
     assert service.offers(documented, 0, 0, []) == []
+
+
+def test_docstring_style_setting_is_validated() -> None:
+    from llama_lsp.config.settings import resolve_settings
+
+    settings, problems = resolve_settings({"docstringStyle": "numpy"})
+    assert settings.docstring_style == "numpy" and problems == []
+    settings, problems = resolve_settings({"docstringStyle": "rst"})
+    assert settings.docstring_style == "auto"
+    assert problems and "auto, google, numpy, sphinx" in problems[0]

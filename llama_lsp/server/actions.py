@@ -165,9 +165,16 @@ async def _compute(ls: LlamaLanguageServer, snapshot: DocumentSnapshot,
                    request: Request) -> Edit:
     """The validated edit of ``request``; raises ActionFailed (also when the document changed
     while the model worked)."""
-    edit: Edit = await _run(
-        ls, ("action", snapshot.uri),
-        lambda backend, is_cancelled: service.compute(snapshot, request, backend, is_cancelled))
+    try:
+        edit: Edit = await _run(
+            ls, ("action", snapshot.uri),
+            lambda backend, is_cancelled: service.compute(snapshot, request, backend,
+                                                          is_cancelled))
+    except ActionFailed as error:
+        status = ls.session.host.status
+        if status.state is ModelState.FAILED and "no model" in str(error):
+            raise ActionFailed(f"{error} ({status.detail})") from error
+        raise
     _check_current(ls, snapshot)
     return edit
 
