@@ -316,3 +316,12 @@ def test_docstring_style_setting_is_validated() -> None:
     settings, problems = resolve_settings({"docstringStyle": "rst"})
     assert settings.docstring_style == "auto"
     assert problems and "auto, google, numpy, sphinx" in problems[0]
+
+
+def test_the_file_command_documents_public_api_only() -> None:
+    text = ("class Shape:\n    def __init__(self, n):\n        self.n = n\n\n"
+            "    def area(self):\n        def helper():\n            return 1\n"
+            "        return helper()\n\n    def _cache(self):\n        pass\n\n"
+            "def documented():\n    '''Done.'''\n")
+    names = [d.name for d in service.undocumented(snapshot_of(text))]
+    assert names == ["Shape", "area"]

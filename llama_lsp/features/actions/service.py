@@ -283,13 +283,18 @@ def _code_edit(snapshot: DocumentSnapshot, definition: Definition, request: Requ
 
 
 def undocumented(snapshot: DocumentSnapshot) -> list[Definition]:
-    """Public documentable definitions without a doc, in source order."""
+    """Public documentable definitions without a doc, in source order; not Python magic
+    methods (``__init__`` is documented by its class) nor functions local to a function."""
     if not _usable(snapshot):
         return []
     definitions = docstrings.outline_of(snapshot)
+    functions = [d for d in definitions if d.kind in FUNCTION_KINDS]
+    python = snapshot.language is not None and snapshot.language.language_id == "python"
     return [d for d in docstrings.documentable(definitions)
-            if d.is_public and not _has_doc(snapshot, d)
-            and not (d.kind == "impl")]
+            if d.is_public and not (python and d.name.startswith("__") and d.name.endswith("__"))
+            and not any(f.start_byte < d.start_byte and d.end_byte <= f.end_byte
+                        for f in functions)
+            and not _has_doc(snapshot, d)]
 
 
 def file_edits(snapshot: DocumentSnapshot, style: str, backend: Backend | None,
