@@ -7,6 +7,7 @@ offsets into ``source`` (tree-sitter's unit); :mod:`placement` converts them for
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from tree_sitter import Node, Tree
@@ -159,7 +160,7 @@ def _function_node(parameters: Node | None) -> Node | None:
     return node
 
 
-def _walk_own(node: Node):  # type: ignore[no-untyped-def]
+def _walk_own(node: Node) -> Iterator[Node]:
     """Every descendant of ``node`` not inside a nested function, class or lambda."""
     stack = [node]
     while stack:

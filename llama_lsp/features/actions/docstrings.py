@@ -17,7 +17,7 @@ from llama_lsp.features.actions.parse_python import STYLES, Style, detect_style,
 from llama_lsp.features.actions.placement import Edit, place, string_prefix
 from llama_lsp.features.actions.render import render
 from llama_lsp.features.actions.slots import fill_slots, go_summary, tidy
-from llama_lsp.model.backend import Backend
+from llama_lsp.model.backend import Backend, ModelError
 
 DEFAULT_STYLE: Style = "google"
 
@@ -117,8 +117,6 @@ def fill(plan_: DocPlan, snapshot: DocumentSnapshot, backend: Backend | None,
     if not plan_.slots:
         return
     if backend is None:
-        from llama_lsp.model.backend import ModelError
-
         raise ModelError("no model is loaded")
     filled = fill_slots(backend, plan_.target, definition_source(snapshot, plan_.target),
                         plan_.slots, is_cancelled)

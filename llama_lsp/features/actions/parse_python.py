@@ -74,34 +74,26 @@ def _dedent(lines: list[str]) -> str:
 
 
 def _entries(lines: list[str], numpy: bool) -> list[Entry]:
-    """Entries of a parameter/raises section: a name line, then deeper continuation lines."""
+    """Entries of a parameter/raises section: a name line, then deeper continuation lines
+    (Google: joined with spaces; NumPy: the description lines, kept as lines)."""
     entries: list[Entry] = []
-    body = _dedent(lines).split("\n")
-    for line in body:
+    for line in _dedent(lines).split("\n"):
         if not line.strip():
-            if entries:
-                entries[-1].text += "\n"
             continue
         if line[0] not in " \t":
             if numpy:
                 name, _, type_text = line.partition(":")
                 entries.append(Entry(name.strip(), "", type_text.strip() or None))
                 continue
-            match = _GOOGLE_ENTRY.match(line)
-            if match:
+            if match := _GOOGLE_ENTRY.match(line):
                 entries.append(Entry(match.group(1), match.group(3).strip(), match.group(2)))
                 continue
-        if entries:
-            continuation = line.strip()
-            current = entries[-1].text
-            entries[-1].text = (current + (" " if current and not current.endswith("\n") else "")
-                                + continuation) if not numpy else \
-                (current + ("\n" if current and not current.endswith("\n") else "")
-                 + continuation)
-        else:
+        if not entries:
             entries.append(Entry(line.strip()))
-    for entry in entries:
-        entry.text = entry.text.strip()
+            continue
+        entry = entries[-1]
+        joiner = "\n" if numpy else " "
+        entry.text = f"{entry.text}{joiner}{line.strip()}" if entry.text else line.strip()
     return entries
 
 

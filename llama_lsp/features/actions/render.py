@@ -33,8 +33,7 @@ def _indented(text: str, indent: str) -> list[str]:
 def _entry_lines(head: str, text: str, indent: str) -> list[str]:
     """``head`` followed by the first line of ``text``, later lines indented by ``indent``."""
     first, *rest = _lines(text) or [""]
-    joined = f"{head} {first}".rstrip() if head.endswith(":") or not first else f"{head} {first}"
-    return [joined, *[indent + line if line.strip() else "" for line in rest]]
+    return [f"{head} {first}".rstrip(), *[indent + line if line.strip() else "" for line in rest]]
 
 
 # ---------------------------------------------------------------------------------------------
