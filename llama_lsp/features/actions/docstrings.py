@@ -59,6 +59,8 @@ class DocPlan:
     slots: list[str]
     style: Style
     unit: str
+    raw: bool = False
+    """Python: the docstring is a raw string (the model's backslashes stay as they are)."""
 
     @property
     def is_update(self) -> bool:
@@ -101,7 +103,10 @@ def plan(snapshot: DocumentSnapshot, definition: Definition, definitions: list[D
                      snapshot.language.language_id)
     style = file_style(definitions, style_setting)
     doc = merge(parse_existing(target, style), target)
-    return DocPlan(target, doc, missing_slots(doc, target), style, indent_unit(snapshot.text))
+    raw = target.language_id == "python" and target.doc_node_range is not None and "r" in \
+        string_prefix(source_of(snapshot), target.doc_node_range).lower()
+    return DocPlan(target, doc, missing_slots(doc, target), style, indent_unit(snapshot.text),
+                   raw)
 
 
 def definition_source(snapshot: DocumentSnapshot, target: Target) -> str:
@@ -127,6 +132,8 @@ def apply_answers(plan_: DocPlan, answers: dict[str, str]) -> None:
     """Put the model's prose (tidied; Go summaries start with the name) in the plan's slots."""
     for key, text in answers.items():
         text = tidy(text)
+        if plan_.target.language_id == "python" and not plan_.raw:
+            text = text.replace("\\", "\\\\")  # existing text is source; the model's is not
         if key == SUMMARY and plan_.target.language_id == "go":
             text = go_summary(plan_.target.name, text)
         plan_.doc.fill(key, text)

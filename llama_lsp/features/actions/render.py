@@ -136,8 +136,6 @@ def render_python(doc: Docstring, target: Target, style: Style, unit: str,
                   prefix: str = "") -> list[str]:
     """A triple-quoted docstring; one line when it is only a summary."""
     body = _PYTHON_STYLES[style](doc, target, unit)
-    if "r" not in prefix.lower():
-        body = [line.replace("\\", "\\\\") for line in body]
     body = [line.replace('"""', '\\"\\"\\"') for line in body]
     if len(body) <= 1:
         return [f'{prefix}"""{body[0] if body else ""}"""']
