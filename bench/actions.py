@@ -7,7 +7,8 @@ diagnostic), at random cursors of a 5,000-line Python module and of a 5,000-line
 
 Resolve (``codeAction/resolve`` for "Generate docstring", without transport): analysis, the
 schema-constrained model call, rendering, placement and validation, for different functions
-of the sample file, with the model the settings resolve to (the demo model by default).
+of the sample file (its docstrings removed first), with the model the settings resolve to
+(the demo model by default).
 
     python bench/actions.py [--lines 5000] [--cursors 500] [--resolves 5] [--model PATH]
 """
@@ -87,14 +88,34 @@ def bench_listing(name: str, text: str, language: str, cursors: int) -> None:
           f"p95 {percentile(timings, 0.95):.2f} ms, max {max(timings):.2f} ms")
 
 
+def without_docstrings(text: str) -> str:
+    """``text`` with every function and class docstring removed (``pass`` where it was the
+    whole body)."""
+    snapshot = Document("file:///bench/strip.py", "python", 1, text, 10**7).snapshot()
+    source = text.encode()
+    cuts = []
+    for definition in service.docstrings.outline_of(snapshot):
+        start, end = definition.doc_start_byte, definition.doc_end_byte
+        if start is None or end is None or definition.body_start_byte is None \
+                or start < definition.body_start_byte:
+            continue
+        if end >= (definition.body_end_byte or 0):  # the docstring is the whole body
+            cuts.append((start, end, b"pass"))
+            continue
+        line_start = source.rfind(b"\n", 0, start) + 1
+        line_end = source.find(b"\n", end)
+        cuts.append((line_start, line_end + 1 if line_end >= 0 else len(source), b""))
+    for start, end, replacement in sorted(cuts, reverse=True):
+        source = source[:start] + replacement + source[end:]
+    return source.decode()
+
+
 def bench_resolve(resolves: int, model: str | None) -> None:
     backend = load_backend(Settings(model=model))
-    text = SAMPLE.read_text()
+    text = without_docstrings(SAMPLE.read_text())
     snapshot = Document("file:///bench/task_queue.py", "python", 1, text, 10**7).snapshot()
-    targets = [d for d in service.undocumented(snapshot)][:resolves]
-    if not targets:
-        targets = service.docstrings.documentable(service.docstrings.outline_of(snapshot))
-        targets = targets[:resolves]
+    functions = [d for d in service.undocumented(snapshot) if d.kind in ("function", "method")]
+    targets = functions[:resolves]
     timings = []
     try:
         for definition in targets:

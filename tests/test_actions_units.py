@@ -137,6 +137,8 @@ def test_answers_are_tidied_and_bad_answers_are_model_errors() -> None:
     assert parse_answer('{"summary": " add  two\\nnumbers ", "a": "x"}',
                         ["summary", "param:a"]) == {"summary": "Add two numbers.",
                                                     "param:a": "X."}
+    assert parse_answer('{"summary": "two\tlines\nhere"}', ["summary"]) == {
+        "summary": "Two lines here."}
     with pytest.raises(ModelError, match="not complete JSON"):
         parse_answer('{"summary": "cut', ["summary"])
     with pytest.raises(ModelError, match="nothing"):

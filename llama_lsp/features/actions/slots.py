@@ -89,7 +89,7 @@ def go_summary(name: str, summary: str) -> str:
 def parse_answer(text: str, slots: list[str]) -> dict[str, str]:
     """Slot key -> tidy prose from the model's JSON; raises ModelError when unusable."""
     try:
-        answer = json.loads(text)
+        answer = json.loads(text, strict=False)  # a raw tab or newline inside a value is fine
     except json.JSONDecodeError as error:
         raise ModelError(f"the model's answer is not complete JSON ({error.msg}); "
                          "try again or raise maxTokens") from error
