@@ -98,12 +98,23 @@ def _applied_edits(client: LanguageClient) -> list[types.ApplyWorkspaceEditParam
 @pytest_lsp.fixture(config=SERVER)
 async def client(lsp_client: LanguageClient, constant_model: TinyModelInfo):
     _applied_edits(lsp_client)
-    await lsp_client.initialize_session(
+    lsp_client.init_result = await lsp_client.initialize_session(  # type: ignore[attr-defined]
         initialize_params("visual-studio-code",
                           {"model": str(constant_model.path), "contextSize": 4096}))
     await wait_for_model(lsp_client)
     yield
     await lsp_client.shutdown_session()
+
+
+async def test_code_actions_and_commands_are_advertised(client: LanguageClient) -> None:
+    capabilities = client.init_result.capabilities  # type: ignore[attr-defined]
+    provider = capabilities.code_action_provider
+    assert isinstance(provider, types.CodeActionOptions) and provider.resolve_provider
+    assert set(provider.code_action_kinds or []) == {"quickfix", "refactor.rewrite"}
+    assert capabilities.execute_command_provider is not None
+    assert set(capabilities.execute_command_provider.commands) >= {
+        "llama-lsp.generateDocstring", "llama-lsp.generateDocstringsForFile",
+        "llama-lsp.fixWithModel", "llama-lsp.implementFunction"}
 
 
 async def test_actions_are_listed_without_edits_and_resolve_to_a_versioned_edit(
@@ -271,3 +282,20 @@ async def test_without_a_model_updates_still_work_and_generation_says_why(
     await _until(lambda: any("Generate docstring for g: the model failed: no model is loaded "
                              "(llama.cpp could not load" in m.message
                              for m in broken_client.messages))
+
+
+async def test_implement_command_replaces_the_placeholder_body(client: LanguageClient) -> None:
+    applied = _applied_edits(client)
+    source = 'def todo(a):\n    """Not written yet."""\n    raise NotImplementedError\n\n\nz = 1\n'
+    open_document(client, URI, source)
+    actions = await actions_at(client, 2, 4)
+    assert [a.title for a in actions] == ["Update docstring for todo",
+                                          "Implement todo with the model"]
+    result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="llama-lsp.implementFunction", arguments=[URI, {"line": 2, "character": 4}]))
+    assert result == {"applied": True, "edits": 1}
+    text = apply_text_edits(source, only_edits(applied[-1].edit, URI, 1))
+    lines = text.split("\n")
+    assert lines[:2] == source.split("\n")[:2] and "NotImplementedError" not in text
+    assert lines[2].startswith("    x") and set(lines[2].strip()) == {"x"}  # the constant model
+    assert text.endswith("\n\n\nz = 1\n")
