@@ -66,6 +66,9 @@ def _innermost(definitions: list[Definition], start: int, end: int,
     return max(around, key=lambda d: (d.start_byte, -d.end_byte)) if around else None
 
 
+MAX_PROBLEMS = 10
+"""Diagnostics of one request that get a fix action (listing must stay instant)."""
+
 _LEADING_LINE = (b"//", b"/*", b"*", b"#", b"@", b"[[", b"template")
 
 
@@ -145,6 +148,7 @@ def offers(snapshot: DocumentSnapshot, start_byte: int, end_byte: int,
     if not _usable(snapshot):
         return []
     definitions = local_definitions(snapshot, start_byte, end_byte)
+    problems = problems[:MAX_PROBLEMS]
     for problem in problems:
         if _innermost(definitions, problem.start_byte, problem.end_byte, FUNCTION_KINDS):
             continue  # its function is already known
