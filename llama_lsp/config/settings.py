@@ -85,6 +85,12 @@ def _globs(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _docstring_style(value: Any) -> str:
+    if value not in ("auto", "google", "numpy", "sphinx"):
+        raise ValueError("must be one of auto, google, numpy, sphinx")
+    return str(value)
+
+
 def _bool(value: Any) -> bool:
     if not isinstance(value, bool):
         raise ValueError("must be true or false")
@@ -138,6 +144,9 @@ OPTIONS: tuple[Option, ...] = (
            "then is shown.", _positive_int),
     Option("secretPatterns", "secret_patterns", DEFAULT_SECRET_PATTERNS,
            "File name globs that never reach a prompt (replaces the default list).", _globs),
+    Option("docstringStyle", "docstring_style", "auto",
+           "Python docstring style for generated docstrings: auto (detected from the file's "
+           "docstrings, else google), google, numpy or sphinx.", _docstring_style),
 )
 
 
@@ -167,6 +176,7 @@ class Settings:
     debounce_max_ms: int = 120
     first_request_budget_ms: int = 250
     secret_patterns: tuple[str, ...] = DEFAULT_SECRET_PATTERNS
+    docstring_style: str = "auto"
 
     def language_enabled(self, language_id: str) -> bool:
         """True unless completions are off, or off for this language."""

@@ -17,6 +17,7 @@ from llama_lsp.context.documents import uri_to_path
 from llama_lsp.context.positions import PositionError
 from llama_lsp.features.completion.coordinator import CompletionAnswer, Superseded
 from llama_lsp.model.backend import ModelError
+from llama_lsp.server import actions
 from llama_lsp.server.app import LlamaLanguageServer
 from llama_lsp.server.convert import encoding_of, from_lsp_position, to_lsp_range
 
@@ -37,6 +38,7 @@ def register(server: LlamaLanguageServer) -> None:
         inline_completion
     )
     server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions())(completion)
+    actions.register(server)
 
 
 # ---------------------------------------------------------------------------------------------

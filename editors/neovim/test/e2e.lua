@@ -35,7 +35,8 @@ vim.cmd.runtime("plugin/llama_lsp.lua")
 local llama = require("llama_lsp")
 llama.setup({
   cmd = { python, "-m", "llama_lsp", "serve" },
-  settings = { model = model ~= "" and model or nil, contextSize = 512, threads = 1,
+  -- 4096: the docstring prompt (worked example + code) and its JSON answer must both fit.
+  settings = { model = model ~= "" and model or nil, contextSize = 4096, threads = 1,
     -- No wall-clock budget: the result must not depend on how busy the machine is.
     firstRequestBudgetMs = 600000 },
   ghost_text = { debounce_ms = 30 },

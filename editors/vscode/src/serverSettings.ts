@@ -25,4 +25,5 @@ export const SERVER_SETTING_KEYS: readonly string[] = [
   "debounceMaxMs",
   "firstRequestBudgetMs",
   "secretPatterns",
+  "docstringStyle",
 ];

@@ -409,9 +409,21 @@ def _nesting(ordered: list[_Found]) -> list[_Found | None]:
     return enclosing
 
 
-def outline(tree: Tree, source: bytes, spec: LanguageSpec) -> list[Definition]:
-    """All definitions in the tree, nested ones included, in source order."""
-    seen = _collect(QueryCursor(_queries(spec).definitions).matches(tree.root_node), source)
+def outline(tree: Tree, source: bytes, spec: LanguageSpec,
+            byte_range: tuple[int, int] | None = None,
+            roots: list[Node] | None = None) -> list[Definition]:
+    """All definitions in the tree, nested ones included, in source order.
+
+    With ``byte_range`` and/or ``roots`` (top-level nodes), only matches touching that range
+    inside those nodes are read (much faster on big files): definitions around or inside it,
+    and the comments and parameters the range covers. Patterns anchored at the root (e.g.
+    module-level constants) need the root among ``roots``.
+    """
+    cursor = QueryCursor(_queries(spec).definitions)
+    if byte_range is not None:
+        cursor.set_byte_range(*byte_range)
+    matches = [match for root in (roots or [tree.root_node]) for match in cursor.matches(root)]
+    seen = _collect(matches, source)
     if not seen.found:
         return []
     _assign_parameters(seen, source)

@@ -1,0 +1,1 @@
+"""Code actions: docstrings (generate and update in place), fixes and implementations."""

@@ -1,0 +1,162 @@
+"""Model-written code: a function body from its docstring/TODO, or a function fixed for a
+diagnostic. The result is cut to the definition and validated by the caller."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from collections.abc import Callable
+
+from llama_lsp.context.syntax.outline import Definition
+from llama_lsp.features.actions.placement import ByteEdit
+from llama_lsp.model.backend import Backend, GenerationRequest, ModelError
+
+BODY_TOKENS = 256
+PREFIX_CHARS = 6000
+FENCE = "```"
+_PY_PLACEHOLDER = re.compile(r"^(pass|\.\.\.|raise NotImplementedError\b.*)$")
+_BRACE_PLACEHOLDER = re.compile(
+    r"^(todo!\(.*\);?|unimplemented!\(.*\);?"
+    r"|throw new (Error|UnsupportedOperationException|NotImplementedException|"
+    r"std::logic_error|std::runtime_error)\(.*(not implemented|todo|unsupported).*\);?"
+    r"|throw new (UnsupportedOperationException|NotImplementedException)\(\);?"
+    r"|panic\(\s*\".*(not implemented|todo).*\"\s*\);?)$", re.I)
+_LINE_COMMENT = re.compile(r"^(#|//)")
+
+
+def _code_lines(text: str) -> list[str]:
+    """The lines of ``text`` that hold code (comments and blank lines dropped)."""
+    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+    return [line.strip() for line in text.split("\n")
+            if line.strip() and not _LINE_COMMENT.match(line.strip())]
+
+
+def is_unimplemented(definition: Definition, source: bytes, language_id: str) -> bool:
+    """Body empty, ``pass``, ``...``, only a TODO comment, or a not-implemented raise."""
+    if definition.body_start_byte is None or definition.body_end_byte is None:
+        return False
+    body = source[definition.body_start_byte:definition.body_end_byte].decode("utf-8", "replace")
+    if language_id == "python":
+        if definition.doc_start_byte is not None and definition.doc_end_byte is not None \
+                and definition.doc_start_byte >= definition.body_start_byte:
+            body = source[definition.doc_end_byte:definition.body_end_byte].decode(
+                "utf-8", "replace")
+        code = _code_lines(body)
+        return all(_PY_PLACEHOLDER.match(line) for line in code)
+    inner = body.strip()
+    if not (inner.startswith("{") and inner.endswith("}")):
+        return False
+    code = _code_lines(inner[1:-1])
+    return len(code) <= 1 and all(_BRACE_PLACEHOLDER.match(line) for line in code)
+
+
+def _generate(backend: Backend, prompt_text: str, max_tokens: int,
+              should_stop: Callable[[str], bool], is_cancelled: Callable[[], bool]) -> str:
+    prompt = [*backend.info.bos, *backend.tokenize(prompt_text)]
+    max_tokens = min(max_tokens, backend.info.context_size - len(prompt))
+    if max_tokens < 16:
+        raise ModelError("the code is too long for the model's context")
+    result = backend.generate(
+        GenerationRequest(prompt=prompt, max_tokens=max_tokens, temperature=0.0,
+                          should_stop=should_stop), is_cancelled)
+    if result.stop_reason == "cancelled":
+        raise ModelError("cancelled")
+    return result.text
+
+
+def _python_body(generated: str, def_indent: str) -> list[str]:
+    """Generated lines up to the first one that leaves the function (dedent)."""
+    lines = generated.replace("\r\n", "\n").split("\n")
+    kept = [lines[0]]
+    for line in lines[1:]:
+        if line.strip() and len(line) - len(line.lstrip()) <= len(def_indent):
+            break
+        kept.append(line)
+    while kept and not kept[-1].strip():
+        kept.pop()
+    return kept
+
+
+def _leaves_block(generated: str, def_indent: str) -> bool:
+    """True once a generated line (after the first) is indented no deeper than the ``def``."""
+    return any(line.strip() and len(line) - len(line.lstrip()) <= len(def_indent)
+               for line in generated.split("\n")[1:])
+
+
+def _brace_body(generated: str) -> str | None:
+    """Generated text up to the brace that closes the function (None if it never closes)."""
+    depth = 0
+    quote = ""
+    index = 0
+    while index < len(generated):
+        char = generated[index]
+        if quote:
+            if char == "\\":
+                index += 1
+            elif char == quote:
+                quote = ""
+        elif char in "\"'`":
+            quote = char
+        elif char in "{([":
+            depth += 1
+        elif char in "})]":
+            depth -= 1
+            if depth < 0:
+                return generated[:index] if char == "}" else None
+        index += 1
+    return None
+
+
+def implement(backend: Backend, source: bytes, definition: Definition, language_id: str,
+              indent: str, unit: str, eol: str,
+              is_cancelled: Callable[[], bool]) -> ByteEdit:
+    """Generate the body of an unimplemented function from everything above it."""
+    assert definition.body_start_byte is not None and definition.body_end_byte is not None
+    body_indent = indent + unit
+    if language_id == "python":
+        keep_until = definition.body_start_byte
+        if definition.doc_end_byte is not None and definition.doc_start_byte is not None \
+                and definition.doc_start_byte >= definition.body_start_byte:
+            keep_until = definition.doc_end_byte
+        head = source[:keep_until].decode("utf-8", "replace")
+        lead = eol + body_indent if keep_until != definition.body_start_byte else ""
+        prompt = head[-PREFIX_CHARS:] + ("\n" + body_indent if lead else "")
+
+        def stop(text: str) -> bool:
+            return _leaves_block(text, indent)
+
+        lines = _python_body(_generate(backend, prompt, BODY_TOKENS, stop, is_cancelled), indent)
+        if not lines or not "".join(lines).strip():
+            raise ModelError("the model wrote no body")
+        text = eol.join([lines[0].lstrip(), *lines[1:]])
+        return ByteEdit(keep_until, definition.body_end_byte, lead + text)
+    body = source[definition.body_start_byte:definition.body_end_byte]
+    open_at = definition.body_start_byte + body.index(b"{") + 1
+    close_at = definition.body_start_byte + body.rindex(b"}")
+    prompt = source[:open_at].decode("utf-8", "replace")[-PREFIX_CHARS:] + "\n" + body_indent
+    generated = _generate(backend, prompt, BODY_TOKENS,
+                          lambda text: _brace_body(text) is not None, is_cancelled)
+    content = _brace_body(generated)
+    if content is None or not content.strip():
+        raise ModelError("the model's body never closed the function")
+    lines = content.rstrip().replace("\r\n", "\n").split("\n")
+    return ByteEdit(open_at, close_at,
+                    eol + body_indent + eol.join(lines) + eol + indent)
+
+
+def fix(backend: Backend, source: bytes, definition: Definition, language_id: str,
+        indent: str, eol: str, message: str, is_cancelled: Callable[[], bool]) -> ByteEdit:
+    """Rewrite the definition so the diagnostic ``message`` no longer applies."""
+    original = source[definition.start_byte:definition.end_byte].decode("utf-8", "replace")
+    code = textwrap.dedent(indent + original.replace("\r\n", "\n"))
+    prompt = (f"This {language_id} code has a problem: {message.strip()}\n\n"
+              f"{FENCE}{language_id}\n{code}\n{FENCE}\n\n"
+              f"The same code with the problem fixed:\n\n{FENCE}{language_id}\n")
+    budget = len(code) // 2 + 64
+    generated = _generate(backend, prompt, budget, lambda text: FENCE in text, is_cancelled)
+    fixed = generated.split(FENCE, 1)[0].rstrip()
+    if not fixed.strip():
+        raise ModelError("the model wrote no code")
+    lines = fixed.split("\n")
+    new_text = eol.join([lines[0], *[indent + line if line.strip() else "" for line in lines[1:]]])
+    return ByteEdit(definition.start_byte, definition.end_byte, new_text)
