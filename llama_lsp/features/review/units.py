@@ -1,0 +1,224 @@
+"""Review units: the code around each change that the model is shown.
+
+A changed line belongs to the outermost function/method/constant enclosing it (or, outside any,
+to the innermost class-like container); changed lines outside every definition are grouped with a
+few lines of context. A unit larger than the line budget is cut into windows around its changed
+lines and marked truncated. Definitions from the same file that the unit calls are added, whole,
+while the callee budget lasts. Line numbers are new-side and 1-based.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+
+from tree_sitter import Parser
+
+from llama_lsp.context.syntax.languages import LanguageSpec, load_language
+from llama_lsp.context.syntax.outline import CONTAINER_KINDS, Definition, identifiers_in, outline
+
+CONTEXT_LINES = 3
+"""Lines shown before and after changes that lie outside every definition."""
+
+
+@dataclass(frozen=True)
+class Callee:
+    """A same-file definition the unit calls, shown for context."""
+
+    name: str
+    start_line: int
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ReviewUnit:
+    """One model call's worth of code: new-side lines ``start_line..end_line`` of ``path``."""
+
+    path: str
+    language: str
+    title: str
+    start_line: int
+    lines: tuple[str, ...]
+    changed: frozenset[int]
+    callees: tuple[Callee, ...] = ()
+    truncated: str | None = None
+
+    @property
+    def end_line(self) -> int:
+        """Last line shown."""
+        return self.start_line + len(self.lines) - 1
+
+    def line_text(self, number: int) -> str | None:
+        """The text of new-side line ``number`` if the unit shows it."""
+        if self.start_line <= number <= self.end_line:
+            return self.lines[number - self.start_line]
+        return None
+
+    def content_hash(self) -> str:
+        """A hash of everything the model sees of this unit."""
+        digest = hashlib.sha256()
+        for part in (self.path, self.language, self.title, str(self.start_line),
+                     *self.lines, ",".join(map(str, sorted(self.changed)))):
+            digest.update(part.encode("utf-8", "surrogatepass") + b"\x00")
+        for callee in self.callees:
+            digest.update(f"{callee.name}:{callee.start_line}".encode() + b"\x00")
+            for line in callee.lines:
+                digest.update(line.encode("utf-8", "surrogatepass") + b"\x00")
+        return digest.hexdigest()
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines as git counts them (``\\n`` only), without ``\\r``."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
+@dataclass
+class _Group:
+    """Changed lines that share one owner (a definition, or a free region)."""
+
+    title: str
+    start: int
+    end: int
+    changed: list[int]
+    definition: Definition | None = None
+
+
+def _owners(definitions: list[Definition], changed: list[int]) -> dict[int, Definition]:
+    """Each changed line's owning definition (see the module docstring)."""
+    owner: dict[int, Definition] = {}
+    for definition in sorted(definitions, key=lambda d: (d.start_line, -d.end_line)):
+        low = bisect_left(changed, definition.start_line + 1)
+        high = bisect_right(changed, definition.end_line + 1)
+        for line in changed[low:high]:
+            current = owner.get(line)
+            if current is None or current.kind in CONTAINER_KINDS:
+                owner[line] = definition
+    return owner
+
+
+def _groups(definitions: list[Definition], changed: list[int], total: int) -> list[_Group]:
+    owners = _owners(definitions, changed)
+    by_definition: dict[int, _Group] = {}
+    free: list[_Group] = []
+    for line in changed:
+        definition = owners.get(line)
+        if definition is not None:
+            key = id(definition)
+            group = by_definition.get(key)
+            if group is None:
+                group = by_definition[key] = _Group(
+                    f"{definition.kind} {definition.name}", definition.start_line + 1,
+                    definition.end_line + 1, [], definition)
+            group.changed.append(line)
+            continue
+        if free and line - free[-1].changed[-1] <= 2 * CONTEXT_LINES + 1:
+            free[-1].changed.append(line)
+            free[-1].end = min(total, line + CONTEXT_LINES)
+        else:
+            free.append(_Group("", max(1, line - CONTEXT_LINES), min(total, line + CONTEXT_LINES),
+                               [line]))
+    for group in free:
+        group.title = f"lines {group.changed[0]}-{group.changed[-1]}"
+    return sorted([*by_definition.values(), *free], key=lambda g: g.start)
+
+
+def _windows(group: _Group, budget: int) -> list[tuple[int, int, list[int]]]:
+    """(start, end, changed) pieces of at most ``budget`` lines covering every changed line."""
+    if group.end - group.start + 1 <= budget:
+        return [(group.start, group.end, group.changed)]
+    pieces: list[tuple[int, int, list[int]]] = []
+    pending = list(group.changed)
+    while pending:
+        first = pending[0]
+        start = max(group.start, first - CONTEXT_LINES)
+        end = min(group.end, start + budget - 1)
+        inside = [line for line in pending if line <= end]
+        pending = pending[len(inside):]
+        pieces.append((start, end, inside))
+    return pieces
+
+
+def _line_offsets(source: bytes) -> list[int]:
+    """Byte offset of the start of each line (0-based rows)."""
+    offsets = [0]
+    index = source.find(b"\n")
+    while index >= 0:
+        offsets.append(index + 1)
+        index = source.find(b"\n", index + 1)
+    return offsets
+
+
+def build_units(
+    path: str,
+    text: str,
+    changed_lines: set[int],
+    spec: LanguageSpec | None,
+    max_unit_lines: int,
+) -> list[ReviewUnit]:
+    """The review units of one file's new ``text`` for its ``changed_lines``."""
+    lines = split_lines(text)
+    changed = sorted(line for line in changed_lines if 1 <= line <= len(lines))
+    if not changed:
+        return []
+    source = text.encode("utf-8", "surrogatepass")
+    definitions: list[Definition] = []
+    tree = None
+    if spec is not None:
+        tree = Parser(load_language(spec)).parse(source)
+        definitions = outline(tree, source, spec)
+    language = spec.language_id if spec else "plaintext"
+    callee_budget = max(0, max_unit_lines // 3)
+    offsets = _line_offsets(source)
+    units: list[ReviewUnit] = []
+    for group in _groups(definitions, changed, len(lines)):
+        windows = _windows(group, max_unit_lines)
+        for start, end, inside in windows:
+            truncated = None
+            if len(windows) > 1:
+                truncated = (f"{group.title} spans lines {group.start}-{group.end}; "
+                             f"shown as lines {start}-{end}")
+            callees: tuple[Callee, ...] = ()
+            if tree is not None and spec is not None:
+                callees = _callees(tree, source, spec, definitions, offsets, lines,
+                                   (start, end), group.definition, callee_budget)
+            units.append(ReviewUnit(
+                path=path, language=language, title=group.title, start_line=start,
+                lines=tuple(lines[start - 1:end]), changed=frozenset(inside),
+                callees=callees, truncated=truncated))
+    return units
+
+
+def _callees(
+    tree: object,
+    source: bytes,
+    spec: LanguageSpec,
+    definitions: list[Definition],
+    offsets: list[int],
+    lines: list[str],
+    span: tuple[int, int],
+    own: Definition | None,
+    budget: int,
+) -> tuple[Callee, ...]:
+    """Same-file functions named inside ``span``, whole, in source order, within ``budget``."""
+    start, end = span
+    end_byte = offsets[end] if end < len(offsets) else len(source)
+    names = identifiers_in(tree, source, spec, offsets[start - 1], end_byte)  # type: ignore[arg-type]
+    found: list[Callee] = []
+    used = 0
+    for definition in definitions:
+        if definition.name not in names or definition is own \
+                or definition.kind in CONTAINER_KINDS:
+            continue
+        first, last = definition.start_line + 1, definition.end_line + 1
+        if first <= end and last >= start:  # overlaps the unit itself
+            continue
+        size = last - first + 1
+        if used + size > budget:
+            continue
+        used += size
+        found.append(Callee(definition.name, first, tuple(lines[first - 1:last])))
+    return tuple(found)
