@@ -159,9 +159,10 @@ def build_units(
     spec: LanguageSpec | None,
     max_unit_lines: int,
 ) -> list[ReviewUnit]:
-    """The review units of one file's new ``text`` for its ``changed_lines``."""
+    """The review units of one file's new ``text`` for its non-blank ``changed_lines``."""
     lines = split_lines(text)
-    changed = sorted(line for line in changed_lines if 1 <= line <= len(lines))
+    changed = sorted(line for line in changed_lines
+                     if 1 <= line <= len(lines) and lines[line - 1].strip())
     if not changed:
         return []
     source = text.encode("utf-8", "surrogatepass")

@@ -1,0 +1,132 @@
+"""Review units: enclosing definitions, free regions, truncation windows, callees, skips."""
+
+from __future__ import annotations
+
+from llama_lsp.context.syntax.languages import spec_for
+from llama_lsp.features.review.config import ReviewConfig
+from llama_lsp.features.review.diff import FileDiff, Hunk
+from llama_lsp.features.review.prompt import numbered, review_prompt
+from llama_lsp.features.review.skips import SkipRules
+from llama_lsp.features.review.units import build_units
+
+PY = spec_for("python")
+SOURCE = """import os
+
+LIMIT = 10
+
+
+def helper(x):
+    return x * 2
+
+
+class Box:
+    size = 1
+
+    def grow(self, n):
+        total = helper(n)
+        return total + self.size
+
+
+def main(xs):
+    def inner(v):
+        return v + 1
+    for i in range(len(xs) + 1):
+        print(inner(xs[i]))
+"""
+
+
+def test_change_inside_a_method_gives_the_method_with_its_callee() -> None:
+    (unit,) = build_units("m.py", SOURCE, {14}, PY, 120)
+    assert unit.title == "method grow"
+    assert (unit.start_line, unit.end_line) == (13, 15)
+    assert unit.changed == {14}
+    assert [(c.name, c.start_line) for c in unit.callees] == [("helper", 6)]
+
+
+def test_change_in_a_nested_function_gives_the_outer_function() -> None:
+    (unit,) = build_units("m.py", SOURCE, {20, 22}, PY, 120)
+    assert unit.title == "function main"
+    assert (unit.start_line, unit.end_line) == (18, 22)
+
+
+def test_class_attribute_change_gives_the_class() -> None:
+    (unit,) = build_units("m.py", SOURCE, {11}, PY, 120)
+    assert unit.title == "class Box" and unit.start_line == 10
+
+
+def test_top_level_change_gets_context_lines() -> None:
+    (unit,) = build_units("m.py", SOURCE, {1}, PY, 120)
+    assert unit.title == "lines 1-1" and (unit.start_line, unit.end_line) == (1, 4)
+
+
+def test_changes_in_two_functions_give_two_units_in_order() -> None:
+    units = build_units("m.py", SOURCE, {7, 21}, PY, 120)
+    assert [u.title for u in units] == ["function helper", "function main"]
+
+
+def test_huge_definition_is_cut_into_truncated_windows_covering_every_change() -> None:
+    body = "".join(f"    v{i} = {i}\n" for i in range(1000))
+    text = "def big():\n" + body
+    changed = set(range(2, 1002))
+    units = build_units("big.py", text, changed, PY, 100)
+    assert len(units) == 11
+    assert all(len(u.lines) <= 100 and u.truncated for u in units)
+    assert set().union(*(u.changed for u in units)) == changed
+
+
+def test_plain_text_file_without_grammar_gets_a_region_unit() -> None:
+    text = "".join(f"row {i}\n" for i in range(1, 21))
+    (unit,) = build_units("notes.txt", text, {10, 11}, None, 120)
+    assert unit.language == "plaintext" and (unit.start_line, unit.end_line) == (7, 14)
+
+
+def test_crlf_content_keeps_git_line_numbers() -> None:
+    text = "def f():\r\n    a = 1\r\n    b = 2\r\n"
+    (unit,) = build_units("c.py", text, {3}, PY, 120)
+    assert unit.line_text(3) == "    b = 2"
+
+
+def test_prompt_numbers_lines_and_marks_changes() -> None:
+    (unit,) = build_units("m.py", SOURCE, {21}, PY, 120)
+    prompt = review_prompt(unit, ReviewConfig(instructions="Prefer pathlib."))
+    assert "+ 21 |     for i in range(len(xs) + 1):" in prompt
+    assert "  18 | def main(xs):" in prompt
+    assert "Project instructions: Prefer pathlib." in prompt
+    assert "missing docstrings" in prompt
+    assert numbered(9, ("a", "b"), frozenset({10})) == "   9 | a\n+ 10 | b"
+
+
+def test_content_hash_changes_with_the_code_only() -> None:
+    (one,) = build_units("m.py", SOURCE, {14}, PY, 120)
+    (same,) = build_units("m.py", SOURCE, {14}, PY, 120)
+    (other,) = build_units("m.py", SOURCE.replace("total + self", "total - self"), {14}, PY, 120)
+    assert one.content_hash() == same.content_hash() != other.content_hash()
+
+
+def _file(path: str, status: str = "modified", binary: bool = False) -> FileDiff:
+    hunk = Hunk(1, 1, 1, 2)
+    from llama_lsp.features.review.diff import DiffLine
+
+    hunk.lines = [DiffLine(" ", 1, 1, "a"), DiffLine("+", None, 2, "b")]
+    return FileDiff(path, path, status, binary, [hunk] if status != "deleted" else [])  # type: ignore[arg-type]
+
+
+def test_skip_rules_give_reasons() -> None:
+    rules = SkipRules(ReviewConfig(exclude=("docs/**",), include=()))
+    assert rules.by_diff(_file("package-lock.json")) == "lockfile"
+    assert rules.by_diff(_file("vendor/lib/x.go")) == "vendored"
+    assert rules.by_diff(_file("node_modules/a/index.js")) == "vendored"
+    assert rules.by_diff(_file("api_pb2.py")) == "generated"
+    assert rules.by_diff(_file("app.min.js")) == "generated"
+    assert rules.by_diff(_file("docs/guide/x.py")) == "excluded by config"
+    assert rules.by_diff(_file("x.py", status="deleted")) == "deleted"
+    assert rules.by_diff(_file("x.bin", binary=True)) == "binary"
+    assert rules.by_diff(_file("src/x.py")) is None
+    assert rules.by_size(2_000_000) == "larger than 1000000 bytes"
+    assert rules.by_content(b"# Code generated by protoc. DO NOT EDIT.\n") == "generated"
+    assert rules.by_content(b"a\x00b") == "binary"
+    assert rules.by_language(False) is None
+    assert SkipRules(ReviewConfig(plain_text=False)).by_language(False) is not None
+    only_src = SkipRules(ReviewConfig(include=("src/**",)))
+    assert only_src.by_diff(_file("tests/x.py")) == "not matched by include"
+    assert only_src.by_diff(_file("src/x.py")) is None
