@@ -16,7 +16,7 @@ def summary_line(report: ReviewReport) -> str:
 
 def render(report: ReviewReport) -> str:
     """Compiler-style lines."""
-    lines = [f"{f.path}:{f.line}:1: {f.severity}: {f.message} [{f.rule_id}]"
+    lines = [f"{f.path}:{f.line}:1: {f.severity}: {' '.join(f.message.split())} [{f.rule_id}]"
              for f in report.findings]
     lines.append(summary_line(report))
     return "\n".join(lines) + "\n"
