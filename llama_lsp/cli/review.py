@@ -24,7 +24,7 @@ from llama_lsp.features.review.config import (
 from llama_lsp.features.review.diff import DiffError, parse_diff
 from llama_lsp.features.review.progress import progress_for
 from llama_lsp.features.review.render import FORMATS, render
-from llama_lsp.features.review.render.github import overflow
+from llama_lsp.features.review.render import github as github_caps
 from llama_lsp.features.review.render.markdown import overflow_section
 from llama_lsp.features.review.report import ReviewReport
 from llama_lsp.features.review.runner import Reviewer
@@ -142,7 +142,7 @@ def _write_outputs(report: ReviewReport, formats: list[str],
         except OSError as error:
             raise UsageError(f"cannot write {path}: {error.strerror}") from error
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    rest = overflow(report)
+    rest = github_caps.overflow(report)
     if summary and rest and ("github" in formats or any(n == "github" for n, _ in outputs)):
         try:
             with open(summary, "a", encoding="utf-8") as handle:
