@@ -130,3 +130,14 @@ def test_skip_rules_give_reasons() -> None:
     only_src = SkipRules(ReviewConfig(include=("src/**",)))
     assert only_src.by_diff(_file("tests/x.py")) == "not matched by include"
     assert only_src.by_diff(_file("src/x.py")) is None
+
+
+def test_neighbouring_small_definitions_share_a_unit_within_the_budget() -> None:
+    text = "".join(f"def f{i}(x):\n    return x + {i}\n\n\n" for i in range(10))
+    changed = {4 * i + 2 for i in range(10)}
+    (unit,) = build_units("n.py", text, changed, PY, 120)
+    assert unit.title == "function f0, function f1 and 8 more"
+    assert unit.changed == changed and (unit.start_line, unit.end_line) == (1, 38)
+    small_budget = build_units("n.py", text, changed, PY, 10)
+    assert len(small_budget) == 4 and all(len(u.lines) <= 10 for u in small_budget)
+    assert set().union(*(u.changed for u in small_budget)) == changed

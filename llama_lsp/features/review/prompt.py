@@ -7,7 +7,7 @@ import json
 from llama_lsp.features.review.config import CATEGORIES, CONFIDENCES, SEVERITIES, ReviewConfig
 from llama_lsp.features.review.units import ReviewUnit
 
-PROMPT_VERSION = "review-1"
+PROMPT_VERSION = "review-2"
 """Bumped whenever the prompt or schema changes, so cached answers are not reused."""
 MAX_FINDINGS_PER_UNIT = 3
 MAX_MESSAGE_CHARS = 160
@@ -73,8 +73,11 @@ def review_prompt(unit: ReviewUnit, config: ReviewConfig) -> str:
     note = f" ({unit.truncated})" if unit.truncated else ""
     parts.append(f"The change, {unit.path} ({unit.language}), {unit.title}{note}:\n"
                  + numbered(unit.start_line, unit.lines, unit.changed))
-    parts.append('Answer in JSON: {"findings": [{"line", "end_line", "severity" (error, warning '
-                 'or info), "category" (bug, security, performance, maintainability or style), '
-                 '"confidence" (low, medium or high), "message" (one sentence), optional '
-                 '"suggestion" (replacement code for those lines)}]}.\nAnswer:\n')
+    parts.append(
+        'Answer in JSON with the fields line, end_line, severity (error, warning or info), '
+        'category (bug, security, performance, maintainability or style), confidence (low, '
+        'medium or high), message and, optionally, suggestion (replacement code for the lines). '
+        'Nothing wrong: {"findings": []}. One problem, for example: {"findings": [{"line": 7, '
+        '"end_line": 7, "severity": "error", "category": "bug", "confidence": "high", '
+        '"message": "Divides by len(items), which is zero for an empty list."}]}\nAnswer:\n')
     return "\n\n".join(parts)

@@ -3,7 +3,7 @@
 A changed line belongs to the outermost function/method/constant enclosing it (or, outside any,
 to the innermost class-like container); changed lines outside every definition are grouped with a
 few lines of context. A unit larger than the line budget is cut into windows around its changed
-lines and marked truncated. Definitions from the same file that the unit calls are added, whole,
+lines and marked truncated; neighbouring small units are joined while they fit the budget. Definitions from the same file that the unit calls are added, whole,
 while the callee budget lasts. Line numbers are new-side and 1-based.
 """
 
@@ -20,6 +20,8 @@ from llama_lsp.context.syntax.outline import CONTAINER_KINDS, Definition, identi
 
 CONTEXT_LINES = 3
 """Lines shown before and after changes that lie outside every definition."""
+MERGE_GAP = 3
+"""Units this many lines apart or closer are joined (when they fit the budget together)."""
 
 
 @dataclass(frozen=True)
@@ -175,22 +177,70 @@ def build_units(
     callee_budget = max(0, max_unit_lines // 3)
     offsets = _line_offsets(source)
     units: list[ReviewUnit] = []
-    for group in _groups(definitions, changed, len(lines)):
-        windows = _windows(group, max_unit_lines)
+    for piece in _merged(_pieces(_groups(definitions, changed, len(lines)), max_unit_lines),
+                         max_unit_lines):
+        callees: tuple[Callee, ...] = ()
+        if tree is not None and spec is not None:
+            callees = _callees(tree, source, spec, definitions, offsets, lines,
+                               (piece.start, piece.end), callee_budget)
+        units.append(ReviewUnit(
+            path=path, language=language, title=piece.title, start_line=piece.start,
+            lines=tuple(lines[piece.start - 1:piece.end]), changed=frozenset(piece.changed),
+            callees=callees, truncated=piece.truncated))
+    return units
+
+
+@dataclass
+class _Piece:
+    """The span one unit will show."""
+
+    titles: list[str]
+    start: int
+    end: int
+    changed: list[int]
+    truncated: str | None = None
+
+    @property
+    def title(self) -> str:
+        """The owners' names, shortened when many share the unit."""
+        if len(self.titles) <= 3:
+            return ", ".join(self.titles)
+        return f"{', '.join(self.titles[:2])} and {len(self.titles) - 2} more"
+
+
+def _pieces(groups: list[_Group], budget: int) -> list[_Piece]:
+    pieces: list[_Piece] = []
+    for group in groups:
+        windows = _windows(group, budget)
         for start, end, inside in windows:
             truncated = None
             if len(windows) > 1:
                 truncated = (f"{group.title} spans lines {group.start}-{group.end}; "
                              f"shown as lines {start}-{end}")
-            callees: tuple[Callee, ...] = ()
-            if tree is not None and spec is not None:
-                callees = _callees(tree, source, spec, definitions, offsets, lines,
-                                   (start, end), group.definition, callee_budget)
-            units.append(ReviewUnit(
-                path=path, language=language, title=group.title, start_line=start,
-                lines=tuple(lines[start - 1:end]), changed=frozenset(inside),
-                callees=callees, truncated=truncated))
-    return units
+            pieces.append(_Piece([group.title], start, end, inside, truncated))
+    return pieces
+
+
+def _merged(pieces: list[_Piece], budget: int) -> list[_Piece]:
+    """Neighbouring whole pieces (at most ``MERGE_GAP`` lines apart) joined while the joined
+    span fits ``budget`` lines.
+
+    Fewer, larger units cost far less model time than many small ones (the instructions and
+    the answer's JSON frame are paid once per unit).
+    """
+    merged: list[_Piece] = []
+    for piece in pieces:
+        last = merged[-1] if merged else None
+        if (last is not None and last.truncated is None and piece.truncated is None
+                and piece.start - last.end - 1 <= MERGE_GAP
+                and max(piece.end, last.end) - last.start + 1 <= budget):
+            last.titles += piece.titles
+            last.end = max(last.end, piece.end)
+            last.changed += [line for line in piece.changed if line not in last.changed]
+            continue
+        merged.append(_Piece(list(piece.titles), piece.start, piece.end, list(piece.changed),
+                             piece.truncated))
+    return merged
 
 
 def _callees(
@@ -201,7 +251,6 @@ def _callees(
     offsets: list[int],
     lines: list[str],
     span: tuple[int, int],
-    own: Definition | None,
     budget: int,
 ) -> tuple[Callee, ...]:
     """Same-file functions named inside ``span``, whole, in source order, within ``budget``."""
@@ -211,8 +260,7 @@ def _callees(
     found: list[Callee] = []
     used = 0
     for definition in definitions:
-        if definition.name not in names or definition is own \
-                or definition.kind in CONTAINER_KINDS:
+        if definition.name not in names or definition.kind in CONTAINER_KINDS:
             continue
         first, last = definition.start_line + 1, definition.end_line + 1
         if first <= end and last >= start:  # overlaps the unit itself
