@@ -117,7 +117,7 @@ def main() -> int:
               f"target < 300 s); peak RSS {peak_small / 1024:.0f} MiB")
         if args.skip_big:
             return 0
-        functions = max(1, args.big_lines // 15)
+        functions = max(1, args.big_lines // 14)
         big = make_repo(Path(scratch) / "big", files=1, functions=functions, body_lines=12,
                         base_functions=0)
         report, seconds, peak_big = review(big, [*extra, "--max-units", str(args.big_units)])

@@ -173,3 +173,19 @@ def test_cache_answers_unchanged_units_without_the_model(tmp_path: Path) -> None
     assert third.units_cached == 1 and len(backend.prompts) == 3
     other_model = ScriptedBackend(lambda p: {"findings": []}, path="other.gguf")
     assert _run(repo, other_model, cache=cache, base="HEAD~3").units_cached == 0
+
+
+def test_diff_file_without_matching_tree_is_rebuilt_from_hunks(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    text = DiffSource("base", repo.root, "HEAD~1").diff_text()
+    repo.write("calc.py", "def total(xs):\n    return 42\n")  # the tree no longer matches
+    backend = ScriptedBackend(lambda p: {"findings": [finding(_line_of(p, "xs[i]"))]})
+    source = DiffSource("file", repo.root)
+    report = Reviewer(backend, ReviewConfig()).review(parse_diff(text), source.new_content,
+                                                      source.new_size)
+    (found,) = report.findings
+    assert found.line == 4 and found.code == "s += xs[i]"
+    assert "(plaintext)" in backend.prompts[0]
+    elsewhere = Reviewer(backend, ReviewConfig()).review(
+        parse_diff(text), lambda path: None, lambda path: None)
+    assert elsewhere.findings[0].line == 4

@@ -75,6 +75,27 @@ class FileDiff:
         return {number for hunk in self.hunks for number in hunk.added_lines}
 
 
+def new_side_text(file: FileDiff) -> str:
+    """The new side as far as the hunks show it; lines they do not show are left empty."""
+    shown: dict[int, str] = {}
+    for hunk in file.hunks:
+        for line in hunk.lines:
+            if line.new_line is not None:
+                shown[line.new_line] = line.text
+    last = max(shown, default=0)
+    return "".join(shown.get(number, "") + "\n" for number in range(1, last + 1))
+
+
+def matches_new_side(file: FileDiff, lines: list[str]) -> bool:
+    """True when ``lines`` (a file's text) agree with every line the hunks show on the new side."""
+    for hunk in file.hunks:
+        for line in hunk.lines:
+            if line.new_line is not None and (
+                    line.new_line > len(lines) or lines[line.new_line - 1] != line.text):
+                return False
+    return True
+
+
 def unquote_path(text: str) -> str:
     """A path as git writes it: C-quoted (octal UTF-8 bytes, backslash escapes) or plain."""
     text = text.rstrip("\t")

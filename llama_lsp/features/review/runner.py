@@ -7,16 +7,16 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from llama_lsp.context.syntax.languages import spec_for
+from llama_lsp.context.syntax.languages import LanguageSpec, spec_for
 from llama_lsp.features.review.cache import AnswerCache, answer_key, model_identity
 from llama_lsp.features.review.config import ReviewConfig
-from llama_lsp.features.review.diff import FileDiff
+from llama_lsp.features.review.diff import FileDiff, matches_new_side, new_side_text
 from llama_lsp.features.review.findings import AnswerError, apply_caps, parse_answer, select
 from llama_lsp.features.review.progress import NoProgress, Progress
 from llama_lsp.features.review.prompt import PROMPT_VERSION, review_prompt, schema_text
 from llama_lsp.features.review.report import ReviewReport, UnitNote
 from llama_lsp.features.review.skips import Skip, SkipRules
-from llama_lsp.features.review.units import ReviewUnit, build_units
+from llama_lsp.features.review.units import ReviewUnit, build_units, split_lines
 from llama_lsp.model.backend import Backend, GenerationRequest, ModelError
 
 SEED = 1234
@@ -60,20 +60,16 @@ class Reviewer:
         """Skip what is not reviewed (with reasons) and build the units of the rest."""
         planned: list[_Planned] = []
         for file in files:
-            reason = self.rules.by_diff(file) or self.rules.by_size(size_of(file.path))
-            content = None
-            if reason is None:
-                content = read(file.path)
-                reason = "new content not readable" if content is None \
-                    else self.rules.by_content(content)
             spec = spec_for(None, file.path)
-            reason = reason or self.rules.by_language(spec is not None)
-            if reason is not None or content is None:
+            reason = self.rules.by_diff(file) or self.rules.by_language(spec is not None)
+            text = None
+            if reason is None:
+                text, reason, spec = self._new_text(file, read, size_of, spec)
+            if reason is not None or text is None:
                 report.skipped_files.append(Skip(file.path, reason or "not readable"))
                 continue
             added = file.added_lines
-            units = build_units(file.path, content.decode("utf-8", "replace"), added, spec,
-                                self.config.max_unit_lines)
+            units = build_units(file.path, text, added, spec, self.config.max_unit_lines)
             if not units:
                 report.skipped_files.append(Skip(file.path, "no added lines in the new file"))
                 continue
@@ -84,6 +80,27 @@ class Reviewer:
             report.skipped_units.append(_note(
                 item.unit, f"over the limit of {self.config.max_units} units per run"))
         return planned[:self.config.max_units]
+
+    def _new_text(self, file: FileDiff, read: Callable[[str], bytes | None],
+                  size_of: Callable[[str], int | None], spec: LanguageSpec | None
+                  ) -> tuple[str | None, str | None, LanguageSpec | None]:
+        """(new text, skip reason, grammar) of a changed file.
+
+        When the new side cannot be read, or does not match the diff (a ``--diff`` of another
+        tree), the text is rebuilt from the hunks alone and reviewed as plain text.
+        """
+        size = size_of(file.path)
+        content = read(file.path) if size is not None else None
+        if content is not None:
+            if reason := (self.rules.by_size(size) or self.rules.by_content(content)):
+                return None, reason, spec
+            text = content.decode("utf-8", "replace")
+            if matches_new_side(file, split_lines(text)):
+                return text, None, spec
+        text = new_side_text(file)
+        if reason := self.rules.by_size(len(text.encode("utf-8", "surrogatepass"))):
+            return None, reason, spec
+        return text, self.rules.by_language(False), None
 
     def _prompt_tokens(self, unit: ReviewUnit) -> tuple[list[int], str, ReviewUnit]:
         """Prompt tokens for ``unit``; callees are dropped first when the context is short."""
