@@ -189,3 +189,64 @@ def test_diff_file_without_matching_tree_is_rebuilt_from_hunks(tmp_path: Path) -
     elsewhere = Reviewer(backend, ReviewConfig()).review(
         parse_diff(text), lambda path: None, lambda path: None)
     assert elsewhere.findings[0].line == 4
+
+
+def test_parallel_jobs_only_for_thread_safe_backends_and_same_report(tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    repo.write("m.py", "x = 0\n")
+    repo.commit()
+    repo.write("m.py", "x = 0\n" + "".join(f"\n\n\ndef f{i}():\n    return {i}\n" for i in range(8)))
+    repo.commit()
+    answer = lambda p: {"findings": [finding(_line_of(p, "return"))]}  # noqa: E731
+    serial = _run(repo, ScriptedBackend(answer), ReviewConfig(max_unit_lines=4))
+    safe = ScriptedBackend(answer)
+    safe.thread_safe = True  # type: ignore[attr-defined]
+    parallel = _run(repo, safe, ReviewConfig(max_unit_lines=4, jobs=4))
+    assert serial.units_reviewed == parallel.units_reviewed == 8
+    assert [f.fingerprint() for f in serial.findings] == \
+        [f.fingerprint() for f in parallel.findings]
+
+
+def test_progress_is_a_bar_on_a_terminal_and_log_lines_otherwise() -> None:
+    import io
+
+    from llama_lsp.features.review.progress import BarProgress, LogProgress, progress_for
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    bar = progress_for(Terminal())
+    assert isinstance(bar, BarProgress)
+    bar.start(2)
+    bar.done("a.py: function f", 1.0, False)
+    bar.close()
+    stream = io.StringIO()
+    log = progress_for(stream)
+    assert isinstance(log, LogProgress)
+    log.start(2)
+    log.done("a.py: function f", 1.25, False)
+    log.done("b.py: lines 1-3", 0.0, True)
+    assert stream.getvalue().splitlines() == [
+        "review: 2 unit(s) to review", "review: [1/2] a.py: function f (1.2 s)",
+        "review: [2/2] b.py: lines 1-3 (cached)"]
+
+
+def test_time_budget_lists_the_units_it_had_no_time_for(tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    repo.write("m.py", "x = 0\n")
+    repo.commit()
+    repo.write("m.py", "x = 0\n" + "".join(f"\n\n\ndef f{i}():\n    return {i}\n" for i in range(3)))
+    repo.commit()
+
+    class Slow(ScriptedBackend):
+        def generate(self, request, is_cancelled):  # type: ignore[no-untyped-def]
+            import time
+
+            time.sleep(1.2)
+            return super().generate(request, is_cancelled)
+
+    report = _run(repo, Slow(lambda p: {"findings": []}),
+                  ReviewConfig(max_unit_lines=4, max_seconds=1))
+    assert report.units_reviewed == 1 and report.units_total == 3
+    assert [u.reason for u in report.skipped_units] == ["over the time budget of 1 s"] * 2

@@ -66,6 +66,8 @@ def add_review_parser(commands: Any) -> None:
     review.add_argument("--max-findings-per-file", type=int,
                         help="findings reported per file (default 5)")
     review.add_argument("--max-units", type=int, help="units reviewed per run (default 200)")
+    review.add_argument("--max-seconds", type=int,
+                        help="stop asking the model after this long; the rest is listed")
     review.add_argument("--max-unit-lines", type=int,
                         help="lines shown to the model per unit (default 120)")
     review.add_argument("--no-plain-text", action="store_true",
@@ -79,7 +81,8 @@ def add_review_parser(commands: Any) -> None:
 
 
 _FLAGS = ("fail_on", "cache_dir", "jobs", "min_confidence", "max_findings",
-          "max_findings_per_file", "max_units", "max_unit_lines", "instructions", "model")
+          "max_findings_per_file", "max_units", "max_unit_lines", "max_seconds", "instructions",
+          "model")
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:

@@ -52,6 +52,8 @@ class ReviewConfig:
     ignore_categories: tuple[str, ...] = ("style",)
     instructions: str = ""
     max_tokens: int = 256
+    max_seconds: int | None = None
+    """Stop asking the model after this many seconds; the remaining units are listed."""
     cache_dir: str | None = None
     jobs: int = 1
     model: str | None = None
@@ -123,6 +125,7 @@ _PARSERS = {
     "ignore_categories": _categories,
     "instructions": _string,
     "max_tokens": _positive,
+    "max_seconds": _positive,
     "cache_dir": _string,
     "jobs": _positive,
     "model": _string,

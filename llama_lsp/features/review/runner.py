@@ -138,12 +138,21 @@ class Reviewer:
 
     def _answers(self, planned: list[_Planned]) -> Iterator[_Answer]:
         """Answers in unit order; in parallel only for backends that declare it safe."""
+        deadline = None if self.config.max_seconds is None else \
+            time.monotonic() + self.config.max_seconds
+
+        def answer(item: _Planned) -> _Answer:
+            if deadline is not None and time.monotonic() > deadline:
+                return _Answer(None, 0.0, False,
+                               f"over the time budget of {self.config.max_seconds} s")
+            return self._answer(item.unit)
+
         if self.config.jobs > 1 and getattr(self.backend, "thread_safe", False):
             with ThreadPoolExecutor(self.config.jobs) as pool:
-                yield from pool.map(lambda item: self._answer(item.unit), planned)
+                yield from pool.map(answer, planned)
         else:
             for item in planned:
-                yield self._answer(item.unit)
+                yield answer(item)
 
     def review(self, files: list[FileDiff], read: Callable[[str], bytes | None],
                size_of: Callable[[str], int | None], source: str = "") -> ReviewReport:
