@@ -100,3 +100,24 @@ def test_unquote_path_handles_octal_utf8_and_escapes() -> None:
     assert unquote_path('"a/\\303\\244 b.py"') == "a/ä b.py"
     assert unquote_path('"q\\"t\\tx"') == 'q"t\tx'
     assert unquote_path("plain/path.py") == "plain/path.py"
+
+
+def test_symlinks_and_submodules_are_marked_and_skipped(tmp_path: Path) -> None:
+    from llama_lsp.features.review.config import ReviewConfig
+    from llama_lsp.features.review.skips import SkipRules
+
+    repo = GitRepo(tmp_path / "repo")
+    repo.write("a.py", "x = 1\n")
+    repo.commit()
+    (repo.root / "link.py").symlink_to("a.py")
+    commit = repo.git("rev-parse", "HEAD").strip()
+    repo.git("update-index", "--add", "--cacheinfo", f"160000,{commit},vendored_sub")
+    repo.write("a.py", "x = 2\n")
+    repo.git("add", "a.py", "link.py")
+    repo.git("commit", "-q", "-m", "links")
+    files = {f.path: f for f in parse_diff(_diff(repo))}
+    rules = SkipRules(ReviewConfig())
+    assert files["link.py"].mode == "120000"
+    assert rules.by_diff(files["link.py"]) == "symbolic link"
+    assert rules.by_diff(files["vendored_sub"]) == "submodule"
+    assert files["a.py"].mode == "100644" and rules.by_diff(files["a.py"]) is None

@@ -14,6 +14,7 @@ from typing import Literal
 FileStatus = Literal["added", "modified", "deleted", "renamed", "copied"]
 
 _HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+_MODE = re.compile(r"(?:^new mode |\s)(\d{6})$")
 _OCTAL = re.compile(rb"\\([0-7]{3})")
 _ESCAPES = {b"n": b"\n", b"t": b"\t", b'"': b'"', b"\\": b"\\", b"a": b"\a", b"b": b"\b",
             b"f": b"\f", b"r": b"\r", b"v": b"\v"}
@@ -63,6 +64,9 @@ class FileDiff:
     status: FileStatus = "modified"
     binary: bool = False
     hunks: list[Hunk] = field(default_factory=list)
+    mode: str | None = None
+    """The new side's git file mode when the diff says it (``120000`` symlink, ``160000``
+    submodule)."""
 
     @property
     def path(self) -> str:
@@ -214,7 +218,12 @@ def parse_diff(text: str) -> list[FileDiff]:
                 current.status = "added"
             elif current.new_path is None:
                 current.status = "deleted"
+        elif current is not None and line.startswith(("index ", "new mode ")):
+            if match := _MODE.search(line):
+                current.mode = match.group(1)
         elif current is not None and line.startswith(("new file mode", "deleted file mode")):
+            if line.startswith("new"):
+                current.mode = line.rsplit(" ", 1)[-1]
             current.status = "added" if line.startswith("new") else "deleted"
             if current.status == "added":
                 current.old_path = None

@@ -54,6 +54,10 @@ class SkipRules:
             return "deleted"
         if file.binary:
             return "binary"
+        if file.mode == "160000":
+            return "submodule"
+        if file.mode == "120000":
+            return "symbolic link"
         if not file.added_lines:
             return "no added or changed lines" if file.status != "renamed" else \
                 "renamed without changes"
