@@ -121,3 +121,12 @@ def test_symlinks_and_submodules_are_marked_and_skipped(tmp_path: Path) -> None:
     assert rules.by_diff(files["link.py"]) == "symbolic link"
     assert rules.by_diff(files["vendored_sub"]) == "submodule"
     assert files["a.py"].mode == "100644" and rules.by_diff(files["a.py"]) is None
+
+
+def test_absolute_paths_under_the_root_become_repo_relative(tmp_path: Path) -> None:
+    from llama_lsp.features.review.source import make_relative
+
+    text = (f"--- {tmp_path}/src/a.py\n+++ {tmp_path}/src/a.py\n@@ -1 +1 @@\n-a\n+b\n"
+            "--- /elsewhere/b.py\n+++ /elsewhere/b.py\n@@ -1 +1 @@\n-a\n+b\n")
+    inside, outside = make_relative(parse_diff(text), tmp_path)
+    assert inside.path == "src/a.py" and outside.path == "/elsewhere/b.py"

@@ -28,7 +28,7 @@ from llama_lsp.features.review.render import github as github_caps
 from llama_lsp.features.review.render.markdown import overflow_section
 from llama_lsp.features.review.report import ReviewReport
 from llama_lsp.features.review.runner import Reviewer
-from llama_lsp.features.review.source import DiffSource, SourceError, repo_root
+from llama_lsp.features.review.source import DiffSource, SourceError, make_relative, repo_root
 from llama_lsp.model.backend import Backend, ModelError
 from llama_lsp.model.host import load_backend
 
@@ -162,7 +162,7 @@ def run_review(args: argparse.Namespace) -> int:
         source = _source(args, cwd)
         config = load_config(source.root, _overrides(args))
         text = source.diff_text(args.diff, sys.stdin.read() if args.diff == "-" else None)
-        files = parse_diff(text)
+        files = make_relative(parse_diff(text), source.root)
         backend = _backend(config, args)
     except (UsageError, ConfigError, SourceError, DiffError, ModelError) as error:
         print(f"llama-lsp review: {error}", file=sys.stderr)

@@ -50,6 +50,8 @@ class SkipRules:
     def by_diff(self, file: FileDiff) -> str | None:
         """Why ``file`` is skipped, judging by its path and diff alone; None to go on."""
         path = file.path
+        if PurePosixPath(path).is_absolute() or path.startswith("../"):
+            return "outside the repository"
         if file.status == "deleted":
             return "deleted"
         if file.binary:

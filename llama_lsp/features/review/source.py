@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import subprocess
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Literal
+
+from llama_lsp.features.review.diff import FileDiff
 
 DiffMode = Literal["base", "staged", "file"]
 
@@ -100,3 +102,20 @@ class DiffSource:
                 _git(self.root, "rev-parse", "--verify", "--quiet", f"{self.base}^{{commit}}")
             except SourceError as error:
                 raise SourceError(f"unknown git ref {self.base!r}") from error
+
+
+def make_relative(files: list[FileDiff], root: Path) -> list[FileDiff]:
+    """Absolute paths under ``root`` (from ``diff -u /abs/old /abs/new``) made repo-relative."""
+    resolved = root.resolve()
+
+    def relative(path: str | None) -> str | None:
+        if path is None or not PurePosixPath(path).is_absolute():
+            return path
+        try:
+            return Path(path).resolve().relative_to(resolved).as_posix()
+        except ValueError:
+            return path
+
+    for file in files:
+        file.old_path, file.new_path = relative(file.old_path), relative(file.new_path)
+    return files
