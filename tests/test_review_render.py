@@ -163,3 +163,10 @@ def test_golden_output(format_name: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(actual, encoding="utf-8")
     assert actual == path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("format_name", ["text", "sarif", "rdjsonl", "github", "gitlab"])
+def test_notes_on_unchanged_lines_and_capped_findings_are_never_annotations(
+        format_name: str) -> None:
+    output = render(format_name, sample_report())
+    assert "Unchanged line note." not in output and "Over the cap." not in output
