@@ -164,3 +164,16 @@ def test_fail_on_sets_exit_1_and_github_overflow_goes_to_the_summary(
     monkeypatch.setattr(review_cli.github_caps, "PER_LEVEL", 1)
     assert main(["review", "--base", "HEAD~1", "--quiet", "--format", "github"]) == 0
     assert "Not annotated" in summary.read_text()
+
+
+def test_nothing_to_review_needs_no_model(repo: GitRepo, tmp_path: Path) -> None:
+    missing = str(tmp_path / "absent.gguf")
+    empty = _run(repo.root, "--staged", "--model", missing, "--format", "json")
+    assert empty.returncode == 0, empty.stderr
+    assert json.loads(empty.stdout)["model"] == "not loaded"
+    repo.write("yarn.lock", "c\n")
+    repo.commit("lockfile only")
+    lock_only = _run(repo.root, "--base", "HEAD~1", "--model", missing, "--format", "json")
+    assert lock_only.returncode == 0, lock_only.stderr
+    assert json.loads(lock_only.stdout)["skipped_files"] == [
+        {"path": "yarn.lock", "reason": "lockfile"}]

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from llama_lsp.config.settings import resolve_settings
+from llama_lsp.config.settings import Settings, resolve_settings
 from llama_lsp.features.review.cache import AnswerCache
 from llama_lsp.features.review.config import (
     CONFIDENCES,
@@ -29,7 +29,7 @@ from llama_lsp.features.review.render.markdown import overflow_section
 from llama_lsp.features.review.report import ReviewReport
 from llama_lsp.features.review.runner import Reviewer
 from llama_lsp.features.review.source import DiffSource, SourceError, make_relative, repo_root
-from llama_lsp.model.backend import Backend, ModelError
+from llama_lsp.model.backend import ModelError
 from llama_lsp.model.host import load_backend
 
 
@@ -124,14 +124,15 @@ def _source(args: argparse.Namespace, cwd: Path) -> DiffSource:
     return DiffSource("file", root)
 
 
-def _backend(config: ReviewConfig, args: argparse.Namespace) -> Backend:
+def _settings(config: ReviewConfig, args: argparse.Namespace) -> Settings:
+    """Model settings from the review config and the model flags."""
     raw = {key: value for key, value in (
         ("model", config.model), ("contextSize", args.context_size),
         ("threads", args.threads), ("gpuLayers", args.gpu_layers)) if value is not None}
     settings, problems = resolve_settings(raw)
     if problems:
         raise UsageError(problems[0])
-    return load_backend(settings)
+    return settings
 
 
 def _write_outputs(report: ReviewReport, formats: list[str],
@@ -163,20 +164,22 @@ def run_review(args: argparse.Namespace) -> int:
         config = load_config(source.root, _overrides(args))
         text = source.diff_text(args.diff, sys.stdin.read() if args.diff == "-" else None)
         files = make_relative(parse_diff(text), source.root)
-        backend = _backend(config, args)
-    except (UsageError, ConfigError, SourceError, DiffError, ModelError) as error:
+        settings = _settings(config, args)
+    except (UsageError, ConfigError, SourceError, DiffError) as error:
         print(f"llama-lsp review: {error}", file=sys.stderr)
         return 2
+    cache = AnswerCache(Path(config.cache_dir)) if config.cache_dir else None
+    reviewer = Reviewer(lambda: load_backend(settings), config, cache,
+                        progress_for(sys.stderr, args.quiet))
     try:
-        cache = AnswerCache(Path(config.cache_dir)) if config.cache_dir else None
-        reviewer = Reviewer(backend, config, cache, progress_for(sys.stderr, args.quiet))
         description = (f"{source.base}...HEAD" if source.mode == "base" else
                        "staged changes" if source.mode == "staged" else args.diff)
         report = reviewer.review(files, source.new_content, source.new_size, description)
         _write_outputs(report, args.formats or ["text"], outputs)
-    except UsageError as error:
+    except (UsageError, ModelError) as error:
         print(f"llama-lsp review: {error}", file=sys.stderr)
         return 2
     finally:
-        backend.close()
+        if reviewer.loaded:
+            reviewer.backend.close()
     return 1 if report.fails(config.fail_on) else 0

@@ -44,16 +44,29 @@ def _note(unit: ReviewUnit, reason: str) -> UnitNote:
 class Reviewer:
     """Reviews files of a diff with one backend; the same inputs give the same report."""
 
-    def __init__(self, backend: Backend, config: ReviewConfig,
+    def __init__(self, backend: Backend | Callable[[], Backend], config: ReviewConfig,
                  cache: AnswerCache | None = None, progress: Progress | None = None) -> None:
-        self.backend = backend
+        """``backend`` may be a loader, called only when there is something to review."""
+        self._backend = None if callable(backend) else backend
+        self._load = backend
         self.config = config
         self.cache = cache
         self.progress = progress or NoProgress()
         self.schema = schema_text()
         self.rules = SkipRules(config)
-        self._model = model_identity(backend.info)
         self._settings = f"{PROMPT_VERSION}|{config.max_tokens}|{SEED}|{self.schema}"
+
+    @property
+    def backend(self) -> Backend:
+        """The model, loaded on first use."""
+        if self._backend is None:
+            self._backend = self._load()  # type: ignore[operator]
+        return self._backend  # type: ignore[return-value]
+
+    @property
+    def loaded(self) -> bool:
+        """True once the model has been loaded (or was given loaded)."""
+        return self._backend is not None
 
     def plan(self, files: list[FileDiff], read: Callable[[str], bytes | None],
              size_of: Callable[[str], int | None], report: ReviewReport) -> list[_Planned]:
@@ -120,7 +133,7 @@ class Reviewer:
             tokens, text, _ = self._prompt_tokens(unit)
         except ModelError as error:
             return _Answer(None, 0.0, False, str(error))
-        key = answer_key(text, self._model, self._settings)
+        key = answer_key(text, model_identity(self.backend.info), self._settings)
         if self.cache is not None and (cached := self.cache.get(key)) is not None:
             return _Answer(cached, time.perf_counter() - started, True)
         request = GenerationRequest(tokens, max_tokens=self.config.max_tokens, temperature=0.0,
@@ -156,10 +169,14 @@ class Reviewer:
 
     def review(self, files: list[FileDiff], read: Callable[[str], bytes | None],
                size_of: Callable[[str], int | None], source: str = "") -> ReviewReport:
-        """Review ``files``; ``read``/``size_of`` give a path's new content and size."""
+        """Review ``files``; ``read``/``size_of`` give a path's new content and size.
+
+        Raises :class:`ModelError` when the model is needed and cannot be loaded.
+        """
         started = time.perf_counter()
-        report = ReviewReport(model=self.backend.info.name, source=source)
+        report = ReviewReport(source=source)
         planned = self.plan(files, read, size_of, report)
+        report.model = self.backend.info.name if planned or self.loaded else "not loaded"
         found = []
         self.progress.start(len(planned))
         try:
