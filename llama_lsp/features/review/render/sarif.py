@@ -80,7 +80,6 @@ def render(report: ReviewReport) -> str:
         "runs": [{
             "tool": {"driver": {"name": TOOL_NAME, "version": VERSION,
                                 "semanticVersion": VERSION, "rules": _rules()}},
-            "automationDetails": {"id": "llama-lsp/review/"},
             "invocations": [{"executionSuccessful": True}],
             "results": results,
             "properties": {"model": report.model, "unitsReviewed": report.units_reviewed,
