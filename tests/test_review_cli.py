@@ -177,3 +177,20 @@ def test_nothing_to_review_needs_no_model(repo: GitRepo, tmp_path: Path) -> None
     assert lock_only.returncode == 0, lock_only.stderr
     assert json.loads(lock_only.stdout)["skipped_files"] == [
         {"path": "yarn.lock", "reason": "lockfile"}]
+
+
+def test_model_settings_table_reaches_the_model_settings(
+        repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = []
+
+    def load(settings):  # type: ignore[no-untyped-def]
+        seen.append(settings)
+        return ScriptedBackend(lambda p: {"findings": []})
+
+    repo.write(".llama-lsp.toml", '[review]\nmodel-settings = { contextSize = 2048 }\n')
+    monkeypatch.setattr(review_cli, "load_backend", load)
+    monkeypatch.chdir(repo.root)
+    assert main(["review", "--base", "HEAD~1", "--quiet", "--threads", "3"]) == 0
+    assert (seen[0].context_size, seen[0].threads) == (2048, 3)
+    repo.write(".llama-lsp.toml", '[review]\nmodel-settings = { contextSize = "big" }\n')
+    assert main(["review", "--base", "HEAD~1", "--quiet"]) == 2

@@ -126,12 +126,13 @@ def _source(args: argparse.Namespace, cwd: Path) -> DiffSource:
 
 def _settings(config: ReviewConfig, args: argparse.Namespace) -> Settings:
     """Model settings from the review config and the model flags."""
-    raw = {key: value for key, value in (
+    raw = dict(config.model_settings)
+    raw.update({key: value for key, value in (
         ("model", config.model), ("contextSize", args.context_size),
-        ("threads", args.threads), ("gpuLayers", args.gpu_layers)) if value is not None}
+        ("threads", args.threads), ("gpuLayers", args.gpu_layers)) if value is not None})
     settings, problems = resolve_settings(raw)
     if problems:
-        raise UsageError(problems[0])
+        raise UsageError(f"model-settings: {problems[0]}")
     return settings
 
 

@@ -57,6 +57,8 @@ class ReviewConfig:
     cache_dir: str | None = None
     jobs: int = 1
     model: str | None = None
+    model_settings: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    """Server settings by their keys (``contextSize``, ``gpuLayers``, backend options...)."""
 
 
 def _string(key: str, value: Any) -> str:
@@ -103,6 +105,12 @@ def _patterns(key: str, value: Any) -> tuple[str, ...]:
     return values
 
 
+def _table(key: str, value: Any) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"review option {key!r} must be a table of llama-lsp settings")
+    return dict(value)
+
+
 def _bool(key: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"review option {key!r} must be true or false")
@@ -129,6 +137,7 @@ _PARSERS = {
     "cache_dir": _string,
     "jobs": _positive,
     "model": _string,
+    "model_settings": _table,
 }
 
 
