@@ -20,6 +20,7 @@ class GitRepo:
         self.git("config", "user.email", "test@example.com")
         self.git("config", "user.name", "Test")
         self.git("config", "core.autocrlf", "false")
+        self.git("config", "commit.gpgsign", "false")
 
     def git(self, *args: str) -> str:
         done = subprocess.run(["git", *args], cwd=self.root, capture_output=True, check=True)

@@ -4,6 +4,7 @@ real process (its JSON-schema grammar forces well-formed answers), exit codes an
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -22,7 +23,9 @@ WORKTREE = Path(__file__).resolve().parents[1]
 
 
 def _run(cwd: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {"PYTHONPATH": str(WORKTREE), "PATH": "/usr/bin:/bin:/usr/local/bin"}
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("GITHUB_STEP_SUMMARY", "LLAMA_LSP_MODEL")}
+    env["PYTHONPATH"] = str(WORKTREE)
     return subprocess.run([*CLI, *args], cwd=cwd, capture_output=True, text=True, timeout=240,
                           input=stdin, env=env)
 

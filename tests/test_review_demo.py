@@ -4,6 +4,7 @@ anchored report. The quality of a 270M model's findings is not asserted."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -26,7 +27,9 @@ def test_planted_off_by_one_review_completes_with_a_valid_report(tmp_path: Path)
                            "def total(xs):\n    s = 0\n    for i in range(len(xs) + 1):\n"
                            "        s += xs[i]\n    return s\n")
     repo.commit("planted bug")
-    env = {"PYTHONPATH": str(WORKTREE), "PATH": "/usr/bin:/bin:/usr/local/bin"}
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("GITHUB_STEP_SUMMARY", "LLAMA_LSP_MODEL")}
+    env["PYTHONPATH"] = str(WORKTREE)
     done = subprocess.run(
         [sys.executable, "-m", "llama_lsp", "review", "--base", "HEAD~1", "--format", "json",
          "--output", f"sarif={tmp_path / 'r.sarif'}", "--min-confidence", "low",
