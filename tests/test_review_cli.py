@@ -149,7 +149,8 @@ def test_fail_on_sets_exit_1_and_github_overflow_goes_to_the_summary(
         repo: GitRepo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
         tmp_path: Path) -> None:
     def answer(prompt: str) -> dict[str, object]:
-        lines = [int(row.split("|")[0][1:]) for row in prompt.splitlines()
+        change = prompt[prompt.index("The change,"):]
+        lines = [int(row.split("|")[0][1:]) for row in change.splitlines()
                  if row.startswith("+ ") and "|" in row]
         return {"findings": [finding(n, "warning") for n in lines[:3]]}
 

@@ -21,8 +21,8 @@ BUGGY = ("def total(xs):\n    s = 0\n    for i in range(len(xs) + 1):\n        s
 
 
 def _line_of(prompt: str, needle: str) -> int:
-    """The number of the first shown line containing ``needle`` (0 when there is none)."""
-    for row in prompt.splitlines():
+    """The number of the first line of the change containing ``needle`` (0 when there is none)."""
+    for row in prompt[prompt.index("The change,"):].splitlines():
         if needle in row and (match := re.match(r"[+ ] +(\d+) \| ", row)):
             return int(match.group(1))
     return 0

@@ -7,7 +7,7 @@ import json
 from llama_lsp.features.review.config import CATEGORIES, CONFIDENCES, SEVERITIES, ReviewConfig
 from llama_lsp.features.review.units import ReviewUnit
 
-PROMPT_VERSION = "review-2"
+PROMPT_VERSION = "review-3"
 """Bumped whenever the prompt or schema changes, so cached answers are not reused."""
 MAX_FINDINGS_PER_UNIT = 3
 MAX_MESSAGE_CHARS = 160
@@ -54,8 +54,32 @@ def numbered(start: int, lines: tuple[str, ...], changed: frozenset[int] = froze
     )
 
 
+_FORMAT = (
+    "Answer in JSON: one object per problem with line, end_line, severity (error, warning or "
+    "info), category (bug, security, performance, maintainability or style), confidence (low, "
+    "medium or high), message (what is wrong and why) and, optionally, suggestion (replacement "
+    'code for those lines); {"findings": []} when the change is correct.'
+)
+_EXAMPLES = """Example change, util.py (python), function first:
+  1 | def first(items):
++ 2 |     return items[len(items)]
+
+Answer:
+{"findings": [{"line": 2, "end_line": 2, "severity": "error", "category": "bug", \
+"confidence": "high", "message": "items[len(items)] is always out of range; the last item is \
+items[-1]."}]}
+
+Example change, greet.py (python), function greet:
+  1 | def greet(name):
++ 2 |     return "Hello, " + name
+
+Answer:
+{"findings": []}"""
+
+
 def review_prompt(unit: ReviewUnit, config: ReviewConfig) -> str:
-    """The instructions, the unit's code with new-side line numbers, and the answer format."""
+    """Instructions and worked examples (a fixed prefix the KV cache reuses across units),
+    then same-file callees and the unit's code with new-side line numbers."""
     parts = [
         "You are a careful senior engineer reviewing a code change. Report only real problems "
         "in the changed lines (marked with '+'): bugs, security issues, performance problems, "
@@ -66,18 +90,13 @@ def review_prompt(unit: ReviewUnit, config: ReviewConfig) -> str:
         parts.append("Do not report: " + "; ".join(config.do_not_report) + ".")
     if config.instructions.strip():
         parts.append("Project instructions: " + config.instructions.strip())
+    parts.append(_FORMAT)
+    parts.append(_EXAMPLES)
     for callee in unit.callees:
         parts.append(f"Called from the change, {unit.path} lines {callee.start_line}-"
                      f"{callee.start_line + len(callee.lines) - 1}:\n"
                      + numbered(callee.start_line, callee.lines))
     note = f" ({unit.truncated})" if unit.truncated else ""
     parts.append(f"The change, {unit.path} ({unit.language}), {unit.title}{note}:\n"
-                 + numbered(unit.start_line, unit.lines, unit.changed))
-    parts.append(
-        'Answer in JSON with the fields line, end_line, severity (error, warning or info), '
-        'category (bug, security, performance, maintainability or style), confidence (low, '
-        'medium or high), message and, optionally, suggestion (replacement code for the lines). '
-        'Nothing wrong: {"findings": []}. One problem, for example: {"findings": [{"line": 7, '
-        '"end_line": 7, "severity": "error", "category": "bug", "confidence": "high", '
-        '"message": "Divides by len(items), which is zero for an empty list."}]}\nAnswer:\n')
+                 + numbered(unit.start_line, unit.lines, unit.changed) + "\n\nAnswer:\n")
     return "\n\n".join(parts)
