@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 
 from llama_lsp.features.review.config import CONFIDENCES, SEVERITIES, ReviewConfig
@@ -108,7 +109,8 @@ def _located(unit: ReviewUnit, finding: Finding, line: int, end_line: int) -> Fi
 
 
 def select(
-    unit: ReviewUnit, raw: list[dict[str, object]], added: set[int], config: ReviewConfig
+    unit: ReviewUnit, raw: list[dict[str, object]], added: AbstractSet[int],
+    config: ReviewConfig
 ) -> UnitOutcome:
     """Apply the per-unit precision filters (see the module docstring) to a unit's answer."""
     outcome = UnitOutcome([], [], {})

@@ -81,13 +81,13 @@ class Reviewer:
             if reason is not None or text is None:
                 report.skipped_files.append(Skip(file.path, reason or "not readable"))
                 continue
-            added = file.added_lines
-            units = build_units(file.path, text, added, spec, self.config.max_unit_lines)
+            added = frozenset(file.added_lines)
+            units = build_units(file.path, text, set(added), spec, self.config.max_unit_lines)
             if not units:
                 report.skipped_files.append(Skip(file.path, "no added lines in the new file"))
                 continue
             report.files_reviewed += 1
-            planned += [_Planned(unit, frozenset(added)) for unit in units]
+            planned += [_Planned(unit, added) for unit in units]
         report.units_total = len(planned)
         for item in planned[self.config.max_units:]:
             report.skipped_units.append(_note(
@@ -198,7 +198,7 @@ class Reviewer:
                     report.units_cached += 1
                 else:
                     report.unit_seconds.append(answer.seconds)
-                outcome = select(unit, raw, set(item.added), self.config)
+                outcome = select(unit, raw, item.added, self.config)
                 found += outcome.findings
                 report.notes += outcome.notes
                 for reason, count in outcome.dropped.items():
