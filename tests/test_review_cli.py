@@ -120,6 +120,9 @@ def test_config_file_and_flag_overrides(repo: GitRepo, tiny_fim_model: TinyModel
     (["--base", "HEAD~1", "--output", "pdf=x.pdf"], "unknown format"),
     (["--base", "HEAD~1", "--model", "/nonexistent/model.gguf"], "does not exist"),
     (["--diff", "missing.diff"], "cannot read diff"),
+    (["--base", "HEAD~1", "--format", "pdf"], "invalid choice"),
+    (["--max-units", "3"], "one of the arguments --base --staged --diff is required"),
+    (["--base", "HEAD~1", "--max-units", "0"], "'max_units' must be a positive integer"),
 ])
 def test_user_errors_exit_2_with_one_line(repo: GitRepo, tiny_fim_model: TinyModelInfo,
                                           args: list[str], message: str) -> None:
@@ -128,6 +131,7 @@ def test_user_errors_exit_2_with_one_line(repo: GitRepo, tiny_fim_model: TinyMod
     assert done.returncode == 2
     assert message in done.stderr and "Traceback" not in done.stderr
     assert len([line for line in done.stderr.splitlines() if "llama-lsp review:" in line]) == 1
+    assert "usage:" not in done.stderr
 
 
 def test_not_a_git_repo_bad_config_and_bad_diff_exit_2(tmp_path: Path,

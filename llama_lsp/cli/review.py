@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from llama_lsp.config.settings import Settings, resolve_settings
 from llama_lsp.features.review.cache import AnswerCache
@@ -43,6 +43,7 @@ def add_review_parser(commands: Any) -> None:
         "review", help="review a diff with the local model (for CI and pre-commit)",
         description="Review the changed code of a diff. Exit 0: ran, nothing at or above "
                     "--fail-on; 1: findings at or above it; 2: error.")
+    review.error = _one_line_error  # type: ignore[method-assign]
     source = review.add_mutually_exclusive_group(required=True)
     source.add_argument("--base", metavar="REF", help="review REF...HEAD of this git repository")
     source.add_argument("--staged", action="store_true", help="review the staged changes")
@@ -78,6 +79,12 @@ def add_review_parser(commands: Any) -> None:
     review.add_argument("--context-size", type=int, help="context window in tokens")
     review.add_argument("--threads", type=int, help="CPU threads")
     review.add_argument("--gpu-layers", type=int, help="layers to offload to the GPU (-1: all)")
+
+
+def _one_line_error(message: str) -> NoReturn:
+    """Bad flags: one line on stderr and exit code 2 (instead of argparse's usage block)."""
+    print(f"llama-lsp review: {message} (see llama-lsp review --help)", file=sys.stderr)
+    sys.exit(2)
 
 
 _FLAGS = ("fail_on", "cache_dir", "jobs", "min_confidence", "max_findings",
