@@ -49,6 +49,7 @@ def repo(tmp_path: Path) -> GitRepo:
 def _check_report(document: dict) -> None:
     summary = document["summary"]
     assert summary["units_reviewed"] + len(document["skipped_units"]) == summary["units_total"]
+    assert len(document["reviewed_units"]) == summary["units_reviewed"]
     assert summary["units_total"] >= 3
 
 

@@ -30,6 +30,8 @@ class ReviewReport:
     """Confident findings on lines the diff did not change: summary only, never annotations."""
     capped: list[Finding] = field(default_factory=list)
     """Findings over the per-file or per-run caps: listed in summaries only."""
+    reviewed_units: list[UnitNote] = field(default_factory=list)
+    """Units the model answered; ``reason`` says 'reviewed in N s' or 'cached'."""
     skipped_files: list[Skip] = field(default_factory=list)
     skipped_units: list[UnitNote] = field(default_factory=list)
     truncated_units: list[UnitNote] = field(default_factory=list)

@@ -198,6 +198,8 @@ class Reviewer:
                     report.units_cached += 1
                 else:
                     report.unit_seconds.append(answer.seconds)
+                report.reviewed_units.append(_note(
+                    unit, "cached" if answer.cached else f"reviewed in {answer.seconds:.1f} s"))
                 outcome = select(unit, raw, item.added, self.config)
                 found += outcome.findings
                 report.notes += outcome.notes

@@ -9,7 +9,6 @@ while the callee budget lasts. Line numbers are new-side and 1-based.
 
 from __future__ import annotations
 
-import hashlib
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
@@ -56,18 +55,6 @@ class ReviewUnit:
         if self.start_line <= number <= self.end_line:
             return self.lines[number - self.start_line]
         return None
-
-    def content_hash(self) -> str:
-        """A hash of everything the model sees of this unit."""
-        digest = hashlib.sha256()
-        for part in (self.path, self.language, self.title, str(self.start_line),
-                     *self.lines, ",".join(map(str, sorted(self.changed)))):
-            digest.update(part.encode("utf-8", "surrogatepass") + b"\x00")
-        for callee in self.callees:
-            digest.update(f"{callee.name}:{callee.start_line}".encode() + b"\x00")
-            for line in callee.lines:
-                digest.update(line.encode("utf-8", "surrogatepass") + b"\x00")
-        return digest.hexdigest()
 
 
 def split_lines(text: str) -> list[str]:

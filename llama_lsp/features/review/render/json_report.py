@@ -42,6 +42,7 @@ def render(report: ReviewReport) -> str:
         "findings": _findings(report.findings),
         "notes": _findings(report.notes),
         "capped": _findings(report.capped),
+        "reviewed_units": [dataclasses.asdict(u) for u in report.reviewed_units],
         "skipped_files": [dataclasses.asdict(s) for s in report.skipped_files],
         "skipped_units": [dataclasses.asdict(u) for u in report.skipped_units],
         "truncated_units": [dataclasses.asdict(u) for u in report.truncated_units],
