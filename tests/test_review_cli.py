@@ -203,3 +203,12 @@ def test_model_settings_table_reaches_the_model_settings(
     assert (seen[0].context_size, seen[0].threads) == (2048, 3)
     repo.write(".llama-lsp.toml", '[review]\nmodel-settings = { contextSize = "big" }\n')
     assert main(["review", "--base", "HEAD~1", "--quiet"]) == 2
+
+
+def test_unrelated_histories_explain_the_missing_merge_base(
+        repo: GitRepo, tiny_fim_model: TinyModelInfo) -> None:
+    repo.git("checkout", "-q", "--orphan", "other")
+    repo.write("z.py", "z = 1\n")
+    repo.commit("unrelated")
+    done = _run(repo.root, "--base", "main", "--model", str(tiny_fim_model.path))
+    assert done.returncode == 2 and "fetch-depth" in done.stderr, done.stderr

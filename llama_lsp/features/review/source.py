@@ -54,7 +54,13 @@ class DiffSource:
         """The unified diff as text (bytes that are not UTF-8 become U+FFFD)."""
         if self.mode == "base":
             assert self.base is not None
-            raw = _git(self.root, *_DIFF_ARGS, f"{self.base}...HEAD", "--")
+            try:
+                raw = _git(self.root, *_DIFF_ARGS, f"{self.base}...HEAD", "--")
+            except SourceError as error:
+                if "merge base" in str(error):
+                    raise SourceError(f"{error}; a shallow clone? fetch the history of both "
+                                      "sides (e.g. actions/checkout with fetch-depth: 0)") from error
+                raise
         elif self.mode == "staged":
             raw = _git(self.root, *_DIFF_ARGS, "--cached", "--")
         elif stdin_text is not None:
