@@ -35,6 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctor = commands.add_parser("doctor", help="check the installation and the model")
     _add_model_options(doctor)
+
+    from llama_lsp.cli.review import add_review_parser
+
+    add_review_parser(commands)
     return parser
 
 
@@ -62,5 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from llama_lsp.cli.doctor import run_doctor
 
         return run_doctor(args)
+    if args.command == "review":
+        from llama_lsp.cli.review import run_review
+
+        return run_review(args)
     parser.print_help(sys.stderr)
     return 2

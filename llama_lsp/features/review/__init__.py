@@ -1,0 +1,1 @@
+"""Headless code review of a diff: parse, skip, build units, ask the model, filter, render."""
