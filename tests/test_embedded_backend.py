@@ -134,6 +134,27 @@ def test_json_schema_constrains_output_to_valid_json(tiny_fim_model: TinyModelIn
     assert answer["level"] in ("low", "high") and isinstance(answer["ok"], bool)
 
 
+def test_shortlist_grammar_sampling_equals_full_vocabulary_greedy(
+        tiny_fim_model: TinyModelInfo) -> None:
+    backend = _load(tiny_fim_model)
+    schema = json.dumps({"type": "object", "properties": {
+        "summary": {"type": "string", "maxLength": 30},
+        "kind": {"enum": ["bug", "style", "performance"]}}, "required": ["summary", "kind"]})
+    prompt = backend.tokenize("def add(a, b):\n    return a + b\n")
+    fast = backend.generate(GenerationRequest(prompt, max_tokens=60, json_schema=schema),
+                            lambda: False)
+    # llama-cpp-python's own path: the grammar applied to the whole vocabulary at every step.
+    llm = backend._llm
+    llm.reset()
+    tokens = []
+    for token in llm.generate(prompt, temp=0.0, grammar=backend._grammar_for(schema)):
+        if token == llm.token_eos() or len(tokens) >= 60:
+            break
+        tokens.append(token)
+    assert fast.text == llm.detokenize(tokens).decode("utf-8", "ignore")
+    json.loads(fast.text, strict=False)  # random weights may write raw control characters
+
+
 def test_invalid_json_schema_is_a_model_error(tiny_fim_model: TinyModelInfo) -> None:
     backend = _load(tiny_fim_model)
     request = GenerationRequest(backend.tokenize("a"), max_tokens=4, json_schema="{not json")

@@ -10,12 +10,13 @@ import os
 import time
 
 import numpy as np
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from llama_lsp.config.settings import Settings
 from llama_lsp.model.backend import GenerationRequest, GenerationResult, ModelError, ModelInfo
 from llama_lsp.model.fim import FimTokens, detect_fim_tokens
+from llama_lsp.model.grammar_sampling import GreedyGrammarSampler
 
 GGUF_MAGIC = b"GGUF"
 
@@ -162,10 +163,8 @@ class EmbeddedBackend:
         reason = "length"
         if is_cancelled():
             return self._result("", 0, prompt, 0, "cancelled", started)
-        grammar = self._grammar_for(request.json_schema)
-        for token in llm.generate(prompt, temp=request.temperature, top_k=40, top_p=0.95,
-                                  min_p=0.05, repeat_penalty=1.0, grammar=grammar):
-            if self._is_end_of_generation(token):
+        for token in self._tokens(request):
+            if token is None or self._is_end_of_generation(token):
                 reason = "eos"
                 break
             generated += 1
@@ -181,6 +180,35 @@ class EmbeddedBackend:
                 reason = "cancelled"
                 break
         return self._result(text, generated, prompt, reused, reason, started)
+
+    def _tokens(self, request: GenerationRequest) -> Iterator[int | None]:
+        """Generated tokens; None when a grammar allows nothing more."""
+        grammar = self._grammar_for(request.json_schema)
+        if grammar is not None and request.temperature <= 0:
+            yield from self._greedy_under_grammar(request.prompt, grammar)
+            return
+        yield from self._llm.generate(request.prompt, temp=request.temperature, top_k=40,
+                                      top_p=0.95, min_p=0.05, repeat_penalty=1.0,
+                                      grammar=grammar)
+
+    def _greedy_under_grammar(self, prompt: list[int], grammar: object) -> Iterator[int | None]:
+        """Greedy tokens under ``grammar``, the likeliest tokens checked first."""
+        llm = self._llm
+        sampler = GreedyGrammarSampler(self._llama_cpp, llm._model.vocab,
+                                       grammar._grammar, grammar._root)  # type: ignore[attr-defined]
+        try:
+            llm.n_tokens = min(common_prefix_length(llm._input_ids, prompt), len(prompt) - 1)
+            llm.eval(prompt[llm.n_tokens:])
+            while True:
+                logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),))
+                token = sampler.pick(logits)
+                yield token
+                if token is None:
+                    return
+                sampler.accept(token)
+                llm.eval([token])
+        finally:
+            sampler.close()
 
     def _grammar_for(self, json_schema: str | None) -> object | None:
         """A llama.cpp grammar that admits only JSON following ``json_schema`` (cached)."""
