@@ -19,8 +19,8 @@ from llama_lsp.context.documents import DocumentSnapshot, uri_to_path
 from llama_lsp.context.positions import PositionError
 from llama_lsp.features.completion.pipeline import CompletionOutcome, Suggestion
 from llama_lsp.features.completion.service import accepted_snapshot
-from llama_lsp.model.backend import Backend, ModelError
-from llama_lsp.model.host import ModelState
+from llama_lsp.model.backend import Backend, EngineUnavailable, ModelError
+from llama_lsp.model.host import ModelState, ModelStatus
 from llama_lsp.server.app import LlamaLanguageServer
 from llama_lsp.server.convert import encoding_of, from_lsp_position, to_lsp_range
 from llama_lsp.server.session import READY_WAIT_SECONDS, Session
@@ -95,8 +95,25 @@ def _workspace_roots(params: types.InitializeParams) -> list[Path]:
 
 async def initialized(ls: LlamaLanguageServer, params: types.InitializedParams) -> None:
     """Pull workspace configuration, then load the model in the background."""
+    loop = asyncio.get_running_loop()
+    ls.session.host.on_change = lambda old, new: loop.call_soon_threadsafe(
+        _report_state_change, ls, old, new)
     await _pull_configuration(ls)
     await _load_model(ls)
+
+
+def _report_state_change(ls: LlamaLanguageServer, old: ModelStatus, new: ModelStatus) -> None:
+    """Tell the user when a remote server goes away and when it is back."""
+    if new.state is ModelState.UNAVAILABLE and old.state is ModelState.READY:
+        ls.window_show_message(types.ShowMessageParams(
+            type=types.MessageType.Warning,
+            message=f"llama-lsp: {new.detail}; completions resume by themselves when it is back"))
+    elif new.state is ModelState.READY and old.state is ModelState.UNAVAILABLE:
+        ls.window_show_message(types.ShowMessageParams(
+            type=types.MessageType.Info,
+            message=f"llama-lsp: the inference server is back ({new.detail})"))
+    if ModelState.UNAVAILABLE in (old.state, new.state):
+        _send_status(ls)
 
 
 async def _pull_configuration(ls: LlamaLanguageServer) -> None:
@@ -140,13 +157,18 @@ async def _load_model(ls: LlamaLanguageServer) -> None:
     error: ModelError | None = None
     try:
         backend = await asyncio.wrap_future(job.future)
+    except EngineUnavailable as failure:
+        error = failure
+        message = (f"llama-lsp: {failure}; completions start by themselves once the server "
+                   "answers")
     except ModelError as failure:
         error = failure
         message = f"llama-lsp: no completions until this is fixed: {failure}"
     else:
         fim = backend.info.fim
+        engine = "" if backend.info.engine == "embedded" else f" on {backend.info.engine}"
         message = (
-            f"model {backend.info.name} ready in {time.perf_counter() - started:.1f}s "
+            f"model {backend.info.name}{engine} ready in {time.perf_counter() - started:.1f}s "
             f"(context {backend.info.context_size}, "
             f"{'FIM ' + fim.source if fim else 'no FIM tokens: prefix-only prompts'})"
         )
@@ -154,8 +176,9 @@ async def _load_model(ls: LlamaLanguageServer) -> None:
         if token is not None:  # also when cancelled, so the client's spinner stops
             ls.work_done_progress.end(token, types.WorkDoneProgressEnd())
     if error is not None:
-        ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Error,
-                                                       message=message))
+        kind = (types.MessageType.Warning if isinstance(error, EngineUnavailable)
+                else types.MessageType.Error)
+        ls.window_show_message(types.ShowMessageParams(type=kind, message=message))
     else:
         _log(ls, message, types.MessageType.Info)
 
@@ -289,7 +312,7 @@ async def _complete(
         deadline = time.monotonic() + READY_WAIT_SECONDS
         while host.status.state is ModelState.LOADING and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
-    if host.status.state is not ModelState.READY:
+    if host.status.state not in (ModelState.READY, ModelState.UNAVAILABLE):
         return None
     hold = session.debounce.delay(time.monotonic())
     if hold > 0:
@@ -311,6 +334,8 @@ async def _complete(
     except asyncio.CancelledError:
         job.cancel()
         raise
+    except EngineUnavailable:
+        return None  # the state change was reported once; the next request retries
     except ModelError as error:
         _log(ls, f"completion failed: {error}", types.MessageType.Error)
         return None
