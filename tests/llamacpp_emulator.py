@@ -196,6 +196,7 @@ class _Handler(BaseHTTPRequestHandler):
         generated: list[int] = []
         stop_type = "limit"
         stopping_word = ""
+        sent = 0
         with owner.lock:
             cached = 0
             for a, b in zip(llm._input_ids, prompt):
@@ -215,14 +216,16 @@ class _Handler(BaseHTTPRequestHandler):
                         stop_type = "eos"
                         break
                     generated.append(token)
-                    piece = llm.detokenize([token]).decode("utf-8", "ignore")
-                    text += piece
+                    text += llm.detokenize([token]).decode("utf-8", "ignore")
                     hit = next((s for s in stops if s in text), None)
                     if hit is not None:
-                        piece = piece[: max(0, len(piece) - (len(text) - text.index(hit)))]
                         text = text[: text.index(hit)]
                         stop_type, stopping_word = "word", hit
-                    if stream:
+                    # Like llama.cpp, hold back text that may be the start of a stop word.
+                    ready = len(text) if hit is not None else len(text) - _partial_stop(
+                        text, stops)
+                    piece, sent = text[sent:ready], max(sent, ready)
+                    if stream and (piece or hit is None):
                         self._event({"index": 0, "content": piece, "tokens": [token],
                                      "stop": False, "id_slot": 0,
                                      "tokens_predicted": len(generated),
@@ -235,7 +238,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return
         elapsed = (time.perf_counter() - started) * 1000
         final = {
-            "index": 0, "content": "" if stream else text, "tokens": [], "id_slot": 0,
+            "index": 0, "content": text[sent:] if stream else text, "tokens": [], "id_slot": 0,
             "stop": True, "model": owner.model.name, "tokens_predicted": len(generated),
             "tokens_evaluated": len(prompt),
             "generation_settings": {"n_ctx": owner.n_ctx, "n_predict": n_predict},
@@ -262,3 +265,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _event(self, payload: dict[str, Any]) -> None:
         self._chunk(b"data: " + json.dumps(payload).encode() + b"\n\n")
+
+
+def _partial_stop(text: str, stops: list[str]) -> int:
+    """Length of the longest end of ``text`` that begins some stop word."""
+    return max((n for stop in stops for n in range(min(len(stop), len(text)), 0, -1)
+                if stop.startswith(text[-n:])), default=0)

@@ -52,7 +52,8 @@ class Piece:
 def follow_stream(pieces: Iterable[Piece], request: GenerationRequest,
                   is_cancelled: Callable[[], bool]) -> tuple[str, int, StopReason]:
     """Text, generated token count and stop reason, stopping as the embedded engine does:
-    at a stop string, the ``should_stop`` rule, ``max_tokens`` or cancellation."""
+    at a stop string, the ``should_stop`` rule or cancellation. The server enforces
+    ``max_tokens``; reading on to its final event keeps the connection reusable."""
     text = ""
     generated = 0
     for piece in pieces:
@@ -66,7 +67,7 @@ def follow_stream(pieces: Iterable[Piece], request: GenerationRequest,
             return text, generated, piece.finished
         if request.should_stop is not None and piece.text and request.should_stop(text):
             return text, generated, "stop"
-        if generated >= request.max_tokens:
+        if generated > request.max_tokens:  # the server enforces the limit; this is a guard
             return text, generated, "length"
         if is_cancelled():
             return text, generated, "cancelled"
