@@ -230,12 +230,18 @@ class HttpClient:
 
     # -- requests ------------------------------------------------------------------------
 
-    def _send(self, method: str, path: str,
-              body: Any | None) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
-        """Send one request; retry once on a kept-alive connection the server had closed."""
+    def _send(
+        self, method: str, path: str, body: Any | None,
+        on_connection: Callable[[http.client.HTTPConnection], bool] = lambda _: True,
+    ) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
+        """Send one request; retry once on a kept-alive connection the server had closed.
+        ``on_connection`` sees each connection before use and returns False to give up."""
         payload = None if body is None else json.dumps(body).encode("utf-8")
         for attempt in range(2):
             connection, reused = self._connection()
+            if not on_connection(connection):
+                self._drop_connection()
+                raise EngineUnavailable("cancelled")
             try:
                 connection.request(method, self.endpoint.base_path + path, body=payload,
                                    headers=self._headers)
@@ -244,7 +250,7 @@ class HttpClient:
                 self._drop_connection()
                 stale = reused and isinstance(error, (http.client.RemoteDisconnected,
                                                       ConnectionResetError, BrokenPipeError))
-                if stale and attempt == 0:
+                if stale and attempt == 0 and on_connection(connection):
                     continue
                 raise EngineUnavailable(self._unreachable(error)) from error
         raise AssertionError("unreachable")
@@ -315,11 +321,13 @@ class HttpClient:
                 except OSError:
                     pass
 
-        current[0], _ = self._connection()
+        def use(connection: http.client.HTTPConnection) -> bool:
+            current[0] = connection
+            return not closed.is_set()
+
         ticket = _WATCHER.guard(is_cancelled, close_socket)
         try:
-            connection, response = self._send("POST", path, body)
-            current[0] = connection
+            connection, response = self._send("POST", path, body, use)
         except EngineUnavailable:
             _WATCHER.release(ticket)
             if closed.is_set():

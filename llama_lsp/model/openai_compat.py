@@ -192,7 +192,8 @@ class OpenAICompatBackend:
                 continue  # e.g. a usage-only chunk
             choice = choices[0]
             finish = choice.get("finish_reason")
-            yield Piece(str(choice.get("text") or ""), 1,
+            text = str(choice.get("text") or "")
+            yield Piece(text, 1 if text else 0,
                         _FINISH.get(str(finish), "eos") if finish else None)
 
     def close(self) -> None:

@@ -241,6 +241,9 @@ class CompletionPipeline:
             temperature=settings.temperature,
             should_stop=_with_deadline(_stop_rule(context, prompt.held_back), deadline, clock),
             fim_parts=prompt.fim_parts,
+            # A remote engine stops by itself at a line break instead of generating on
+            # until it notices the closed stream.
+            stop=("\n",) if prompt.mode is CompletionMode.SINGLE_LINE else (),
         )
         result = self.backend.generate(request, is_cancelled)
         if result.stop_reason == "cancelled":
