@@ -90,7 +90,9 @@ def openai_server(model: Path, log: Path, port: int | None = None, n_ctx: int = 
                "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx),
                "--n_threads", "1", "--verbose", "False",
                # Serve concurrent requests one after the other instead of cutting one short.
-               "--interrupt_requests", "False"]
+               "--interrupt_requests", "False",
+               # Logits for every prompt token (its default) only slow prompts down.
+               "--logits_all", "False"]
     if api_key:
         command += ["--api_key", api_key]
     # /v1/models needs the key when one is set; the OpenAPI page never does.
