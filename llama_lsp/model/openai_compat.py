@@ -98,6 +98,9 @@ class OpenAICompatBackend:
         context = settings.context_size
         if isinstance(card.get("max_model_len"), int):  # vLLM says how long its context is
             context = min(context, card["max_model_len"])
+        served = _llamacpp_context(client)
+        if served is not None:  # so does llama.cpp's server, per slot
+            context = min(context, served)
         spec = settings.fim_template.strip()
         template: FimTemplate | None = None
         source = ""
@@ -211,3 +214,16 @@ def _grammar_of(json_schema: str) -> str:
         return json_schema_to_gbnf(json_schema)
     except (ValueError, KeyError, TypeError) as error:
         raise ModelError(f"cannot build a grammar from the JSON schema: {error}") from error
+
+
+def _llamacpp_context(client: HttpClient) -> int | None:
+    """The context per slot when the server is llama.cpp's (``GET /props``), else None."""
+    try:
+        props = client.get_json("/props")
+    except EngineUnavailable:
+        raise
+    except ModelError:
+        return None
+    slot = props.get("default_generation_settings") if isinstance(props, dict) else None
+    n_ctx = slot.get("n_ctx") if isinstance(slot, dict) else None
+    return n_ctx if isinstance(n_ctx, int) and n_ctx > 0 else None
