@@ -148,3 +148,11 @@ def test_model_without_fim_tokens_uses_completion(tiny_plain_model: TinyModelInf
         assert emulator.requests[-1][0] == "/completion"
     finally:
         emulator.stop()
+
+
+def test_pointing_at_a_server_of_another_kind_says_which_backend_to_use(
+        openai_constant_server) -> None:  # type: ignore[no-untyped-def]
+    from llama_lsp.model.backend import ModelError
+
+    with pytest.raises(ModelError, match="answered 404.*set 'backend' to openai"):
+        LlamaCppServerBackend.connect(server_settings(openai_constant_server.url))

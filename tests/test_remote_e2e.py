@@ -86,3 +86,13 @@ async def test_server_down_at_start_is_reported_and_completions_start_when_it_is
         await asyncio.sleep(0.2)
     assert items and set(items[0].insert_text) == {"x"}
     assert any("inference server is back" in m.message for m in client.messages)
+    # And when it goes away mid-session, the editor is told once; requests answer empty.
+    await asyncio.get_running_loop().run_in_executor(None, down_server.stop)
+    open_document(client, "file:///workspace/other.py", "name = \n")
+    assert not (await inline_at(client, "file:///workspace/other.py", 0, 7)).items
+    for _ in range(100):
+        gone = [m.message for m in client.messages if "resume by themselves" in m.message]
+        if gone:
+            break
+        await asyncio.sleep(0.05)
+    assert len(gone) == 1 and "cannot reach the inference server" in gone[0]

@@ -44,7 +44,13 @@ class LlamaCppServerBackend:
     def connect(cls, settings: Settings) -> LlamaCppServerBackend:
         """Ask the server about its model; raise :class:`EngineUnavailable` when it is down."""
         client = client_for(settings)
-        props = client.get_json("/props")
+        try:
+            props = client.get_json("/props")
+        except EngineUnavailable:
+            raise
+        except ModelError as error:
+            raise ModelError(f"{error}; is it llama.cpp's llama-server? For vLLM, Ollama and "
+                             "other OpenAI-compatible servers set 'backend' to openai") from error
         if not isinstance(props, dict):
             raise ModelError(f"{client.endpoint.url}/props is not a llama.cpp server answer")
         slot = props.get("default_generation_settings") or {}
