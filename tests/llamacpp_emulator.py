@@ -156,7 +156,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200, {"tokens": tokens})
         elif self.path == "/detokenize":
             with owner.lock:
-                text = llm.detokenize(body.get("tokens", [])).decode("utf-8", "replace")
+                # Like tokens_to_str in llama.cpp: special tokens written out.
+                text = llm.detokenize(body.get("tokens", []), special=True).decode("utf-8",
+                                                                                   "replace")
             self._json(200, {"content": text})
         elif self.path == "/completion":
             with owner.lock:

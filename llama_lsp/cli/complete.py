@@ -72,6 +72,9 @@ def run_complete(args: argparse.Namespace) -> int:
             print(f"--- context: {chunk.kind} from {chunk.origin} {chunk.path}:"
                   f"{chunk.key[1] + 1} ({size} tokens) ---")
         print(backend.detokenize(prompt.tokens))
+        if backend.info.engine == "llamacpp-server" and prompt.fim_parts is not None:
+            print("--- sent to /infill as prefix, suffix and input_extra files: the server lays "
+                  "out the same parts with its own FIM tokens ---")
         print("--- completion ---")
     outcome = pipeline.complete(snapshot, offset, settings)
     if outcome.skipped:

@@ -151,7 +151,9 @@ async def _begin_progress(ls: LlamaLanguageServer, title: str, message: str) -> 
 async def _load_model(ls: LlamaLanguageServer) -> None:
     session = ls.session
     settings = session.settings
-    token = await _begin_progress(ls, "llama-lsp", f"loading {settings.model or 'default model'}")
+    what = (f"loading {settings.model or 'default model'}" if settings.backend == "embedded"
+            else f"connecting to {settings.endpoint}")
+    token = await _begin_progress(ls, "llama-lsp", what)
     started = time.perf_counter()
     job = session.host.load(settings)
     error: ModelError | None = None
