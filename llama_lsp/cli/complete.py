@@ -76,7 +76,11 @@ def run_complete(args: argparse.Namespace) -> int:
             print("--- sent to /infill as prefix, suffix and input_extra files: the server lays "
                   "out the same parts with its own FIM tokens ---")
         print("--- completion ---")
-    outcome = pipeline.complete(snapshot, offset, settings)
+    try:
+        outcome = pipeline.complete(snapshot, offset, settings)
+    except ModelError as error:  # e.g. the server went away, or the prompt does not fit
+        print(f"llama-lsp: {error}", file=sys.stderr)
+        return 2
     if outcome.skipped:
         print(f"llama-lsp: {outcome.skipped}", file=sys.stderr)
     if not outcome.suggestions:
