@@ -147,3 +147,37 @@ def test_a_silent_server_times_out_as_unavailable(flaky: type[_Flaky]) -> None:
     client = HttpClient(parse_endpoint(flaky.url, False), read_timeout=0.3)  # type: ignore[attr-defined]
     with pytest.raises(EngineUnavailable, match="did not answer in time"):
         client.stream("/completion", json.loads('{"prompt": "x"}'), lambda: False)
+
+
+@pytest.fixture
+def https_server(tmp_path) -> Iterator[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """An HTTPS server on 127.0.0.1 with a self-signed certificate (made with openssl)."""
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("no openssl command to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    handler = type("Flaky", (_Flaky,), {"failures": 0, "seen": 0})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"https://127.0.0.1:{server.server_address[1]}", str(cert)
+    server.shutdown()
+    server.server_close()
+
+
+def test_tls_certificates_are_verified(https_server: tuple[str, str],
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    url, cert = https_server
+    with pytest.raises(ModelError, match="TLS .* failed.*certificate"):
+        HttpClient(parse_endpoint(url, False), retries=0).get_json("/props")
+    monkeypatch.setenv("SSL_CERT_FILE", cert)  # e.g. a company CA
+    assert HttpClient(parse_endpoint(url, False)).get_json("/props") == {"ok": True}
