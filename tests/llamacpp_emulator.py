@@ -131,7 +131,8 @@ class _Handler(BaseHTTPRequestHandler):
                 "default_generation_settings": {"id": 0, "id_task": -1, "n_ctx": owner.n_ctx,
                                                 "speculative": False, "is_processing": False,
                                                 "params": {"n_predict": -1, "top_k": 40}},
-                "total_slots": 1, "model_path": str(owner.model), "chat_template": "",
+                "total_slots": 1, "model_alias": str(owner.model),
+                "model_path": str(owner.model), "chat_template": "",
                 "modalities": {"vision": False}, "build_info": "b0-emulator",
                 "is_sleeping": False,
             })

@@ -114,8 +114,11 @@ def test_stop_strings_rule_and_json_schema(backend: LlamaCppServerBackend) -> No
 
 def test_cancelling_mid_stream_stops_the_server(
         backend: LlamaCppServerBackend, server_url: str,
-        llamacpp_constant_emulator: LlamaCppEmulator) -> None:
+        llamacpp_constant_emulator: LlamaCppEmulator, request: pytest.FixtureRequest) -> None:
     before = llamacpp_constant_emulator.disconnects
+    real = None if server_url == llamacpp_constant_emulator.url else \
+        request.getfixturevalue("llama_server_constant")
+    cancels = real.log_text().count("cancel task") if real is not None else 0
     cancelled = threading.Event()
 
     def rule(text: str) -> bool:
@@ -127,11 +130,11 @@ def test_cancelling_mid_stream_stops_the_server(
                                                 max_tokens=1800, should_stop=rule),
                               cancelled.is_set)
     assert result.stop_reason == "cancelled" and 5 <= len(result.text) < 1800
-    if server_url == llamacpp_constant_emulator.url:
-        deadline = time.monotonic() + 30
-        while llamacpp_constant_emulator.disconnects <= before:
-            assert time.monotonic() < deadline, "the server never noticed the disconnect"
-            time.sleep(0.05)
+    deadline = time.monotonic() + 30
+    while (real.log_text().count("cancel task") <= cancels if real is not None
+           else llamacpp_constant_emulator.disconnects <= before):
+        assert time.monotonic() < deadline, "the server never noticed the disconnect"
+        time.sleep(0.05)
     assert backend.generate(GenerationRequest(prompt=backend.tokenize("z = "), max_tokens=2),
                             never).text == "xx"
 

@@ -56,8 +56,8 @@ class LlamaCppServerBackend:
         slot = props.get("default_generation_settings") or {}
         context = int(slot.get("n_ctx") or settings.context_size)
         model_path = str(props.get("model_path") or "")
-        name = props.get("model_alias") or (PurePath(model_path).stem if model_path else
-                                            "llama.cpp server model")
+        alias = str(props.get("model_alias") or model_path or "llama.cpp server model")
+        name = PurePath(alias).stem if "/" in alias or alias.endswith(".gguf") else alias
 
         def token_id_of(text: str) -> int | None:
             tokens = client.post_json("/tokenize", {"content": text, "add_special": False,
