@@ -9,6 +9,7 @@ the two gave the same text.
 
     python bench/remote.py                      # the demo model, CPU
     python bench/remote.py --model coder.gguf --positions 60
+    python bench/remote.py --llama-server /path/to/llama-server   # llamacpp-server backend
 """
 
 from __future__ import annotations
@@ -61,6 +62,27 @@ def start_server(model: Path, port: int, threads: int, n_ctx: int) -> subprocess
     raise SystemExit("llama_cpp.server did not start")
 
 
+def start_llama_server(binary: str, model: Path, port: int, threads: int,
+                       n_ctx: int) -> subprocess.Popen[bytes]:
+    """llama.cpp's ``llama-server``, waited for until ``/health`` answers."""
+    process = subprocess.Popen(
+        [binary, "--model", str(model), "--host", "127.0.0.1", "--port", str(port),
+         "--threads", str(threads), "--threads-batch", str(threads), "--ctx-size", str(n_ctx),
+         "--parallel", "1", "--no-webui"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2):
+                return process
+        except OSError:
+            if process.poll() is not None:
+                raise SystemExit("llama-server exited")
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit("llama-server did not start")
+
+
 def positions(text: str, count: int) -> list[int]:
     """Cursor offsets in the middle of ``count`` code lines spread over the file."""
     lines = text.split("\n")
@@ -82,6 +104,9 @@ def main() -> int:
     parser.add_argument("--file", type=Path, default=DEFAULT_FILE)
     parser.add_argument("--positions", type=int, default=30)
     parser.add_argument("--threads", type=int, default=default_threads())
+    parser.add_argument("--llama-server", metavar="BINARY",
+                        help="compare with llama.cpp's llama-server (llamacpp-server backend) "
+                             "instead of llama-cpp-python's server (openai backend)")
     args = parser.parse_args()
 
     model = resolve_model_path(args.model)
@@ -91,10 +116,16 @@ def main() -> int:
         print("\n".join(problems), file=sys.stderr)
         return 2
     port = free_port()
-    server = start_server(model, port, args.threads, base.context_size)
+    if args.llama_server:
+        server = start_llama_server(args.llama_server, model, port, args.threads,
+                                    base.context_size)
+        backend = "llamacpp-server"
+    else:
+        server = start_server(model, port, args.threads, base.context_size)
+        backend = "openai"
     try:
-        remote_settings = dataclasses.replace(base, backend="openai",
-                                              endpoint=f"http://127.0.0.1:{port}/v1")
+        remote_settings = dataclasses.replace(base, backend=backend,
+                                              endpoint=f"http://127.0.0.1:{port}")
         embedded = CompletionPipeline(load_backend(base))
         remote = CompletionPipeline(load_backend(remote_settings))
         text = args.file.read_text()
@@ -102,8 +133,9 @@ def main() -> int:
         snapshot = document.snapshot()
         offsets = positions(text, args.positions)
         print(f"model: {embedded.backend.info.name}, {args.threads} thread(s) each; "
-              f"{len(offsets)} completions of {args.file.name}")
+              f"{len(offsets)} completions of {args.file.name}; HTTP: {backend} backend")
         times: dict[str, list[float]] = {"embedded": [], "http": []}
+        outside: dict[str, list[float]] = {"embedded": [], "http": []}
         same = 0
         for offset in offsets:
             texts = []
@@ -112,6 +144,8 @@ def main() -> int:
                 started = time.perf_counter()
                 outcome = pipeline.complete(snapshot, offset, settings)
                 times[name].append((time.perf_counter() - started) * 1000)
+                if outcome.generation is not None:
+                    outside[name].append(times[name][-1] - outcome.generation.engine_ms)
                 texts.append(outcome.suggestions[0].text if outcome.suggestions else "")
             same += texts[0] == texts[1]
         ratios = [h / e for h, e in zip(times["http"], times["embedded"])]
@@ -122,6 +156,10 @@ def main() -> int:
               f"{statistics.median(times['http']) / statistics.median(times['embedded']):.3f}")
         print(f"median per-request ratio: {statistics.median(ratios):.3f}")
         print(f"same suggestion: {same}/{len(offsets)}")
+        if backend == "llamacpp-server":  # it reports its own eval time, as llama.cpp does
+            print("time outside llama.cpp's eval (pipeline, tokenizing, HTTP) p50: "
+                  f"embedded {statistics.median(outside['embedded']):.1f} ms, "
+                  f"http {statistics.median(outside['http']):.1f} ms")
     finally:
         server.terminate()
         server.wait(10)
