@@ -36,3 +36,40 @@ def constant_model(model_dir: Path) -> TinyModelInfo:
 def corrupt_model(model_dir: Path) -> Path:
     """A file that starts like a GGUF but is truncated."""
     return write_corrupt_model(model_dir / "corrupt.gguf")
+
+
+# --- remote inference servers (issue 7) -------------------------------------------------------
+
+from collections.abc import Iterator  # noqa: E402
+
+from llamacpp_emulator import LlamaCppEmulator  # noqa: E402
+from remote_servers import ServerProcess, llama_server, llama_server_binary, openai_server  # noqa: E402,E501
+
+
+@pytest.fixture(scope="session")
+def openai_constant_server(constant_model: TinyModelInfo, model_dir: Path
+                           ) -> Iterator[ServerProcess]:
+    """llama-cpp-python's OpenAI-compatible server with the constant model."""
+    server = openai_server(constant_model.path, model_dir / "openai-server.log").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def llamacpp_constant_emulator(constant_model: TinyModelInfo) -> Iterator[LlamaCppEmulator]:
+    """The llama.cpp server protocol over the constant model."""
+    emulator = LlamaCppEmulator(constant_model.path).start()
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture(scope="session")
+def llama_server_constant(constant_model: TinyModelInfo, model_dir: Path
+                          ) -> Iterator[ServerProcess]:
+    """llama.cpp's real ``llama-server`` with the constant model (skipped when not installed)."""
+    binary = llama_server_binary()
+    if binary is None:
+        pytest.skip("no llama-server binary (set LLAMA_SERVER_BIN or put it on PATH)")
+    server = llama_server(binary, constant_model.path, model_dir / "llama-server.log").start()
+    yield server
+    server.stop()

@@ -3,6 +3,8 @@ fingerprints, cache and the no-silent-drop rule."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import re
 from pathlib import Path
 
@@ -200,7 +202,7 @@ def test_parallel_jobs_only_for_thread_safe_backends_and_same_report(tmp_path: P
     answer = lambda p: {"findings": [finding(_line_of(p, "return"))]}  # noqa: E731
     serial = _run(repo, ScriptedBackend(answer), ReviewConfig(max_unit_lines=4))
     safe = ScriptedBackend(answer)
-    safe.thread_safe = True  # type: ignore[attr-defined]
+    safe.info = dataclasses.replace(safe.info, parallel_safe=True)
     parallel = _run(repo, safe, ReviewConfig(max_unit_lines=4, jobs=4))
     assert serial.units_reviewed == parallel.units_reviewed == 8
     assert [f.fingerprint() for f in serial.findings] == \

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from llama_lsp.cli.options import settings_from_args
 from llama_lsp.context.assembly import WorkspaceContext
-from llama_lsp.context.documents import Document
+from llama_lsp.config.settings import Settings
+from llama_lsp.context.documents import Document, DocumentSnapshot
 from llama_lsp.context.exclusions import ExclusionPolicy
 from llama_lsp.context.positions import Position, PositionEncoding, PositionError
 from llama_lsp.context.syntax.languages import language_id_for_path
@@ -63,7 +64,17 @@ def run_complete(args: argparse.Namespace) -> int:
     index = WorkspaceIndex([root], ExclusionPolicy([root], settings.secret_patterns,
                                                    settings.max_file_bytes), background=False)
     pipeline = CompletionPipeline(backend, WorkspaceContext(index, [snapshot]))
-    if args.show_prompt:
+    try:
+        return _complete_and_print(pipeline, snapshot, offset, settings, args.show_prompt)
+    except ModelError as error:  # e.g. the server went away, or the prompt does not fit
+        print(f"llama-lsp: {error}", file=sys.stderr)
+        return 2
+
+
+def _complete_and_print(pipeline: CompletionPipeline, snapshot: DocumentSnapshot, offset: int,
+                        settings: Settings, show_prompt: bool) -> int:
+    backend = pipeline.backend
+    if show_prompt:
         prompt = pipeline.build_prompt(snapshot, offset, settings)
         parts = ", ".join(f"{name} {count}" for name, count in prompt.parts.items())
         print(f"--- prompt: {len(prompt.tokens)} tokens ({parts}); {prompt.mode.value}; "
@@ -72,6 +83,9 @@ def run_complete(args: argparse.Namespace) -> int:
             print(f"--- context: {chunk.kind} from {chunk.origin} {chunk.path}:"
                   f"{chunk.key[1] + 1} ({size} tokens) ---")
         print(backend.detokenize(prompt.tokens))
+        if backend.info.engine == "llamacpp-server" and prompt.fim_parts is not None:
+            print("--- sent to /infill as prefix, suffix and input_extra files: the server lays "
+                  "out the same parts with its own FIM tokens ---")
         print("--- completion ---")
     outcome = pipeline.complete(snapshot, offset, settings)
     if outcome.skipped:

@@ -9,8 +9,10 @@ import time
 from llama_lsp import __version__
 from llama_lsp.cli.options import settings_from_args
 from llama_lsp.context.syntax.languages import available_languages
-from llama_lsp.model.backend import ModelError
+from llama_lsp.config.settings import Settings
+from llama_lsp.model.backend import GenerationRequest, ModelError
 from llama_lsp.model.embedded import EmbeddedBackend
+from llama_lsp.model.host import load_backend
 from llama_lsp.model.resolve import resolve_model_path
 
 
@@ -35,6 +37,8 @@ def run_doctor(args: argparse.Namespace) -> int:
         return 2
     for language, state in available_languages().items():
         _line(f"grammar {language}", state)
+    if settings.backend != "embedded":
+        return _check_remote(settings)
     try:
         path = resolve_model_path(settings.model)
         _line("model file", str(path))
@@ -49,4 +53,35 @@ def run_doctor(args: argparse.Namespace) -> int:
     _line("FIM", f"yes ({info.fim.source})" if info.fim else "no: prefix-only prompts")
     _line("GPU offload", "yes" if info.gpu_offload else "no")
     backend.close()
+    return 0
+
+
+def _check_remote(settings: Settings) -> int:
+    """Connect to the configured server, describe its model and time one tiny generation."""
+    _line("backend", f"{settings.backend} at {settings.endpoint}")
+    started = time.perf_counter()
+    try:
+        backend = load_backend(settings)
+    except ModelError as error:
+        _line("server", f"ERROR: {error}")
+        return 2
+    info = backend.info
+    _line("model", f"{info.name}, connected in {time.perf_counter() - started:.2f}s")
+    _line("context", f"{info.context_size} tokens")
+    _line("FIM", f"yes ({info.fim.source})" if info.fim else "no: prefix-only prompts")
+    _line("tokens", "exact (server tokenizer)" if info.exact_tokens
+          else "estimated locally (the server cannot tokenize)")
+    slots = f" ({info.parallel_slots} server slot(s))" if info.engine == "llamacpp-server" else ""
+    _line("parallel requests", f"yes{slots}" if info.parallel_safe else "no")
+    prompt = [*info.bos, *backend.tokenize("def hello():\n    return ")]
+    started = time.perf_counter()
+    try:
+        result = backend.generate(GenerationRequest(prompt=prompt, max_tokens=4), lambda: False)
+    except ModelError as error:
+        _line("generation", f"ERROR: {error}")
+        return 2
+    finally:
+        backend.close()
+    _line("generation", f"{result.n_generated} tokens in "
+                        f"{(time.perf_counter() - started) * 1000:.0f} ms: {result.text!r}")
     return 0

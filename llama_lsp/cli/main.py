@@ -48,6 +48,16 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, help="CPU threads")
     parser.add_argument("--gpu-layers", type=int, help="layers to offload to the GPU (-1: all)")
     parser.add_argument("--max-tokens", type=int, help="most tokens to generate")
+    remote = parser.add_argument_group("remote inference server (instead of the embedded model)")
+    remote.add_argument("--backend", choices=["embedded", "llamacpp-server", "openai"],
+                        help="inference engine (default: embedded)")
+    remote.add_argument("--endpoint", help="server URL, e.g. http://127.0.0.1:8080")
+    remote.add_argument("--remote-model", help="openai backend: model name to request")
+    remote.add_argument("--api-key-env", help="NAME of the environment variable with the key")
+    remote.add_argument("--allow-insecure-http", action="store_true", default=None,
+                        help="allow plain http:// to other machines")
+    remote.add_argument("--fim-template", help="openai backend: auto, none, qwen, starcoder, "
+                                               "deepseek, codellama or a template text")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

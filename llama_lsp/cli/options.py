@@ -13,6 +13,12 @@ _FLAG_TO_KEY = {
     "threads": "threads",
     "gpu_layers": "gpuLayers",
     "max_tokens": "maxTokens",
+    "backend": "backend",
+    "endpoint": "endpoint",
+    "remote_model": "remoteModel",
+    "api_key_env": "apiKeyEnv",
+    "allow_insecure_http": "allowInsecureHttp",
+    "fim_template": "fimTemplate",
 }
 
 

@@ -97,6 +97,38 @@ def _bool(value: Any) -> bool:
     return value
 
 
+BACKENDS = ("embedded", "llamacpp-server", "openai")
+
+
+def _backend(value: Any) -> str:
+    if value not in BACKENDS:
+        raise ValueError("must be one of " + ", ".join(BACKENDS))
+    return value
+
+
+def _env_var_name(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not value.replace("_", "a").isalnum() or value[0].isdigit():
+        raise ValueError("must be the NAME of an environment variable that holds the key "
+                         "(the key itself never goes in settings)")
+    return value
+
+
+def _positive_number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ValueError("must be a number > 0")
+    return float(value)
+
+
+def _fim_template(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be auto, none, a template name or a text template")
+    if "{" in value and not ("{prefix}" in value and "{suffix}" in value):
+        raise ValueError("a text template needs both {prefix} and {suffix}")
+    return value
+
+
 OPTIONS: tuple[Option, ...] = (
     Option("model", "model", None,
            "Path to a .gguf file, or hf:<owner>/<repo>/<file.gguf> (needs the hf extra and network). "
@@ -147,6 +179,30 @@ OPTIONS: tuple[Option, ...] = (
     Option("docstringStyle", "docstring_style", "auto",
            "Python docstring style for generated docstrings: auto (detected from the file's "
            "docstrings, else google), google, numpy or sphinx.", _docstring_style),
+    Option("backend", "backend", "embedded",
+           "Inference engine: embedded (in-process, default), llamacpp-server (llama.cpp's "
+           "llama-server) or openai (an OpenAI-compatible /v1/completions: vLLM, Ollama, ...).",
+           _backend),
+    Option("endpoint", "endpoint", None,
+           "Remote backends: the server's URL, e.g. http://127.0.0.1:8080 or "
+           "https://gpu-box:8000/v1.", _optional_str),
+    Option("remoteModel", "remote_model", None,
+           "openai backend: the model name to request (default: the first of /v1/models).",
+           _optional_str),
+    Option("apiKeyEnv", "api_key_env", None,
+           "Remote backends: NAME of the environment variable holding the API key "
+           "(sent as a Bearer token; the key itself is never put in settings or logs).",
+           _env_var_name),
+    Option("allowInsecureHttp", "allow_insecure_http", False,
+           "Allow plain http:// to hosts other than this machine (code travels unencrypted).",
+           _bool),
+    Option("requestTimeoutSeconds", "request_timeout_seconds", 30.0,
+           "Remote backends: longest wait for the server's next byte (connecting: at most 5 s).",
+           _positive_number),
+    Option("fimTemplate", "fim_template", "auto",
+           "openai backend: FIM markers as text: auto (ask the server's tokenizer), none "
+           "(prefix-only prompts), qwen, starcoder, deepseek, codellama, or a template such as "
+           "'<PRE> {prefix} <SUF>{suffix} <MID>'.", _fim_template),
 )
 
 
@@ -177,6 +233,13 @@ class Settings:
     first_request_budget_ms: int = 250
     secret_patterns: tuple[str, ...] = DEFAULT_SECRET_PATTERNS
     docstring_style: str = "auto"
+    backend: str = "embedded"
+    endpoint: str | None = None
+    remote_model: str | None = None
+    api_key_env: str | None = None
+    allow_insecure_http: bool = False
+    request_timeout_seconds: float = 30.0
+    fim_template: str = "auto"
 
     def language_enabled(self, language_id: str) -> bool:
         """True unless completions are off, or off for this language."""
@@ -184,7 +247,9 @@ class Settings:
 
     def model_identity(self) -> tuple[Any, ...]:
         """The fields that require reloading the model when they change."""
-        return (self.model, self.context_size, self.threads, self.gpu_layers)
+        return (self.model, self.context_size, self.threads, self.gpu_layers, self.backend,
+                self.endpoint, self.remote_model, self.api_key_env, self.allow_insecure_http,
+                self.request_timeout_seconds, self.fim_template)
 
 
 def _unwrap_section(raw: Mapping[str, Any]) -> Mapping[str, Any]:

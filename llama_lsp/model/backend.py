@@ -15,6 +15,13 @@ class ModelError(RuntimeError):
     """A model that cannot be found, loaded or run; the message says what to do."""
 
 
+class EngineUnavailable(ModelError):
+    """A remote inference server that cannot be reached (down, timing out, overloaded).
+
+    Unlike other model errors this one is expected to go away: callers retry later.
+    """
+
+
 @dataclass(frozen=True)
 class ModelInfo:
     """What the features need to know about a loaded model."""
@@ -25,6 +32,34 @@ class ModelInfo:
     fim: FimTokens | None
     bos: tuple[int, ...]
     gpu_offload: bool = False
+    engine: str = "embedded"
+    """Which backend serves the model: ``embedded``, ``llamacpp-server`` or ``openai``."""
+    parallel_safe: bool = False
+    """True when ``generate`` may be called from several threads at once (remote engines
+    batch concurrent requests); False means one call at a time (the embedded engine)."""
+    parallel_slots: int = 1
+    """How many requests the engine serves at once, when it says (llama.cpp ``total_slots``)."""
+    exact_tokens: bool = True
+    """False when ``tokenize`` only estimates the engine's token counts."""
+
+
+@dataclass(frozen=True)
+class ContextFile:
+    """A piece of another file that goes into a fill-in-the-middle prompt."""
+
+    path: str
+    text: str
+
+
+@dataclass(frozen=True)
+class FimParts:
+    """The text of a fill-in-the-middle prompt, for engines that lay out FIM prompts
+    themselves (llama.cpp's ``/infill``). ``GenerationRequest.prompt`` holds the same
+    prompt as tokens."""
+
+    prefix: str
+    suffix: str
+    extra: tuple[ContextFile, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -38,6 +73,10 @@ class GenerationRequest:
     should_stop: Callable[[str], bool] | None = field(default=None, compare=False)
     json_schema: str | None = None
     """A JSON schema (as JSON text) the output must follow; the engine enforces it by grammar."""
+    stop: tuple[str, ...] = ()
+    """Strings that end generation; the text is cut before the first one."""
+    fim_parts: FimParts | None = field(default=None, compare=False)
+    """The prompt as FIM text parts, when it is a FIM prompt (engines may use either form)."""
 
 
 @dataclass(frozen=True)
@@ -59,8 +98,16 @@ class GenerationResult:
         return self.n_prompt - self.n_reused
 
 
+def cut_at_stop(text: str, stops: tuple[str, ...]) -> tuple[str, bool]:
+    """``text`` up to the first stop string, and whether one was found."""
+    cut = min((at for at in (text.find(stop) for stop in stops if stop) if at >= 0),
+              default=-1)
+    return (text[:cut], True) if cut >= 0 else (text, False)
+
+
 class Backend(Protocol):
-    """A loaded model that completes token prompts. Not thread-safe: use from one thread."""
+    """A loaded model that completes token prompts. Use from one thread unless
+    ``info.parallel_safe`` says otherwise."""
 
     info: ModelInfo
 

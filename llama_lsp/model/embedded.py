@@ -14,7 +14,13 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from llama_lsp.config.settings import Settings
-from llama_lsp.model.backend import GenerationRequest, GenerationResult, ModelError, ModelInfo
+from llama_lsp.model.backend import (
+    GenerationRequest,
+    GenerationResult,
+    ModelError,
+    ModelInfo,
+    cut_at_stop,
+)
 from llama_lsp.model.fim import FimTokens, detect_fim_tokens
 from llama_lsp.model.grammar_sampling import GreedyGrammarSampler
 
@@ -170,6 +176,11 @@ class EmbeddedBackend:
             generated += 1
             pieces += llm.detokenize([token])
             text = pieces.decode("utf-8", "ignore")
+            if request.stop:
+                text, stopped = cut_at_stop(text, request.stop)
+                if stopped:
+                    reason = "stop"
+                    break
             if request.should_stop is not None and request.should_stop(text):
                 reason = "stop"
                 break

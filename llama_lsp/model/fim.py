@@ -88,3 +88,27 @@ def detect_fim_tokens(
             f"template: {template.family}",
         )
     return None
+
+
+# Short names for ``fimTemplate`` (remote engines that take text prompts).
+TEMPLATE_NAMES: dict[str, FimTemplate] = {
+    "qwen": KNOWN_TEMPLATES[0],
+    "starcoder": KNOWN_TEMPLATES[1],
+    "deepseek": KNOWN_TEMPLATES[2],
+    "codellama": KNOWN_TEMPLATES[3],
+}
+
+
+def parse_fim_template(spec: str) -> FimTemplate:
+    """A template from a short name (``qwen``, ``starcoder``, ...) or from text with the
+    placeholders in prefix-suffix-middle order, e.g. ``<PRE> {prefix} <SUF>{suffix} <MID>``."""
+    named = TEMPLATE_NAMES.get(spec.strip().lower())
+    if named is not None:
+        return named
+    before, found_prefix, rest = spec.partition("{prefix}")
+    between, found_suffix, after = rest.partition("{suffix}")
+    if not (found_prefix and found_suffix and before and between and after):
+        names = ", ".join(TEMPLATE_NAMES)
+        raise ValueError(f"must be auto, none, one of {names}, or marker text around "
+                         "{prefix} and {suffix}, e.g. '<PRE> {prefix} <SUF>{suffix} <MID>'")
+    return FimTemplate("custom", before, between, after)

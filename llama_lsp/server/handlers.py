@@ -16,7 +16,8 @@ from llama_lsp.config.settings import CONFIG_SECTION, resolve_settings
 from llama_lsp.context.documents import uri_to_path
 from llama_lsp.context.positions import PositionError
 from llama_lsp.features.completion.coordinator import CompletionAnswer, Superseded
-from llama_lsp.model.backend import ModelError
+from llama_lsp.model.backend import EngineUnavailable, ModelError
+from llama_lsp.model.host import ModelState, ModelStatus
 from llama_lsp.server import actions
 from llama_lsp.server.app import LlamaLanguageServer
 from llama_lsp.server.convert import encoding_of, from_lsp_position, to_lsp_range
@@ -92,8 +93,25 @@ def _workspace_roots(params: types.InitializeParams) -> list[Path]:
 
 async def initialized(ls: LlamaLanguageServer, params: types.InitializedParams) -> None:
     """Pull workspace configuration, then load the model in the background."""
+    loop = asyncio.get_running_loop()
+    ls.session.host.on_change = lambda old, new: loop.call_soon_threadsafe(
+        _report_state_change, ls, old, new)
     await _pull_configuration(ls)
     await _load_model(ls)
+
+
+def _report_state_change(ls: LlamaLanguageServer, old: ModelStatus, new: ModelStatus) -> None:
+    """Tell the user when a remote server goes away and when it is back."""
+    if new.state is ModelState.UNAVAILABLE and old.state is ModelState.READY:
+        ls.window_show_message(types.ShowMessageParams(
+            type=types.MessageType.Warning,
+            message=f"llama-lsp: {new.detail}; completions resume by themselves when it is back"))
+    elif new.state is ModelState.READY and old.state is ModelState.UNAVAILABLE:
+        ls.window_show_message(types.ShowMessageParams(
+            type=types.MessageType.Info,
+            message=f"llama-lsp: the inference server is back ({new.detail})"))
+    if ModelState.UNAVAILABLE in (old.state, new.state):
+        _send_status(ls)
 
 
 async def _pull_configuration(ls: LlamaLanguageServer) -> None:
@@ -131,20 +149,27 @@ async def _begin_progress(ls: LlamaLanguageServer, title: str, message: str) -> 
 async def _load_model(ls: LlamaLanguageServer) -> None:
     session = ls.session
     settings = session.settings
-    token = await _begin_progress(ls, "llama-lsp", f"loading {settings.model or 'default model'}")
+    what = (f"loading {settings.model or 'default model'}" if settings.backend == "embedded"
+            else f"connecting to {settings.endpoint}")
+    token = await _begin_progress(ls, "llama-lsp", what)
     started = time.perf_counter()
     job = session.host.load(settings)
     _send_status(ls)
     error: ModelError | None = None
     try:
         backend = await asyncio.wrap_future(job.future)
+    except EngineUnavailable as failure:
+        error = failure
+        message = (f"llama-lsp: {failure}; completions start by themselves once the server "
+                   "answers")
     except ModelError as failure:
         error = failure
         message = f"llama-lsp: no completions until this is fixed: {failure}"
     else:
         fim = backend.info.fim
+        engine = "" if backend.info.engine == "embedded" else f" on {backend.info.engine}"
         message = (
-            f"model {backend.info.name} ready in {time.perf_counter() - started:.1f}s "
+            f"model {backend.info.name}{engine} ready in {time.perf_counter() - started:.1f}s "
             f"(context {backend.info.context_size}, "
             f"{'FIM ' + fim.source if fim else 'no FIM tokens: prefix-only prompts'})"
         )
@@ -152,8 +177,9 @@ async def _load_model(ls: LlamaLanguageServer) -> None:
         if token is not None:  # also when cancelled, so the client's spinner stops
             ls.work_done_progress.end(token, types.WorkDoneProgressEnd())
     if error is not None:
-        ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Error,
-                                                       message=message))
+        kind = (types.MessageType.Warning if isinstance(error, EngineUnavailable)
+                else types.MessageType.Error)
+        ls.window_show_message(types.ShowMessageParams(type=kind, message=message))
     else:
         _log(ls, message, types.MessageType.Info)
     _send_status(ls)
@@ -268,6 +294,8 @@ async def _complete(ls: LlamaLanguageServer, uri: str,
             session.context_for)
     except Superseded:
         raise asyncio.CancelledError from None  # answered as cancelled; the client asks again
+    except EngineUnavailable:
+        return None  # the state change was reported once; the next request retries
     except ModelError as error:
         _log(ls, f"completion failed: {error}", types.MessageType.Error)
         return None

@@ -26,4 +26,11 @@ export const SERVER_SETTING_KEYS: readonly string[] = [
   "firstRequestBudgetMs",
   "secretPatterns",
   "docstringStyle",
+  "backend",
+  "endpoint",
+  "remoteModel",
+  "apiKeyEnv",
+  "allowInsecureHttp",
+  "requestTimeoutSeconds",
+  "fimTemplate",
 ];

@@ -112,10 +112,11 @@ class CompletionCoordinator:
     async def complete(self, document: Document, snapshot: DocumentSnapshot, offset: int,
                        settings: Settings, context_version: str,
                        context_for: ContextSource) -> CompletionAnswer | None:
-        """Suggestions at ``offset``; None when no model is ready or the model failed.
+        """Suggestions at ``offset``; None when no model is ready.
 
         Raises :class:`Superseded` when the document changed while the request was held, and
-        ``ModelError`` when the generation failed.
+        ``ModelError`` (``EngineUnavailable`` for a remote server that is down) when the
+        generation failed.
         """
         started = time.perf_counter()
         service = self.service
@@ -170,7 +171,8 @@ class CompletionCoordinator:
             deadline = self.clock() + READY_WAIT_SECONDS
             while host.status.state is ModelState.LOADING and self.clock() < deadline:
                 await asyncio.sleep(READY_POLL_SECONDS)
-        return host.status.state is ModelState.READY
+        # UNAVAILABLE: a remote server was down; the host retries it on this request.
+        return host.status.state in (ModelState.READY, ModelState.UNAVAILABLE)
 
     def _speculate(self, snapshot: DocumentSnapshot, suggestion: Suggestion, settings: Settings,
                    context_version: str, context_for: ContextSource) -> None:

@@ -15,7 +15,13 @@ from llama_lsp.context.window import CursorWindow, cursor_window
 from llama_lsp.features.completion.mode import choose_mode
 from llama_lsp.features.completion.postprocess import CompletionMode, FilterContext, postprocess
 from llama_lsp.features.completion.rerank import Candidate, can_rerank, next_code_line, rerank_line
-from llama_lsp.model.backend import Backend, GenerationRequest, GenerationResult
+from llama_lsp.model.backend import (
+    Backend,
+    ContextFile,
+    FimParts,
+    GenerationRequest,
+    GenerationResult,
+)
 from llama_lsp.model.prompts import fim_prompt, prefix_prompt
 
 if TYPE_CHECKING:
@@ -54,6 +60,8 @@ class BuiltPrompt:
     """Extra context chunks in the prompt, in prompt order."""
     context_sizes: tuple[int, ...] = ()
     """Token count of each context chunk (with its path header)."""
+    fim_parts: FimParts | None = None
+    """The same FIM prompt as text parts (for engines that lay out FIM prompts themselves)."""
 
 
 @dataclass(frozen=True)
@@ -105,8 +113,12 @@ class CompletionPipeline:
         budget = info.context_size - self._max_tokens(mode, settings) - len(info.bos) - 8
         tokenize = self.backend.tokenize
         suffix_tokens: list[int] = []
+        suffix_text = window.suffix
         if info.fim is not None:
-            suffix_tokens = tokenize(window.suffix)[: int(budget * SUFFIX_BUDGET_SHARE)]
+            all_suffix_tokens = tokenize(window.suffix)
+            suffix_tokens = all_suffix_tokens[: int(budget * SUFFIX_BUDGET_SHARE)]
+            if len(suffix_tokens) < len(all_suffix_tokens):
+                suffix_text = self.backend.detokenize(suffix_tokens)
         # A prompt ending in spaces forces an unnatural token split (" json" is one token),
         # so trailing blanks are left out and expected at the start of the generated text.
         prefix_text = window.prefix.rstrip(" \t")
@@ -123,9 +135,14 @@ class CompletionPipeline:
                 prefix_tokens = tokenize(prefix_text)
             else:
                 prefix_tokens = prefix_tokens[len(prefix_tokens) + len(suffix_tokens) - budget:]
+                prefix_text = self.backend.detokenize(prefix_tokens)
         parts = {"bos": len(info.bos), "context": len(context_tokens),
                  "prefix": len(prefix_tokens)}
+        fim_parts = None
         if info.fim is not None:
+            fim_parts = FimParts(prefix_text, suffix_text, tuple(
+                ContextFile(chunk.path, chunk.text if chunk.text.endswith("\n")
+                            else chunk.text + "\n") for chunk in chunks))
             tokens = fim_prompt(info.fim, prefix_tokens, suffix_tokens, info.bos)
             # Context goes right after <pre> (or before it, as repo-level files).
             at = len(info.bos) + (0 if self._repo_level else 1)
@@ -134,7 +151,7 @@ class CompletionPipeline:
         else:
             tokens = prefix_prompt([*context_tokens, *prefix_tokens], info.bos)
         return BuiltPrompt(tokens, parts, window, mode, info.fim is not None, held_back,
-                           tuple(chunks), tuple(sizes))
+                           tuple(chunks), tuple(sizes), fim_parts)
 
     @property
     def _repo_level(self) -> bool:
@@ -223,6 +240,10 @@ class CompletionPipeline:
             max_tokens=self._max_tokens(prompt.mode, settings),
             temperature=settings.temperature,
             should_stop=_with_deadline(_stop_rule(context, prompt.held_back), deadline, clock),
+            fim_parts=prompt.fim_parts,
+            # A remote engine stops by itself at a line break instead of generating on
+            # until it notices the closed stream.
+            stop=("\n",) if prompt.mode is CompletionMode.SINGLE_LINE else (),
         )
         result = self.backend.generate(request, is_cancelled)
         if result.stop_reason == "cancelled":

@@ -160,7 +160,7 @@ class Reviewer:
                                f"over the time budget of {self.config.max_seconds} s")
             return self._answer(item.unit)
 
-        if self.config.jobs > 1 and getattr(self.backend, "thread_safe", False):
+        if self.config.jobs > 1 and self.backend.info.parallel_safe:  # remote engines only
             with ThreadPoolExecutor(self.config.jobs) as pool:
                 yield from pool.map(answer, planned)
         else:

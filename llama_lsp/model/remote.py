@@ -1,0 +1,80 @@
+"""What the remote backends share: settings to client, and following a generation stream."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from llama_lsp.config.settings import Settings
+from llama_lsp.model.backend import GenerationRequest, ModelError, StopReason, cut_at_stop
+from llama_lsp.model.http_client import HttpClient, parse_endpoint
+
+# Sampling shared with the embedded engine, so the same model gives the same text.
+SAMPLING = {"top_k": 40, "top_p": 0.95, "min_p": 0.05, "repeat_penalty": 1.0}
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def api_key_headers(settings: Settings) -> dict[str, str]:
+    """``Authorization`` from the environment variable named by ``apiKeyEnv`` (if any)."""
+    name = settings.api_key_env
+    if not name:
+        return {}
+    if not _ENV_NAME.fullmatch(name):
+        raise ModelError("'apiKeyEnv' must name an environment variable, not hold the key")
+    key = os.environ.get(name)
+    if not key:
+        raise ModelError(f"the environment variable {name} (named by 'apiKeyEnv') is not set "
+                         "in the environment of llama-lsp")
+    return {"Authorization": f"Bearer {key}"}
+
+
+def client_for(settings: Settings, strip_suffix: str = "") -> HttpClient:
+    """An HTTP client for ``settings.endpoint`` under the transport policy."""
+    endpoint = parse_endpoint(settings.endpoint, settings.allow_insecure_http)
+    if strip_suffix and endpoint.base_path.endswith(strip_suffix):
+        endpoint = type(endpoint)(endpoint.scheme, endpoint.host, endpoint.port,
+                                  endpoint.base_path[: -len(strip_suffix)])
+    return HttpClient(endpoint, api_key_headers(settings),
+                      read_timeout=settings.request_timeout_seconds)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One streamed event: new text, how many tokens it holds, and the engine's stop reason."""
+
+    text: str
+    tokens: int = 1
+    finished: StopReason | None = None
+
+
+def follow_stream(pieces: Iterable[Piece], request: GenerationRequest,
+                  is_cancelled: Callable[[], bool]) -> tuple[str, int, StopReason]:
+    """Text, generated token count and stop reason, stopping as the embedded engine does:
+    at a stop string, the ``should_stop`` rule or cancellation. The server enforces
+    ``max_tokens``; reading on to its final event keeps the connection reusable."""
+    text = ""
+    generated = 0
+    for piece in pieces:
+        text += piece.text
+        generated += piece.tokens
+        if request.stop:
+            text, stopped = cut_at_stop(text, request.stop)
+            if stopped:
+                return text, generated, "stop"
+        if piece.finished is not None:
+            return text, generated, piece.finished
+        if request.should_stop is not None and piece.text and request.should_stop(text):
+            return text, generated, "stop"
+        if generated > request.max_tokens:  # the server enforces the limit; this is a guard
+            return text, generated, "length"
+        if is_cancelled():
+            return text, generated, "cancelled"
+    if is_cancelled():
+        return text, generated, "cancelled"
+    raise ModelError(
+        "the server ended the response before the generation finished (llama-cpp-python's "
+        "server does this to a request when another one arrives: start it with "
+        "--interrupt_requests False)"
+    )
