@@ -206,12 +206,15 @@ async function drive(port, started) {
     if (after.serverCommands.includes("llama-lsp.generateDocstring")) {
       const lines = fs.readFileSync(path.join(WORKSPACE, FILE), "utf8").split("\n");
       const defLine = lines.findIndex((text) => text.startsWith("def total_quantity(")) + 1;
+      // "Show the prompt" left its own (unsaved) editor focused beside the file.
+      await runCommand(page, "View: Focus First Editor Group");
+      await page.waitForTimeout(500);
       await page.keyboard.press("Control+G");
       await page.locator(".quick-input-widget input").fill(`:${defLine}:5`);
       await page.keyboard.press("Enter");
       await runCommand(page, "llama-lsp: Generate docstring");
       let documented = false;
-      for (let i = 0; i < 120 && !documented; i++) {
+      for (let i = 0; i < 60 && !documented; i++) {
         await page.waitForTimeout(1000);
         const text = (await testState(page)).document.text.split("\n");
         documented = /^\s+("{3}|'{3})/.test(text[defLine] ?? "");
