@@ -4,7 +4,8 @@
 2. wait (briefly) for a model that is still loading;
 3. adaptive debounce: hold the request; a newer edit while held supersedes it;
 4. the model thread, latest-wins per document, under the time budget of the moment;
-5. store the finished text, mark it shown, and speculate on its acceptance in the background.
+5. store the finished text, mark it shown, and, once it has stayed on screen for a typing
+   hold, speculate on its acceptance in the background.
 
 The protocol layer converts positions and results; everything else happens here.
 """
@@ -78,6 +79,7 @@ class CompletionCoordinator:
         self.speculations = 0
         """Background completions finished so far (model calls the user did not wait for)."""
         self._pipeline: CompletionPipeline | None = None
+        self._speculation: asyncio.Future[None] | None = None
 
     def configure(self, settings: Settings) -> None:
         """Reconfigure the cache and the debounce from ``settings``."""
@@ -160,8 +162,9 @@ class CompletionCoordinator:
         if text:
             service.show(snapshot.uri, window, text)
             if settings.speculative_completion and settings.completion_cache:
-                self._speculate(snapshot, outcome.suggestions[0], settings, context_version,
-                                context_for)
+                self._speculation = asyncio.ensure_future(self._speculate_when_idle(
+                    document, snapshot, outcome.suggestions[0], settings, context_version,
+                    context_for))
         status = outcome_status(outcome, (time.perf_counter() - started) * 1000)
         return CompletionAnswer(snapshot, outcome.suggestions, status)
 
@@ -173,6 +176,15 @@ class CompletionCoordinator:
                 await asyncio.sleep(READY_POLL_SECONDS)
         # UNAVAILABLE: a remote server was down; the host retries it on this request.
         return host.status.state in (ModelState.READY, ModelState.UNAVAILABLE)
+
+    async def _speculate_when_idle(self, document: Document, snapshot: DocumentSnapshot,
+                                   suggestion: Suggestion, settings: Settings,
+                                   context_version: str, context_for: ContextSource) -> None:
+        """Speculate only once the suggestion has stayed on screen for a typing hold: while the
+        user types on, it would be superseded anyway (and cost a model call)."""
+        await asyncio.sleep(self.debounce.hold())
+        if document.version == snapshot.version:
+            self._speculate(snapshot, suggestion, settings, context_version, context_for)
 
     def _speculate(self, snapshot: DocumentSnapshot, suggestion: Suggestion, settings: Settings,
                    context_version: str, context_for: ContextSource) -> None:
