@@ -28,7 +28,7 @@ from llama_lsp.model.backend import (
 )
 from llama_lsp.model.fim import detect_fim_tokens
 from llama_lsp.model.http_client import EventStream, HttpClient
-from llama_lsp.model.remote import SAMPLING, Piece, client_for, follow_stream
+from llama_lsp.model.remote import SAMPLING, Piece, client_for, event_json, follow_stream
 
 _STOP_TYPES: dict[str, StopReason] = {"eos": "eos", "limit": "length", "word": "stop"}
 
@@ -150,15 +150,7 @@ class LlamaCppServerBackend:
     @staticmethod
     def _pieces(stream: EventStream, final: dict[str, Any]) -> Iterator[Piece]:
         for event in stream:
-            try:
-                data = json.loads(event.data)
-            except ValueError as error:
-                raise ModelError(f"the server streamed something that is not JSON: "
-                                 f"{event.data[:80]!r}") from error
-            error = data.get("error") if isinstance(data, dict) else None
-            if event.event == "error" or error:
-                message = error.get("message") if isinstance(error, dict) else error
-                raise ModelError(f"the llama.cpp server failed: {message or event.data[:200]}")
+            data = event_json(event, "the llama.cpp server")
             if data.get("stop"):
                 final.update(data)
                 finished = _STOP_TYPES.get(str(data.get("stop_type")), "eos")

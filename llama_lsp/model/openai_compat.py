@@ -28,7 +28,7 @@ from llama_lsp.model.backend import (
 )
 from llama_lsp.model.fim import KNOWN_TEMPLATES, FimTemplate, FimTokens, parse_fim_template
 from llama_lsp.model.http_client import EventStream, HttpClient
-from llama_lsp.model.remote import SAMPLING, Piece, client_for, follow_stream
+from llama_lsp.model.remote import SAMPLING, Piece, client_for, event_json, follow_stream
 from llama_lsp.model.text_vocab import TextVocabulary
 
 _FINISH: dict[str, StopReason] = {"stop": "eos", "length": "length"}
@@ -181,15 +181,7 @@ class OpenAICompatBackend:
         for event in stream:
             if event.data.strip() == "[DONE]":
                 return
-            try:
-                data = json.loads(event.data)
-            except ValueError as error:
-                raise ModelError(f"the server streamed something that is not JSON: "
-                                 f"{event.data[:80]!r}") from error
-            error = data.get("error") if isinstance(data, dict) else None
-            if event.event == "error" or error:
-                message = error.get("message") if isinstance(error, dict) else error
-                raise ModelError(f"the server failed: {message or event.data[:200]}")
+            data = event_json(event, "the server")
             choices = data.get("choices") or []
             if not choices:
                 continue  # e.g. a usage-only chunk

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from llama_lsp.config.settings import Settings
 from llama_lsp.model.backend import GenerationRequest, ModelError, StopReason, cut_at_stop
 from llama_lsp.model.http_client import HttpClient, parse_endpoint
+from llama_lsp.model.sse import ServerEvent
 
 # Sampling shared with the embedded engine, so the same model gives the same text.
 SAMPLING = {"top_k": 40, "top_p": 0.95, "min_p": 0.05, "repeat_penalty": 1.0}
@@ -78,3 +81,17 @@ def follow_stream(pieces: Iterable[Piece], request: GenerationRequest,
         "server does this to a request when another one arrives: start it with "
         "--interrupt_requests False)"
     )
+
+
+def event_json(event: ServerEvent, engine: str) -> Any:  # noqa: ANN401 - JSON of any shape
+    """The JSON payload of a streamed event; ``ModelError`` for an error event or bad JSON."""
+    try:
+        data = json.loads(event.data)
+    except ValueError as error:
+        raise ModelError(f"the server streamed something that is not JSON: "
+                         f"{event.data[:80]!r}") from error
+    error = data.get("error") if isinstance(data, dict) else None
+    if event.event == "error" or error:
+        message = error.get("message") if isinstance(error, dict) else error
+        raise ModelError(f"{engine} failed: {message or event.data[:200]}")
+    return data
