@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -52,3 +54,19 @@ def test_plain_http_to_another_machine_is_refused() -> None:
     done = _run("doctor", "--backend", "openai", "--endpoint", "http://192.0.2.10:8000")
     assert done.returncode == 2
     assert "allowInsecureHttp" in done.stdout
+
+
+def test_review_runs_against_a_remote_server_named_on_the_command_line(
+        tmp_path: Path, llamacpp_constant_emulator: LlamaCppEmulator) -> None:
+    diff = tmp_path / "change.diff"
+    diff.write_text("--- a/m.py\n+++ b/m.py\n@@ -1 +1,2 @@\n-x = 0\n+def f(xs):\n"
+                    "+    return xs[len(xs)]\n")
+    (tmp_path / "m.py").write_text("def f(xs):\n    return xs[len(xs)]\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "llama_lsp", "review", "--diff", str(diff), "--format", "json",
+         "--backend", "llamacpp-server", "--endpoint", llamacpp_constant_emulator.url,
+         "--quiet"], capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["summary"]["units_reviewed"] == 1, report

@@ -35,8 +35,16 @@ def test_pyproject_without_review_section_is_ignored(tmp_path: Path) -> None:
     ('[review]\nignore-categories = ["typos"]\n', "unknown categories"),
     ('[review]\ninclude = "src"\n', "list of strings"),
     ('[review\n', "cannot read"),
+    ('[review.model-settings]\nbackend = "openai"\nendpoint = "https://x.example"\n',
+     "may not set backend, endpoint"),
+    ('[review.model-settings]\napiKeyEnv = "CI_TOKEN"\n', "may not set apiKeyEnv"),
 ])
 def test_invalid_options_name_the_problem(tmp_path: Path, text: str, message: str) -> None:
     (tmp_path / ".llama-lsp.toml").write_text(text)
     with pytest.raises(ConfigError, match=message):
         load_config(tmp_path, {})
+
+
+def test_model_settings_may_tune_the_local_model(tmp_path: Path) -> None:
+    (tmp_path / ".llama-lsp.toml").write_text('[review.model-settings]\ncontextSize = 8192\n')
+    assert load_config(tmp_path, {}).model_settings == {"contextSize": 8192}

@@ -130,3 +130,18 @@ def test_absolute_paths_under_the_root_become_repo_relative(tmp_path: Path) -> N
             "--- /elsewhere/b.py\n+++ /elsewhere/b.py\n@@ -1 +1 @@\n-a\n+b\n")
     inside, outside = make_relative(parse_diff(text), tmp_path)
     assert inside.path == "src/a.py" and outside.path == "/elsewhere/b.py"
+
+
+def test_secret_files_and_paths_that_climb_out_are_never_reviewed() -> None:
+    from llama_lsp.features.review.config import ReviewConfig
+    from llama_lsp.features.review.skips import SkipRules
+
+    text = "".join(f"--- a/{p}\n+++ b/{p}\n@@ -1 +1 @@\n-a\n+b\n"
+                   for p in (".env.production", "deploy/server.pem", "src/../../etc/x.py",
+                             "src/app.py"))
+    rules = SkipRules(ReviewConfig())
+    reasons = {f.path: rules.by_diff(f) for f in parse_diff(text)}
+    assert reasons[".env.production"].startswith("secret-bearing file")
+    assert reasons["deploy/server.pem"].startswith("secret-bearing file")
+    assert reasons["src/../../etc/x.py"] == "outside the repository"
+    assert reasons["src/app.py"] is None

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from llama_lsp import __version__
+from llama_lsp.cli.options import add_model_options
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,35 +30,17 @@ def build_parser() -> argparse.ArgumentParser:
         "complete", help="complete once at FILE:LINE:COL (1-based) and print the result"
     )
     complete.add_argument("location", help="FILE:LINE:COL, line and column counted from 1")
-    _add_model_options(complete)
+    add_model_options(complete)
     complete.add_argument("--show-prompt", action="store_true",
                           help="print the exact prompt and its token counts first")
 
     doctor = commands.add_parser("doctor", help="check the installation and the model")
-    _add_model_options(doctor)
+    add_model_options(doctor)
 
     from llama_lsp.cli.review import add_review_parser
 
     add_review_parser(commands)
     return parser
-
-
-def _add_model_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", help="a .gguf file (default: settings, then the demo model)")
-    parser.add_argument("--context-size", type=int, help="context window in tokens")
-    parser.add_argument("--threads", type=int, help="CPU threads")
-    parser.add_argument("--gpu-layers", type=int, help="layers to offload to the GPU (-1: all)")
-    parser.add_argument("--max-tokens", type=int, help="most tokens to generate")
-    remote = parser.add_argument_group("remote inference server (instead of the embedded model)")
-    remote.add_argument("--backend", choices=["embedded", "llamacpp-server", "openai"],
-                        help="inference engine (default: embedded)")
-    remote.add_argument("--endpoint", help="server URL, e.g. http://127.0.0.1:8080")
-    remote.add_argument("--remote-model", help="openai backend: model name to request")
-    remote.add_argument("--api-key-env", help="NAME of the environment variable with the key")
-    remote.add_argument("--allow-insecure-http", action="store_true", default=None,
-                        help="allow plain http:// to other machines")
-    remote.add_argument("--fim-template", help="openai backend: auto, none, qwen, starcoder, "
-                                               "deepseek, codellama or a template text")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -24,9 +24,32 @@ _FLAG_TO_KEY = {
 
 def settings_from_args(args: argparse.Namespace) -> Settings | None:
     """Settings with the given flags applied; None (after printing why) when a flag is invalid."""
-    raw = {key: getattr(args, flag) for flag, key in _FLAG_TO_KEY.items()
-           if getattr(args, flag, None) is not None}
-    settings, problems = resolve_settings(raw)
+    settings, problems = resolve_settings(model_flags(args))
     for problem in problems:
         print(f"llama-lsp: {problem}", file=sys.stderr)
     return None if problems else settings
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    """The model and remote-server flags shared by the subcommands."""
+    parser.add_argument("--model", help="a .gguf file (default: settings, then the demo model)")
+    parser.add_argument("--context-size", type=int, help="context window in tokens")
+    parser.add_argument("--threads", type=int, help="CPU threads")
+    parser.add_argument("--gpu-layers", type=int, help="layers to offload to the GPU (-1: all)")
+    parser.add_argument("--max-tokens", type=int, help="most tokens to generate")
+    remote = parser.add_argument_group("remote inference server (instead of the embedded model)")
+    remote.add_argument("--backend", choices=["embedded", "llamacpp-server", "openai"],
+                        help="inference engine (default: embedded)")
+    remote.add_argument("--endpoint", help="server URL, e.g. http://127.0.0.1:8080")
+    remote.add_argument("--remote-model", help="openai backend: model name to request")
+    remote.add_argument("--api-key-env", help="NAME of the environment variable with the key")
+    remote.add_argument("--allow-insecure-http", action="store_true", default=None,
+                        help="allow plain http:// to other machines")
+    remote.add_argument("--fim-template", help="openai backend: auto, none, qwen, starcoder, "
+                                               "deepseek, codellama or a template text")
+
+
+def model_flags(args: argparse.Namespace) -> dict[str, object]:
+    """Setting keys and values of the model flags that were given."""
+    return {key: getattr(args, flag) for flag, key in _FLAG_TO_KEY.items()
+            if getattr(args, flag, None) is not None}

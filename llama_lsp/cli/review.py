@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
+from llama_lsp.cli.options import add_model_options, model_flags
 from llama_lsp.config.settings import Settings, resolve_settings
 from llama_lsp.features.review.cache import AnswerCache
 from llama_lsp.features.review.config import (
@@ -75,10 +76,7 @@ def add_review_parser(commands: Any) -> None:
                         help="skip files without a tree-sitter grammar")
     review.add_argument("--instructions", help="extra review instructions for the model")
     review.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    review.add_argument("--model", help="a .gguf file (default: config, then the demo model)")
-    review.add_argument("--context-size", type=int, help="context window in tokens")
-    review.add_argument("--threads", type=int, help="CPU threads")
-    review.add_argument("--gpu-layers", type=int, help="layers to offload to the GPU (-1: all)")
+    add_model_options(review)
 
 
 def _one_line_error(message: str) -> NoReturn:
@@ -134,9 +132,9 @@ def _source(args: argparse.Namespace, cwd: Path) -> DiffSource:
 def _settings(config: ReviewConfig, args: argparse.Namespace) -> Settings:
     """Model settings from the review config and the model flags."""
     raw = dict(config.model_settings)
-    raw.update({key: value for key, value in (
-        ("model", config.model), ("contextSize", args.context_size),
-        ("threads", args.threads), ("gpuLayers", args.gpu_layers)) if value is not None})
+    if config.model is not None:
+        raw["model"] = config.model
+    raw.update(model_flags(args))  # the command line wins; only it may name a remote server
     settings, problems = resolve_settings(raw)
     if problems:
         raise UsageError(f"model-settings: {problems[0]}")

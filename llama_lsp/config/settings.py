@@ -129,6 +129,10 @@ def _fim_template(value: Any) -> str:
     return value
 
 
+# Settings that decide where code and API keys are sent. Only the user's own configuration may
+# set them: not a repository's files (review config, VS Code workspace settings).
+REMOTE_SETTING_KEYS = ("backend", "endpoint", "remoteModel", "apiKeyEnv", "allowInsecureHttp")
+
 OPTIONS: tuple[Option, ...] = (
     Option("model", "model", None,
            "Path to a .gguf file, or hf:<owner>/<repo>/<file.gguf> (needs the hf extra and network). "

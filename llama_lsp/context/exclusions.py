@@ -21,6 +21,14 @@ class _IgnoreFile:
     spec: pathspec.GitIgnoreSpec
 
 
+def secret_reason(name: str, patterns: Iterable[str]) -> str | None:
+    """Why a file called ``name`` looks like it holds secrets (a pattern matches), or None."""
+    for pattern in patterns:
+        if fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(name.lower(), pattern):
+            return f"secret-bearing file (matches {pattern!r})"
+    return None
+
+
 @dataclass
 class ExclusionPolicy:
     """Decides, with a reason, whether a file's text may be used as prompt context."""
@@ -38,11 +46,7 @@ class ExclusionPolicy:
 
     def secret_reason(self, path: Path) -> str | None:
         """Why ``path`` looks like it holds secrets, or None."""
-        name = path.name
-        for pattern in self.secret_patterns:
-            if fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(name.lower(), pattern):
-                return f"secret-bearing file (matches {pattern!r})"
-        return None
+        return secret_reason(path.name, self.secret_patterns)
 
     def ignored_reason(self, path: Path) -> str | None:
         """Why ``path`` is ignored by a .gitignore between its root and itself, or None.

@@ -23,7 +23,7 @@ from llama_lsp.context.positions import PositionError
 from llama_lsp.features.actions import service
 from llama_lsp.features.actions.placement import Edit
 from llama_lsp.features.actions.service import ActionFailed, ActionKind, Offer, Problem, Request
-from llama_lsp.model.backend import Backend
+from llama_lsp.model.backend import Backend, ModelError
 from llama_lsp.model.host import ModelState
 from llama_lsp.server.app import LlamaLanguageServer
 from llama_lsp.server.convert import from_lsp_position, to_lsp_range
@@ -150,7 +150,8 @@ async def _run(ls: LlamaLanguageServer, key: object,
     """Run ``work`` on the model thread (or, without a model, in a worker thread)."""
     await _wait_for_model(ls)
     host = ls.session.host
-    if host.status.state is not ModelState.READY:
+    # UNAVAILABLE: a remote server was down; submitting retries it.
+    if host.status.state not in (ModelState.READY, ModelState.UNAVAILABLE):
         return await asyncio.to_thread(work, None, lambda: False)
     job = host.submit(lambda backend, is_cancelled: work(backend, is_cancelled), key=key)
     try:
@@ -174,6 +175,8 @@ async def _compute(ls: LlamaLanguageServer, snapshot: DocumentSnapshot,
         if status.state is ModelState.FAILED and "no model" in str(error):
             raise ActionFailed(f"{error} ({status.detail})") from error
         raise
+    except ModelError as error:  # e.g. the remote server is down: a message, not a crash
+        raise ActionFailed(f"the model failed: {error}") from error
     _check_current(ls, snapshot)
     return edit
 

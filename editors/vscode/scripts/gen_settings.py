@@ -21,7 +21,7 @@ EXTENSION = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(EXTENSION.parents[1]))
 
 from llama_lsp.config.schema import settings_schema  # noqa: E402
-from llama_lsp.config.settings import CONFIG_SECTION, OPTIONS  # noqa: E402
+from llama_lsp.config.settings import CONFIG_SECTION, OPTIONS, REMOTE_SETTING_KEYS  # noqa: E402
 
 PACKAGE_JSON = EXTENSION / "package.json"
 KEYS_TS = EXTENSION / "src" / "serverSettings.ts"
@@ -49,7 +49,10 @@ CLIENT_SETTINGS: dict[str, dict[str, Any]] = {
 def properties() -> dict[str, dict[str, Any]]:
     """contributes.configuration.properties: client settings first, then server options."""
     client = {f"{CONFIG_SECTION}.{key}": value for key, value in CLIENT_SETTINGS.items()}
-    return {**client, **settings_schema(f"{CONFIG_SECTION}.")}
+    server = settings_schema(f"{CONFIG_SECTION}.")
+    for key in REMOTE_SETTING_KEYS:  # user settings only: a workspace may not redirect code
+        server[f"{CONFIG_SECTION}.{key}"]["scope"] = "machine"
+    return {**client, **server}
 
 
 def keys_module() -> str:

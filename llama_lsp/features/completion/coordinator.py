@@ -189,21 +189,23 @@ class CompletionCoordinator:
     def _speculate(self, snapshot: DocumentSnapshot, suggestion: Suggestion, settings: Settings,
                    context_version: str, context_for: ContextSource) -> None:
         """In the background, complete as if ``suggestion`` were accepted; cache the result."""
-        accepted, offset = accepted_snapshot(snapshot, suggestion, settings.max_file_bytes)
-        context = context_for(accepted)
+        context = context_for(snapshot)  # on the loop: it reads the other open documents
         loop = asyncio.get_running_loop()
 
-        def run(backend: Backend, is_cancelled: Callable[[], bool]) -> CompletionOutcome:
+        def run(backend: Backend, is_cancelled: Callable[[], bool]):  # type: ignore[no-untyped-def]
             self.model_calls += 1
+            # On the model thread: building the accepted document parses the whole file.
+            accepted, offset = accepted_snapshot(snapshot, suggestion, settings.max_file_bytes)
             pipeline = self.pipeline_for(backend)
-            pipeline.context_source = context
-            return pipeline.complete(accepted, offset, settings, is_cancelled)
+            pipeline.context_source = None if context is None else WorkspaceContext(
+                context.index, [accepted, *context.open_documents[1:]])
+            return accepted, offset, pipeline.complete(accepted, offset, settings, is_cancelled)
 
         def store(future) -> None:  # type: ignore[no-untyped-def]
             if future.cancelled() or future.exception() is not None:
                 return
             self.speculations += 1
-            outcome: CompletionOutcome = future.result()
+            accepted, offset, outcome = future.result()
             if outcome.generation is None or outcome.generation.stop_reason == "cancelled":
                 return
             text = outcome.suggestions[0].text if outcome.suggestions else ""

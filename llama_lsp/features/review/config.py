@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from llama_lsp.config.settings import REMOTE_SETTING_KEYS
+
 SEVERITIES = ("error", "warning", "info")
 CATEGORIES = ("bug", "security", "performance", "maintainability", "style")
 CONFIDENCES = ("low", "medium", "high")
@@ -108,6 +110,11 @@ def _patterns(key: str, value: Any) -> tuple[str, ...]:
 def _table(key: str, value: Any) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise ConfigError(f"review option {key!r} must be a table of llama-lsp settings")
+    remote = [name for name in value if name in REMOTE_SETTING_KEYS]  # a PR could change them
+    if remote:
+        raise ConfigError(f"review option {key!r} may not set {', '.join(remote)}: a repository's "
+                          "files must not choose where code and keys are sent; use the command "
+                          "line (--backend, --endpoint, --api-key-env, ...)")
     return dict(value)
 
 

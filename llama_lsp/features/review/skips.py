@@ -7,6 +7,8 @@ from pathlib import PurePosixPath
 
 import pathspec
 
+from llama_lsp.config.settings import DEFAULT_SECRET_PATTERNS
+from llama_lsp.context.exclusions import secret_reason
 from llama_lsp.features.review.config import ReviewConfig
 from llama_lsp.features.review.diff import FileDiff
 
@@ -50,10 +52,12 @@ class SkipRules:
     def by_diff(self, file: FileDiff) -> str | None:
         """Why ``file`` is skipped, judging by its path and diff alone; None to go on."""
         path = file.path
-        if PurePosixPath(path).is_absolute() or path.startswith("../"):
+        if PurePosixPath(path).is_absolute() or ".." in PurePosixPath(path).parts:
             return "outside the repository"
         if file.status == "deleted":
             return "deleted"
+        if (secret := secret_reason(PurePosixPath(path).name, DEFAULT_SECRET_PATTERNS)):
+            return secret  # never sent to a model, as in the editor
         if file.binary:
             return "binary"
         if file.mode == "160000":
