@@ -14,6 +14,7 @@ from llama_lsp.context.exclusions import ExclusionPolicy
 from llama_lsp.context.positions import Position, PositionEncoding, PositionError
 from llama_lsp.context.syntax.languages import language_id_for_path
 from llama_lsp.context.workspace import WorkspaceIndex
+from llama_lsp.features.completion.prompt_report import format_prompt_report, prompt_report
 from llama_lsp.features.completion.pipeline import CompletionPipeline
 from llama_lsp.model.backend import ModelError
 from llama_lsp.model.host import load_backend
@@ -75,15 +76,9 @@ def _complete_and_print(pipeline: CompletionPipeline, snapshot: DocumentSnapshot
                         settings: Settings, show_prompt: bool) -> int:
     backend = pipeline.backend
     if show_prompt:
-        prompt = pipeline.build_prompt(snapshot, offset, settings)
-        parts = ", ".join(f"{name} {count}" for name, count in prompt.parts.items())
-        print(f"--- prompt: {len(prompt.tokens)} tokens ({parts}); {prompt.mode.value}; "
-              f"{'FIM' if prompt.fim else 'prefix-only'} ---")
-        for chunk, size in zip(prompt.context, prompt.context_sizes):
-            print(f"--- context: {chunk.kind} from {chunk.origin} {chunk.path}:"
-                  f"{chunk.key[1] + 1} ({size} tokens) ---")
-        print(backend.detokenize(prompt.tokens))
-        if backend.info.engine == "llamacpp-server" and prompt.fim_parts is not None:
+        report = prompt_report(pipeline, snapshot, offset, settings)
+        print(format_prompt_report(report))
+        if backend.info.engine == "llamacpp-server" and report["fim"]:
             print("--- sent to /infill as prefix, suffix and input_extra files: the server lays "
                   "out the same parts with its own FIM tokens ---")
         print("--- completion ---")

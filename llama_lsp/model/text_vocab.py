@@ -2,7 +2,7 @@
 
 Text is split into word-like pieces the way BPE pre-tokenizers do (words with their leading
 space, digit runs, punctuation runs, whitespace runs), and long pieces into chunks of
-``MAX_PIECE_CHARS``; each distinct piece gets an id. ``detokenize(tokenize(t)) == t`` always,
+``MAX_PIECE_CHARS`` (one character for non-ASCII text); each distinct piece gets an id. ``detokenize(tokenize(t)) == t`` always,
 so prompts built from these ids turn back into exactly the intended text, and the count is
 a slight over-estimate of a real code tokenizer's (about 3-4 characters a token), which keeps
 prompts inside the engine's context.
@@ -45,8 +45,10 @@ class TextVocabulary:
         with self._lock:
             for match in _PIECES.finditer(text):
                 word = match.group()
-                for start in range(0, len(word), MAX_PIECE_CHARS):
-                    piece = word[start:start + MAX_PIECE_CHARS]
+                # Non-ASCII text (CJK, emoji) costs a real tokenizer a token or more a character.
+                size = MAX_PIECE_CHARS if word.isascii() else 1
+                for start in range(0, len(word), size):
+                    piece = word[start:start + size]
                     token = self._ids.get(piece)
                     if token is None:
                         token = len(self._pieces)

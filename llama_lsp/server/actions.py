@@ -26,7 +26,7 @@ from llama_lsp.features.actions.service import ActionFailed, ActionKind, Offer, 
 from llama_lsp.model.backend import Backend, ModelError
 from llama_lsp.model.host import ModelState
 from llama_lsp.server.app import LlamaLanguageServer
-from llama_lsp.server.convert import from_lsp_position, to_lsp_range
+from llama_lsp.server.convert import from_lsp_position, to_lsp_range, uri_and_position
 
 logger = logging.getLogger(__name__)
 
@@ -88,16 +88,6 @@ def _byte_offset(snapshot: DocumentSnapshot, position: types.Position, encoding:
     except PositionError as error:
         raise JsonRpcInvalidParams(f"llama-lsp: {snapshot.uri}: {error}") from error
     return service.byte_offset(snapshot.text, offset)
-
-
-def _position_argument(value: Any) -> types.Position:
-    if isinstance(value, types.Position):
-        return value
-    if isinstance(value, dict) and isinstance(value.get("line"), int) and isinstance(
-            value.get("character"), int) and value["line"] >= 0 and value["character"] >= 0:
-        return types.Position(line=value["line"], character=value["character"])
-    raise JsonRpcInvalidParams(
-        "llama-lsp: the second argument must be a position {line, character}")
 
 
 def _supports_resolve(ls: LlamaLanguageServer) -> bool:
@@ -277,10 +267,8 @@ async def _apply(ls: LlamaLanguageServer, snapshot: DocumentSnapshot, edits: lis
 
 async def _command(ls: LlamaLanguageServer, kind: ActionKind, label: str,
                    arguments: tuple[Any, ...]) -> dict[str, Any]:
-    if len(arguments) < 2:
-        raise JsonRpcInvalidParams("llama-lsp: arguments are [uri, {line, character}]")
-    document = _document(ls, arguments[0])
-    position = _position_argument(arguments[1])
+    uri, position = uri_and_position(arguments, f"llama-lsp: {label}")
+    document = _document(ls, uri)
     snapshot = document.snapshot()
     offset = _byte_offset(snapshot, position, ls.session.encoding)
     message = str(arguments[2]) if len(arguments) > 2 and arguments[2] else DEFAULT_FIX_MESSAGE

@@ -21,7 +21,7 @@ from llama_lsp.features.completion.prompt_report import format_prompt_report, pr
 from llama_lsp.model.backend import Backend, ModelError
 from llama_lsp.model.host import ModelState
 from llama_lsp.server.app import LlamaLanguageServer
-from llama_lsp.server.convert import from_lsp_position
+from llama_lsp.server.convert import from_lsp_position, uri_and_position
 from llama_lsp.server.handlers import status_payload
 
 SHOW_PROMPT = "llama-lsp.showPrompt"
@@ -34,26 +34,12 @@ def register(server: LlamaLanguageServer) -> None:
     server.command(STATUS)(status)
 
 
-def _uri_and_position(arguments: tuple[Any, ...], command: str) -> tuple[str, types.Position]:
-    """Validate ``[uri, {line, character}]``."""
-    if len(arguments) < 2 or not isinstance(arguments[0], str):
-        raise JsonRpcInvalidParams(f"{command}: expected arguments [uri, {{line, character}}]")
-    raw = arguments[1]
-    line = raw.get("line") if isinstance(raw, dict) else None
-    character = raw.get("character") if isinstance(raw, dict) else None
-    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0
-               for v in (line, character)):
-        raise JsonRpcInvalidParams(f"{command}: the position must be {{line, character}} with "
-                                   f"integers >= 0, got {raw!r}")
-    return arguments[0], types.Position(line=line, character=character)  # type: ignore[arg-type]
-
-
 async def show_prompt(ls: LlamaLanguageServer, *arguments: Any) -> dict[str, Any]:
     """The prompt the completion pipeline would build at a cursor."""
     session = ls.session
     if not session.initialized:
         raise JsonRpcServerNotInitialized("llama-lsp: send 'initialize' first")
-    uri, position = _uri_and_position(arguments, SHOW_PROMPT)
+    uri, position = uri_and_position(arguments, SHOW_PROMPT)
     document = session.documents.get(uri)
     if document is None:
         raise JsonRpcInvalidParams(f"llama-lsp: {uri} is not open (send textDocument/didOpen)")

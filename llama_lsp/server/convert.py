@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 
 from llama_lsp.context.positions import LineIndex, Position, PositionEncoding
 
@@ -32,3 +36,19 @@ def to_lsp_range(
     return types.Range(
         start=to_lsp_position(index, start, encoding), end=to_lsp_position(index, end, encoding)
     )
+
+
+def uri_and_position(arguments: Sequence[Any], command: str) -> tuple[str, types.Position]:
+    """Validate a command's ``[uri, {line, character}, ...]`` arguments."""
+    if len(arguments) < 2 or not isinstance(arguments[0], str):
+        raise JsonRpcInvalidParams(f"{command}: expected arguments [uri, {{line, character}}]")
+    raw = arguments[1]
+    if isinstance(raw, types.Position):
+        return arguments[0], raw
+    line = raw.get("line") if isinstance(raw, dict) else None
+    character = raw.get("character") if isinstance(raw, dict) else None
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0
+               for v in (line, character)):
+        raise JsonRpcInvalidParams(f"{command}: the position must be {{line, character}} with "
+                                   f"integers >= 0, got {raw!r}")
+    return arguments[0], types.Position(line=line, character=character)  # type: ignore[arg-type]
