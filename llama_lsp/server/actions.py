@@ -326,26 +326,39 @@ async def generate_docstrings_for_file(ls: LlamaLanguageServer,
     document = _document(ls, arguments[0])
     snapshot = document.snapshot()
     token = await _progress(ls, label)
-    loop = asyncio.get_running_loop()
 
     def report(done: int, total: int, name: str) -> None:
         if token is not None:
-            loop.call_soon_threadsafe(ls.work_done_progress.report, token,
-                                      types.WorkDoneProgressReport(
-                                          message=f"{done + 1}/{total}: {name}",
-                                          percentage=int(100 * done / max(total, 1))))
+            ls.work_done_progress.report(token, types.WorkDoneProgressReport(
+                message=f"{done + 1}/{total}: {name}", percentage=int(100 * done / max(total, 1))))
 
+    style = ls.session.settings.docstring_style
     try:
-        edits, failures = await _run(
-            ls, ("action-file", snapshot.uri),
-            lambda backend, is_cancelled: service.file_edits(
-                snapshot, ls.session.settings.docstring_style, backend, is_cancelled, report))
+        definitions, targets = service.file_targets(snapshot)
+        edits: list[Edit] = []
+        failures: list[str] = []
+        for number, definition in enumerate(targets):
+            # One model job per definition: completions run in between, and typing stops it.
+            _check_current(ls, snapshot)
+            report(number, len(targets), definition.name)
+            result = await _run(ls, ("action-file", snapshot.uri),
+                                lambda backend, is_cancelled, definition=definition:
+                                service.file_edit(snapshot, definition, definitions, style,
+                                                  backend, is_cancelled))
+            if isinstance(result, str):
+                failures.append(result)
+            else:
+                edits.append(result)
+        edits = service.combine_edits(snapshot, edits)
         for failure in failures:
             _show(ls, f"{label}: {failure}", types.MessageType.Warning)
         if not edits:
             return {"applied": False, "reason": "no undocumented public definitions"
                     if not failures else "every definition failed"}
         return await _apply(ls, snapshot, edits, label)
+    except ModelError as error:  # e.g. the remote server went away between definitions
+        _show(ls, f"{label}: the model failed: {error}")
+        return {"applied": False, "reason": str(error)}
     except ActionFailed as error:
         _show(ls, f"{label}: {error}")
         return {"applied": False, "reason": str(error)}

@@ -301,27 +301,26 @@ def undocumented(snapshot: DocumentSnapshot) -> list[Definition]:
             and not _has_doc(snapshot, d)]
 
 
-def file_edits(snapshot: DocumentSnapshot, style: str, backend: Backend | None,
-               is_cancelled: Callable[[], bool],
-               progress: Callable[[int, int, str], None]) -> tuple[list[Edit], list[str]]:
-    """Docs for every undocumented public definition: the edits (each validated, and all
-    together) and one message per definition that failed."""
-    definitions = docstrings.outline_of(snapshot)
-    targets = undocumented(snapshot)
-    edits: list[Edit] = []
-    failures: list[str] = []
-    for number, definition in enumerate(targets):
-        if is_cancelled():
-            break
-        progress(number, len(targets), definition.name)
-        try:
-            edits.append(docstring_edit(snapshot, definition, definitions, style, backend,
-                                        is_cancelled))
-        except (ModelError, EditRejected) as error:
-            failures.append(f"{definition.name}: {error}")
-    edits.sort(key=lambda e: e.start)
+def file_targets(snapshot: DocumentSnapshot) -> tuple[list[Definition], list[Definition]]:
+    """The file's outline, and the undocumented public definitions to document (in order)."""
+    return docstrings.outline_of(snapshot), undocumented(snapshot)
+
+
+def file_edit(snapshot: DocumentSnapshot, definition: Definition, definitions: list[Definition],
+              style: str, backend: Backend | None,
+              is_cancelled: Callable[[], bool]) -> Edit | str:
+    """The validated doc edit of one definition, or why it failed (one line for the user)."""
+    try:
+        return docstring_edit(snapshot, definition, definitions, style, backend, is_cancelled)
+    except (ModelError, EditRejected) as error:
+        return f"{definition.name}: {error}"
+
+
+def combine_edits(snapshot: DocumentSnapshot, edits: list[Edit]) -> list[Edit]:
+    """The edits in order, checked together (no overlap, no new syntax errors)."""
+    edits = sorted(edits, key=lambda e: e.start)
     _check_together(snapshot, edits)
-    return edits, failures
+    return edits
 
 
 def _check_together(snapshot: DocumentSnapshot, edits: list[Edit]) -> None:
