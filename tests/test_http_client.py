@@ -14,7 +14,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from llama_lsp.model.backend import EngineUnavailable, ModelError
-from llama_lsp.model.http_client import HttpClient, error_message, parse_endpoint
+from llama_lsp.model.http_client import (
+    EventStream,
+    HttpClient,
+    _CancelWatcher,
+    error_message,
+    parse_endpoint,
+)
 from llama_lsp.model.sse import ServerEvent, parse_events
 from llama_lsp.model.text_vocab import TextVocabulary
 
@@ -181,3 +187,167 @@ def test_tls_certificates_are_verified(https_server: tuple[str, str],
         HttpClient(parse_endpoint(url, False), retries=0).get_json("/props")
     monkeypatch.setenv("SSL_CERT_FILE", cert)  # e.g. a company CA
     assert HttpClient(parse_endpoint(url, False)).get_json("/props") == {"ok": True}
+
+
+# -- keep-alive event streams and cancellation ---------------------------------------------
+
+
+class _Sse(BaseHTTPRequestHandler):
+    """Streams chunked server-sent events like llama.cpp: ``/complete`` sends three pieces
+    and a final ``stop`` event, then ends the body; ``/endless`` streams until the client
+    goes away. The server counts the connections it accepted and the clients that left."""
+
+    protocol_version = "HTTP/1.1"
+    disconnects = 0
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _chunk(self, data: bytes) -> None:
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        try:
+            if self.path == "/complete":
+                for index in range(3):
+                    self._chunk(f'data: {{"content": "{index}", "stop": false}}\n\n'.encode())
+                self._chunk(b'data: {"content": "", "stop": true}\n\n')
+                self._chunk(b"")
+                return
+            while True:
+                self._chunk(b'data: {"content": "x", "stop": false}\n\n')
+                time.sleep(0.01)
+        except OSError:
+            type(self).disconnects += 1
+            self.close_connection = True
+
+
+class _CountingServer(ThreadingHTTPServer):
+    daemon_threads = True
+    accepted = 0
+
+    def process_request(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+        self.accepted += 1
+        super().process_request(request, client_address)
+
+
+@pytest.fixture
+def sse_server() -> Iterator[_CountingServer]:
+    handler = type("Sse", (_Sse,), {"disconnects": 0})
+    server = _CountingServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def _client(server: _CountingServer) -> HttpClient:
+    return HttpClient(parse_endpoint(f"http://127.0.0.1:{server.server_address[1]}", False))
+
+
+def _read_until_stop(stream: EventStream) -> str:
+    """The streamed text up to the final event, marking the stream finished there, as the
+    backends do (the generator is left suspended, like ``follow_stream`` leaves it)."""
+    text = ""
+    for event in stream:
+        data = json.loads(event.data)
+        text += data["content"]
+        if data["stop"]:
+            stream.finish()
+            break
+    return text
+
+
+def test_streams_the_server_ended_share_one_keep_alive_connection(
+        sse_server: _CountingServer) -> None:
+    client = _client(sse_server)
+    texts = []
+    for _ in range(3):
+        stream = client.stream("/complete", {"prompt": "x"}, lambda: False)
+        try:
+            texts.append(_read_until_stop(stream))
+        finally:
+            stream.close()
+    assert texts == ["012"] * 3
+    assert sse_server.accepted == 1
+    assert sse_server.RequestHandlerClass.disconnects == 0  # type: ignore[attr-defined]
+
+
+def test_a_stream_left_before_its_final_event_closes_its_connection(
+        sse_server: _CountingServer) -> None:
+    client = _client(sse_server)
+    stream = client.stream("/endless", {"prompt": "x"}, lambda: False)
+    next(iter(stream))
+    stream.close()  # e.g. a stop string was reached: the server must stop generating
+    stream = client.stream("/complete", {"prompt": "x"}, lambda: False)
+    try:
+        assert _read_until_stop(stream) == "012"
+    finally:
+        stream.close()
+    assert sse_server.accepted == 2
+
+
+def test_finish_without_the_end_of_the_body_closes_the_connection(
+        sse_server: _CountingServer) -> None:
+    client = _client(sse_server)
+    stream = client.stream("/endless", {"prompt": "x"}, lambda: False)
+    next(iter(stream))
+    stream.finish()  # a server that keeps streaming after its "final" event
+    stream.close()  # reads a bounded amount, then gives the connection up
+    stream = client.stream("/complete", {"prompt": "x"}, lambda: False)
+    try:
+        assert _read_until_stop(stream) == "012"
+    finally:
+        stream.close()
+    assert sse_server.accepted == 2
+
+
+def test_cancelling_mid_stream_closes_the_connection_at_once(
+        sse_server: _CountingServer) -> None:
+    client = _client(sse_server)
+    cancelled = threading.Event()
+    stream = client.stream("/endless", {"prompt": "x"}, cancelled.is_set)
+    seen = 0
+    for _ in stream:  # ends when the watcher shuts the socket, without an error
+        seen += 1
+        if seen == 3:
+            cancelled.set()
+    stream.close()
+    assert seen >= 3
+    handler = sse_server.RequestHandlerClass
+    deadline = time.monotonic() + 30
+    while handler.disconnects == 0:  # type: ignore[attr-defined]
+        assert time.monotonic() < deadline, "the server never noticed the disconnect"
+        time.sleep(0.02)
+    stream = client.stream("/complete", {"prompt": "x"}, lambda: False)
+    try:
+        assert _read_until_stop(stream) == "012"
+    finally:
+        stream.close()
+    assert sse_server.accepted == 2
+
+
+def test_the_cancel_watcher_never_closes_a_released_stream() -> None:
+    watcher = _CancelWatcher()
+    closed: list[str] = []
+    armed = False
+    second = 0
+
+    def first_cancelled() -> bool:
+        if armed:
+            # The second stream's request ends while the watcher looks at the first one:
+            # its connection may already serve the next request, so it must stay open.
+            watcher.release(second)
+        return armed
+
+    watcher.guard(first_cancelled, lambda: closed.append("first"))
+    second = watcher.guard(lambda: armed, lambda: closed.append("second"))
+    armed = True
+    watcher.close_cancelled()  # its own thread may get there first: the same outcome
+    assert closed == ["first"]

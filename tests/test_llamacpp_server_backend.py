@@ -7,8 +7,10 @@ when one is installed (``LLAMA_SERVER_BIN`` or ``PATH``; skipped otherwise)."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
+from typing import Any
 
 import pytest
 from llamacpp_emulator import LlamaCppEmulator
@@ -110,6 +112,24 @@ def test_stop_strings_rule_and_json_schema(backend: LlamaCppServerBackend) -> No
     constrained = backend.generate(GenerationRequest(prompt=prompt, max_tokens=8,
                                                      json_schema=schema), never)
     assert json.loads(constrained.text) in ("yes", "no")
+
+
+def test_sequential_completions_reuse_one_connection(backend: LlamaCppServerBackend,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    backend.close()  # start from no connection
+    connects: list[object] = []
+    create_connection = socket.create_connection
+
+    def counting(*args: Any, **kwargs: Any) -> socket.socket:
+        connects.append(args[0])
+        return create_connection(*args, **kwargs)
+
+    monkeypatch.setattr(socket, "create_connection", counting)
+    texts = [backend.generate(GenerationRequest(prompt=backend.tokenize(f"v{n} = "),
+                                                max_tokens=3), never).text
+             for n in range(3)]
+    assert texts == ["xxx"] * 3
+    assert len(connects) == 1  # one TCP connection (and TLS handshake) for all three
 
 
 def test_cancelling_mid_stream_stops_the_server(

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from remote_servers import ServerProcess, free_port, openai_server
@@ -72,6 +74,24 @@ def test_json_schema_constrains_the_output(backend: OpenAICompatBackend) -> None
     result = backend.generate(GenerationRequest(prompt=backend.tokenize("answer: "),
                                                 max_tokens=8, json_schema=schema), never)
     assert json.loads(result.text) in ("yes", "no")
+
+
+def test_sequential_completions_reuse_one_connection(backend: OpenAICompatBackend,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    backend.close()  # start from no connection
+    connects: list[object] = []
+    create_connection = socket.create_connection
+
+    def counting(*args: Any, **kwargs: Any) -> socket.socket:
+        connects.append(args[0])
+        return create_connection(*args, **kwargs)
+
+    monkeypatch.setattr(socket, "create_connection", counting)
+    texts = [backend.generate(GenerationRequest(prompt=backend.tokenize(f"v{n} = "),
+                                                max_tokens=3), never).text
+             for n in range(3)]
+    assert texts == ["xxx"] * 3
+    assert len(connects) == 1  # one TCP connection (and TLS handshake) for all three
 
 
 def test_cancelling_mid_stream_closes_the_connection(

@@ -4,7 +4,8 @@
   talk to one server at once;
 - bounded retries with exponential backoff for idempotent calls;
 - server-sent event streams that a cancellation closes (the socket is shut down, which
-  also tells the server to stop generating);
+  also tells the server to stop generating); a stream the server ended cleanly leaves its
+  connection open for the next request;
 - TLS verified by default; plain ``http://`` only to a loopback address unless allowed.
 
 Errors become :class:`EngineUnavailable` (cannot reach, timed out, 502/503/504: try again
@@ -34,6 +35,10 @@ RETRY_STATUSES = frozenset({502, 503, 504})
 CANCEL_POLL_SECONDS = 0.02
 # Longest time allowed to set up a connection, whatever the read timeout.
 MAX_CONNECT_SECONDS = 5.0
+# After the server's final event, how much of the rest of the body (the end of the chunked
+# encoding, OpenAI's ``[DONE]``) is read so the connection can serve the next request.
+DRAIN_MAX_BYTES = 16 * 1024
+DRAIN_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -89,7 +94,8 @@ class _CancelWatcher:
     """One daemon thread that closes streams whose ``is_cancelled`` has turned true."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        # Re-entrant: a callback may release tickets while the watcher holds the lock.
+        self._lock = threading.RLock()
         self._guarded: dict[int, tuple[Callable[[], bool], Callable[[], None]]] = {}
         self._thread: threading.Thread | None = None
         self._next = 0
@@ -105,17 +111,23 @@ class _CancelWatcher:
             return self._next
 
     def release(self, ticket: int) -> None:
+        """Stop guarding ``ticket``; once this returns, its ``close`` is not called."""
         with self._lock:
             self._guarded.pop(ticket, None)
 
     def _loop(self) -> None:
         while True:
             time.sleep(CANCEL_POLL_SECONDS)
-            with self._lock:
-                entries = list(self._guarded.items())
-            for ticket, (is_cancelled, close) in entries:
-                if is_cancelled():
-                    self.release(ticket)
+            self.close_cancelled()
+
+    def close_cancelled(self) -> None:
+        """Close the guarded streams whose ``is_cancelled`` is true. Checked and closed under
+        the lock, so a stream released meanwhile (its connection maybe reused by the next
+        request) is never closed."""
+        with self._lock:
+            for ticket, (is_cancelled, close) in list(self._guarded.items()):
+                if ticket in self._guarded and is_cancelled():
+                    del self._guarded[ticket]
                     close()
 
 
@@ -123,7 +135,12 @@ _WATCHER = _CancelWatcher()
 
 
 class EventStream:
-    """An open server-sent event response. Iterate for events; ``close`` ends it at once."""
+    """An open server-sent event response. Iterate for events; ``close`` ends it.
+
+    A backend calls :meth:`finish` when it has seen the server's final event; ``close``
+    then reads the short rest of the body and keeps the connection for the next request.
+    Otherwise (stopped early, cancelled, broken) ``close`` shuts the connection at once,
+    which also tells the server to stop generating."""
 
     def __init__(self, connection: http.client.HTTPConnection,
                  response: http.client.HTTPResponse, on_close: Callable[[bool], None],
@@ -133,6 +150,7 @@ class EventStream:
         self._on_close = on_close
         self._broken_off = broken_off
         self._finished = False
+        self._ended_by_server = False
         self.closed = False
 
     def __iter__(self) -> Iterator[ServerEvent]:
@@ -143,12 +161,48 @@ class EventStream:
             if not self.closed and not self._broken_off():
                 raise EngineUnavailable(f"the server broke off the response: {error}") from error
 
+    def finish(self) -> None:
+        """Note that the server sent its final event: the generation is over, only the end
+        of the body may follow."""
+        self._ended_by_server = True
+
+    def _drain(self) -> bool:
+        """Read the rest of a finished body (bounded in bytes and time); True when it ended
+        cleanly, so the connection can be reused."""
+        sock = self._connection.sock
+        if sock is None or self._broken_off():
+            return False
+        timeout = sock.gettimeout()
+        deadline = time.monotonic() + DRAIN_SECONDS
+        read = 0
+        try:
+            while read <= DRAIN_MAX_BYTES and not self._response.isclosed():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                sock.settimeout(left)
+                data = self._response.read1(4096)
+                if not data:
+                    break
+                read += len(data)
+            sock.settimeout(timeout)
+        except (OSError, http.client.HTTPException, ValueError):
+            return False
+        return self._response.isclosed() and not self._broken_off()
+
     def close(self) -> None:
-        """Close the connection (the server stops generating); safe from any thread."""
+        """End the stream (from the thread that reads it; cancellation closes from the
+        watcher). The connection stays open for the next request only when the server
+        ended the body cleanly."""
         if self.closed:
             return
         self.closed = True
-        reusable = self._finished and not self._response.will_close
+        reusable = False
+        if not self._response.will_close and not self._broken_off():
+            if self._finished:
+                reusable = True
+            elif self._ended_by_server:
+                reusable = self._drain()
         if not reusable:
             sock = self._connection.sock
             if sock is not None:

@@ -152,6 +152,7 @@ class LlamaCppServerBackend:
         for event in stream:
             data = event_json(event, "the llama.cpp server")
             if data.get("stop"):
+                stream.finish()  # the last event: the connection can serve the next request
                 final.update(data)
                 finished = _STOP_TYPES.get(str(data.get("stop_type")), "eos")
                 yield Piece(str(data.get("content", "")), len(data.get("tokens") or []),

@@ -180,6 +180,7 @@ class OpenAICompatBackend:
     def _pieces(stream: EventStream) -> Iterator[Piece]:
         for event in stream:
             if event.data.strip() == "[DONE]":
+                stream.finish()
                 return
             data = event_json(event, "the server")
             choices = data.get("choices") or []
@@ -187,6 +188,8 @@ class OpenAICompatBackend:
                 continue  # e.g. a usage-only chunk
             choice = choices[0]
             finish = choice.get("finish_reason")
+            if finish:  # the generation is over; only a usage chunk and [DONE] may follow
+                stream.finish()
             text = str(choice.get("text") or "")
             yield Piece(text, 1 if text else 0,
                         _FINISH.get(str(finish), "eos") if finish else None)

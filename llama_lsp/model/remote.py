@@ -56,7 +56,9 @@ def follow_stream(pieces: Iterable[Piece], request: GenerationRequest,
                   is_cancelled: Callable[[], bool]) -> tuple[str, int, StopReason]:
     """Text, generated token count and stop reason, stopping as the embedded engine does:
     at a stop string, the ``should_stop`` rule or cancellation. The server enforces
-    ``max_tokens``; reading on to its final event keeps the connection reusable."""
+    ``max_tokens``. A backend marks the stream finished (``EventStream.finish``) when it
+    sees the server's final event, so closing it keeps the connection for the next request;
+    stopping earlier closes the connection, which stops the server's generation."""
     text = ""
     generated = 0
     for piece in pieces:
