@@ -161,6 +161,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("rerankCandidates", "rerank_candidates", 1,
            "Models without FIM tokens: single-line candidates compared by how well the next line "
            "of code follows them (1 turns this off).", _positive_int),
+    Option("rerankSamples", "rerank_samples", 0,
+           "Models without FIM tokens: also compare this many single-line candidates sampled at "
+           "temperature 0.8 with fixed seeds (0 turns this off).", _non_negative_int),
     Option("completionCache", "completion_cache", True,
            "Reuse earlier completions (same context, typed-through, speculative) instead of "
            "asking the model again.", _bool),
@@ -228,6 +231,7 @@ class Settings:
     cross_file_context: bool = True
     context_tokens: int = 1024
     rerank_candidates: int = 1
+    rerank_samples: int = 0
     completion_cache: bool = True
     cache_size: int = 256
     cache_ttl_seconds: int = 300

@@ -17,6 +17,7 @@ export const SERVER_SETTING_KEYS: readonly string[] = [
   "crossFileContext",
   "contextTokens",
   "rerankCandidates",
+  "rerankSamples",
   "completionCache",
   "cacheSize",
   "cacheTtlSeconds",

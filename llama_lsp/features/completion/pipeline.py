@@ -254,11 +254,13 @@ class CompletionPipeline:
         budget_expired = deadline is not None and clock() >= deadline
         if (prompt.mode is CompletionMode.SINGLE_LINE and not prompt.fim and following
                 and not budget_expired
-                and settings.rerank_candidates > 1 and can_rerank(self.backend)):
+                and (settings.rerank_candidates > 1 or settings.rerank_samples > 0)
+                and can_rerank(self.backend)):
             candidates = rerank_line(
                 self.backend, prompt.tokens, generated,
                 lambda tokens: dataclasses.replace(request, prompt=tokens),
                 following, settings.rerank_candidates, is_cancelled,
+                samples=settings.rerank_samples,
             )
             generated = max(candidates, key=lambda candidate: candidate.score).text
         text = postprocess(restore_held_back(generated, prompt.held_back), context)

@@ -1,13 +1,14 @@
 """Choose among a few single-line candidates by how well the code after the cursor follows them.
 
 For models without FIM tokens the code after the cursor is not in the prompt. Instead, the
-greedy line and the lines that start with the next most likely tokens are scored by the
-model's log-probability of the candidate followed by the next line of the file, and the most
-likely one wins.
+greedy line, the lines that start with the next most likely tokens and a few lines sampled at
+a moderate temperature are scored by the model's log-probability of the candidate followed by
+the next line of the file, and the most likely one wins.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -16,6 +17,8 @@ from llama_lsp.model.backend import GenerationRequest
 
 # Tokens of the following code used to score a candidate.
 CONTINUATION_MAX_TOKENS = 16
+# Sampled candidates: hot enough to differ from the greedy line, cool enough to stay on topic.
+SAMPLE_TEMPERATURE = 0.8
 
 
 class ScoringBackend(Protocol):
@@ -57,27 +60,49 @@ def rerank_line(
     following_line: str,
     count: int,
     is_cancelled: Callable[[], bool],
+    samples: int = 0,
 ) -> list[Candidate]:
     """Candidates (greedy first) with scores; the caller picks the best-scoring one.
 
-    Alternatives branch at the first non-blank token: the greedy line's leading whitespace is
-    kept, and each of the next most likely tokens starts a new greedy line.
+    Up to ``count`` candidates (greedy included) branch at the first non-blank token: the
+    greedy line's leading whitespace is kept, and each of the next most likely tokens starts a
+    new greedy line. Then ``samples`` lines are sampled at ``SAMPLE_TEMPERATURE`` with the seeds
+    1, 2, ... (so the same prompt gives the same candidates). Duplicate lines are dropped.
     """
     indent = greedy_text[: len(greedy_text) - len(greedy_text.lstrip(" \t"))]
     base = [*prompt, *backend.tokenize(indent)] if indent else list(prompt)
     texts = [greedy_text]
-    for token in backend.top_next_tokens(base, count + 1):
+    seen = {_first_line(greedy_text)}
+
+    def add(text: str) -> None:
+        line = _first_line(text)
+        if line.strip() and line not in seen:
+            seen.add(line)
+            texts.append(text)
+
+    branches = backend.top_next_tokens(base, count + 1) if count > 1 else []
+    for token in branches:
         if len(texts) >= count or is_cancelled():
             break
         result = backend.generate(make_request([*base, token]), is_cancelled)
-        text = indent + backend.detokenize([token]) + result.text
-        line = text.split("\n", 1)[0]
-        if line.strip() and line not in {t.split("\n", 1)[0] for t in texts}:
-            texts.append(text)
+        if result.stop_reason != "cancelled":
+            add(indent + backend.detokenize([token]) + result.text)
+    for seed in range(1, samples + 1):
+        if is_cancelled():
+            break
+        request = dataclasses.replace(make_request(list(prompt)),
+                                      temperature=SAMPLE_TEMPERATURE, seed=seed)
+        result = backend.generate(request, is_cancelled)
+        if result.stop_reason != "cancelled":
+            add(result.text)
     continuation = backend.tokenize("\n" + following_line)[:CONTINUATION_MAX_TOKENS]
     scored = []
     for text in texts:
-        line = text.split("\n", 1)[0]
+        line = _first_line(text)
         tokens = backend.tokenize(line)
         scored.append(Candidate(text, backend.score_continuation(prompt, [*tokens, *continuation])))
     return scored
+
+
+def _first_line(text: str) -> str:
+    return text.split("\n", 1)[0]

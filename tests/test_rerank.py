@@ -1,0 +1,101 @@
+"""Single-line reranking on a tiny real GGUF model without FIM tokens (no mocks)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from tiny_models import TinyModelInfo
+
+from llama_lsp.config.settings import Settings, resolve_settings
+from llama_lsp.context.documents import Document
+from llama_lsp.features.completion.pipeline import CompletionPipeline
+from llama_lsp.features.completion.postprocess.context import CompletionMode
+from llama_lsp.features.completion.rerank import (
+    CONTINUATION_MAX_TOKENS,
+    rerank_line,
+)
+from llama_lsp.model.backend import GenerationRequest
+from llama_lsp.model.embedded import EmbeddedBackend
+
+SETTINGS = Settings(context_size=512, max_tokens=16, threads=1)
+PREFIX = "def add(a, b):\n    "
+FOLLOWING = "    return total"
+
+
+@pytest.fixture(scope="module")
+def backend(tiny_plain_model: TinyModelInfo) -> EmbeddedBackend:
+    loaded = EmbeddedBackend.load(tiny_plain_model.path, SETTINGS)
+    yield loaded
+    loaded.close()
+
+
+def _request(tokens: list[int]) -> GenerationRequest:
+    return GenerationRequest(tokens, 8, should_stop=lambda text: "\n" in text, stop=("\n",))
+
+
+def _rerank(backend: EmbeddedBackend, count: int, samples: int,
+            is_cancelled=lambda: False):  # noqa: ANN001, ANN202
+    prompt = backend.tokenize(PREFIX)
+    greedy = backend.generate(_request(prompt), lambda: False).text
+    return greedy, rerank_line(backend, prompt, greedy, _request, FOLLOWING, count,
+                               is_cancelled, samples=samples)
+
+
+def _first_lines(candidates) -> list[str]:  # noqa: ANN001
+    return [candidate.text.split("\n", 1)[0] for candidate in candidates]
+
+
+def test_samples_add_distinct_candidates_after_the_greedy_line(
+        backend: EmbeddedBackend) -> None:
+    greedy, candidates = _rerank(backend, count=1, samples=6)
+    assert candidates[0].text == greedy
+    lines = _first_lines(candidates)
+    assert len(lines) == len(set(lines)) and 2 <= len(lines) <= 7
+    assert all(line.strip() for line in lines[1:])
+
+
+def test_sampled_candidates_are_repeatable(backend: EmbeddedBackend) -> None:
+    assert _rerank(backend, count=1, samples=4) == _rerank(backend, count=1, samples=4)
+
+
+def test_score_is_log_probability_of_line_then_following_line(
+        backend: EmbeddedBackend) -> None:
+    _, candidates = _rerank(backend, count=3, samples=2)
+    prompt = backend.tokenize(PREFIX)
+    continuation = backend.tokenize("\n" + FOLLOWING)[:CONTINUATION_MAX_TOKENS]
+    for candidate in candidates:
+        line = candidate.text.split("\n", 1)[0]
+        expected = backend.score_continuation(prompt, [*backend.tokenize(line), *continuation])
+        assert candidate.score == pytest.approx(expected, abs=1e-3)
+        assert candidate.score < 0
+
+
+def test_no_branches_and_no_samples_leave_only_the_greedy_line(
+        backend: EmbeddedBackend) -> None:
+    greedy, candidates = _rerank(backend, count=1, samples=0)
+    assert [candidate.text for candidate in candidates] == [greedy]
+
+
+def test_cancellation_stops_sampling(backend: EmbeddedBackend) -> None:
+    greedy, candidates = _rerank(backend, count=1, samples=8, is_cancelled=lambda: True)
+    assert [candidate.text for candidate in candidates] == [greedy]
+
+
+def test_pipeline_shows_the_best_scoring_candidate(backend: EmbeddedBackend) -> None:
+    text = "def add(a, b):\n    \n    return total\n"
+    offset = len("def add(a, b):\n    ")
+    snapshot = Document("file:///t/add.py", "python", 1, text, 10**6).snapshot()
+    settings = dataclasses.replace(SETTINGS, rerank_samples=4, completion_cache=False)
+    outcome = CompletionPipeline(backend).complete(snapshot, offset, settings,
+                                                   mode=CompletionMode.SINGLE_LINE)
+    candidates = outcome.extra["candidates"]
+    assert len(candidates) >= 2
+    assert outcome.raw_text == max(candidates, key=lambda candidate: candidate.score).text
+
+
+def test_rerank_samples_setting_is_validated() -> None:
+    settings, problems = resolve_settings({"rerankSamples": 8}, Settings())
+    assert settings.rerank_samples == 8 and not problems
+    settings, problems = resolve_settings({"rerankSamples": -1}, Settings())
+    assert settings.rerank_samples == 0 and problems
