@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import PurePath
@@ -28,7 +27,16 @@ from llama_lsp.model.backend import (
 )
 from llama_lsp.model.fim import detect_fim_tokens
 from llama_lsp.model.http_client import EventStream, HttpClient
-from llama_lsp.model.remote import SAMPLING, Piece, client_for, event_json, follow_stream
+from llama_lsp.model.remote import (
+    SAMPLING,
+    Piece,
+    cancelled,
+    client_for,
+    event_json,
+    follow_stream,
+    open_stream,
+    schema_of,
+)
 
 _STOP_TYPES: dict[str, StopReason] = {"eos": "eos", "limit": "length", "word": "stop"}
 
@@ -98,11 +106,8 @@ class LlamaCppServerBackend:
         }
         if request.stop:
             body["stop"] = list(request.stop)
-        if request.json_schema is not None:
-            try:
-                body["json_schema"] = json.loads(request.json_schema)
-            except ValueError as error:
-                raise ModelError(f"the JSON schema is not valid JSON: {error}") from error
+        if (schema := schema_of(request)) is not None:
+            body["json_schema"] = schema
         parts = request.fim_parts
         if parts is not None and self.info.fim is not None:
             body.update(input_prefix=parts.prefix, input_suffix=parts.suffix,
@@ -124,17 +129,13 @@ class LlamaCppServerBackend:
                 f"does not fit the server's context of {self.info.context_size} tokens"
             )
         if is_cancelled():
-            return GenerationResult("", 0, len(request.prompt), 0, "cancelled", 0.0, 0.0)
+            return cancelled(request)
         body = self._body(request)
         path = "/infill" if "input_prefix" in body else "/completion"
         final: dict[str, Any] = {}
-        try:
-            stream = self.client.stream(path, body, is_cancelled)
-        except EngineUnavailable:
-            if is_cancelled():
-                return GenerationResult("", 0, len(request.prompt), 0, "cancelled",
-                                        (time.perf_counter() - started) * 1000, 0.0)
-            raise
+        stream = open_stream(self.client, path, body, is_cancelled)
+        if stream is None:
+            return cancelled(request, started)
         try:
             text, generated, reason = follow_stream(self._pieces(stream, final), request,
                                                     is_cancelled)

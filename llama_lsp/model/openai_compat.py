@@ -12,7 +12,6 @@ which marker texts are single tokens. ``GET /v1/models`` names the model when
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -28,7 +27,16 @@ from llama_lsp.model.backend import (
 )
 from llama_lsp.model.fim import KNOWN_TEMPLATES, FimTemplate, FimTokens, parse_fim_template
 from llama_lsp.model.http_client import EventStream, HttpClient
-from llama_lsp.model.remote import SAMPLING, Piece, client_for, event_json, follow_stream
+from llama_lsp.model.remote import (
+    SAMPLING,
+    Piece,
+    cancelled,
+    client_for,
+    event_json,
+    follow_stream,
+    open_stream,
+    schema_of,
+)
 from llama_lsp.model.text_vocab import TextVocabulary
 
 _FINISH: dict[str, StopReason] = {"stop": "eos", "length": "length"}
@@ -142,11 +150,7 @@ class OpenAICompatBackend:
         }
         if request.stop:
             body["stop"] = list(request.stop)[:4]  # OpenAI allows up to four
-        if request.json_schema is not None:
-            try:
-                schema = json.loads(request.json_schema)
-            except ValueError as error:
-                raise ModelError(f"the JSON schema is not valid JSON: {error}") from error
+        if (schema := schema_of(request)) is not None:
             body["response_format"] = {"type": "json_schema",
                                        "json_schema": {"name": "output", "schema": schema}}
             body["grammar"] = _grammar_of(request.json_schema)  # llama.cpp-based servers
@@ -159,15 +163,11 @@ class OpenAICompatBackend:
         if not request.prompt:
             raise ModelError("empty prompt")
         if is_cancelled():
-            return GenerationResult("", 0, len(request.prompt), 0, "cancelled", 0.0, 0.0)
+            return cancelled(request)
         body = self._body(request)
-        try:
-            stream = self.client.stream("/v1/completions", body, is_cancelled)
-        except EngineUnavailable:
-            if is_cancelled():
-                return GenerationResult("", 0, len(request.prompt), 0, "cancelled",
-                                        (time.perf_counter() - started) * 1000, 0.0)
-            raise
+        stream = open_stream(self.client, "/v1/completions", body, is_cancelled)
+        if stream is None:
+            return cancelled(request, started)
         try:
             text, generated, reason = follow_stream(self._pieces(stream), request, is_cancelled)
         finally:

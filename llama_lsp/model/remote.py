@@ -5,13 +5,21 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from llama_lsp.config.settings import Settings
-from llama_lsp.model.backend import GenerationRequest, ModelError, StopReason, cut_at_stop
-from llama_lsp.model.http_client import HttpClient, parse_endpoint
+from llama_lsp.model.backend import (
+    EngineUnavailable,
+    GenerationRequest,
+    GenerationResult,
+    ModelError,
+    StopReason,
+    cut_at_stop,
+)
+from llama_lsp.model.http_client import EventStream, HttpClient, parse_endpoint
 from llama_lsp.model.sse import ServerEvent
 
 # Sampling shared with the embedded engine, so the same model gives the same text.
@@ -97,3 +105,30 @@ def event_json(event: ServerEvent, engine: str) -> Any:  # noqa: ANN401 - JSON o
         message = error.get("message") if isinstance(error, dict) else error
         raise ModelError(f"{engine} failed: {message or event.data[:200]}")
     return data
+
+
+def schema_of(request: GenerationRequest) -> Any:  # noqa: ANN401 - JSON of any shape
+    """The request's JSON schema as data (None without one); ``ModelError`` when not JSON."""
+    if request.json_schema is None:
+        return None
+    try:
+        return json.loads(request.json_schema)
+    except ValueError as error:
+        raise ModelError(f"the JSON schema is not valid JSON: {error}") from error
+
+
+def cancelled(request: GenerationRequest, started: float | None = None) -> GenerationResult:
+    """The result of a generation cancelled before any text came."""
+    wall_ms = 0.0 if started is None else (time.perf_counter() - started) * 1000
+    return GenerationResult("", 0, len(request.prompt), 0, "cancelled", wall_ms, 0.0)
+
+
+def open_stream(client: HttpClient, path: str, body: dict[str, Any],
+                is_cancelled: Callable[[], bool]) -> EventStream | None:
+    """POST ``body`` and stream the answer; None when cancelled while connecting."""
+    try:
+        return client.stream(path, body, is_cancelled)
+    except EngineUnavailable:
+        if is_cancelled():
+            return None
+        raise
