@@ -9,6 +9,7 @@ from tiny_models import TinyModelInfo
 
 from llama_lsp.config.settings import Settings
 from llama_lsp.context.documents import Document
+from llama_lsp.context.positions import Position, PositionEncoding
 from llama_lsp.features.completion.coordinator import CompletionCoordinator, Superseded
 from llama_lsp.model.host import ModelHost
 
@@ -87,3 +88,26 @@ async def test_model_answer_is_stored_and_shown(ready_host: ModelHost) -> None:
                                        lambda _: None)
     assert again is not None and again.status["source"] in ("exact", "typed_through")
     assert coordinator.model_calls == 1
+
+
+async def test_model_gets_a_current_tree_after_a_cut_short_parse(ready_host: ModelHost) -> None:
+    settings = Settings(debounce_min_ms=0, debounce_max_ms=0, speculative_completion=False,
+                        max_tokens=4, completion_cache=False)
+    coordinator = CompletionCoordinator(ready_host, settings)
+    coordinator.configure(settings)
+    head = "".join(f"def f{n}(x):\n    return x + {n}\n\n\n" for n in range(500))
+    text = head + TEXT
+    document = Document(URI, "python", 1, text, 10**7)
+    document.apply_change(Position(1, 17), Position(1, 17), " * 2", PositionEncoding.UTF16, 2)
+    snapshot = document.snapshot(parse_budget_seconds=0.0)
+    assert not snapshot.tree_current
+    seen: list[bool] = []
+
+    def context_for(current):  # type: ignore[no-untyped-def]
+        seen.append(current.tree_current)
+
+    offset = len(document.text)
+    answer = await coordinator.complete(document, snapshot, offset, settings, "", context_for)
+    assert seen == [True]
+    assert answer is not None and answer.snapshot.tree_current
+    assert answer.snapshot.version == snapshot.version

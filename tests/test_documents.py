@@ -579,3 +579,81 @@ def test_document_store_open_get_close():
     store.close("file:///never-opened.py")
     assert store.get("file:///a.py") is None
     assert len(store) == 1
+
+
+# --- reparsing under a time budget --------------------------------------------------------------
+
+LARGE_PYTHON = "".join(
+    f"class Thing{n}:\n    def method(self, x):\n        # comment {n}\n"
+    f"        return f\"{{x}} {n}\"\n\n\n" for n in range(600)
+)
+
+
+def _type_at_top(document: Document, text: str, version: int) -> None:
+    """Type ``text`` at the end of the first method (tree-sitter re-reads the rest of the file)."""
+    line = 3
+    document.apply_change(Position(line, 26), Position(line, 26), text, UTF16, version)
+
+
+def test_budget_that_runs_out_leaves_the_edited_old_tree_then_resumes() -> None:
+    document = _open(LARGE_PYTHON)
+    _type_at_top(document, " + 1", 2)
+    assert document.parse_pending
+    cut_short = document.snapshot(parse_budget_seconds=0.0)
+    assert not cut_short.tree_current
+    assert cut_short.tree is not None
+    assert cut_short.tree.root_node.end_byte == len(document.text.encode())  # edit applied
+    finished = document.snapshot()
+    assert finished.tree_current and not document.parse_pending
+    assert str(finished.tree.root_node) == str(_fresh_tree(document, document.text).root_node)
+    assert _dump(finished.tree.root_node) == _dump(_fresh_tree(document, document.text).root_node)
+
+
+def test_resumed_parse_slices_add_up_to_the_fresh_tree() -> None:
+    document = _open(LARGE_PYTHON)
+    _type_at_top(document, " * 2", 2)
+    slices = 1
+    while not document.parse(0.0005):
+        slices += 1
+    assert slices > 1
+    assert _dump(document.snapshot().tree.root_node) == \
+        _dump(_fresh_tree(document, document.text).root_node)
+
+
+def test_edit_during_a_cut_short_parse_starts_over_with_both_edits() -> None:
+    document = _open(LARGE_PYTHON)
+    _type_at_top(document, " + 1", 2)
+    assert not document.parse(0.0)
+    document.apply_change(Position(1000, 0), Position(1000, 0), "X = 1\n", UTF16, 3)
+    assert not document.snapshot(0.0).tree_current
+    assert document.parse()
+    assert _dump(document.snapshot().tree.root_node) == \
+        _dump(_fresh_tree(document, document.text).root_node)
+
+
+def test_cut_short_snapshot_keeps_its_tree_through_later_edits() -> None:
+    document = _open(LARGE_PYTHON)
+    _type_at_top(document, " + 1", 2)
+    kept = document.snapshot(0.0)
+    before = _dump(kept.tree.root_node)
+    _type_at_top(document, "0", 3)
+    document.snapshot()
+    assert _dump(kept.tree.root_node) == before
+
+
+def test_queries_run_on_a_tree_parsed_under_a_budget() -> None:
+    """Such trees read their text through a callback; query predicates must still work."""
+    from llama_lsp.context.syntax.outline import imports, outline
+
+    text = "import os\nLIMIT = 3\n" + LARGE_PYTHON
+    document = _open(text)
+    _type_at_top(document, "", 2)  # no-op edit: the tree is stale
+    document.apply_change(Position(4, 26), Position(4, 26), " + 1", UTF16, 3)
+    assert document.parse(10.0)
+    snapshot = document.snapshot()
+    source = snapshot.text.encode()
+    fresh = _fresh_tree(document, snapshot.text)
+    names = [d.name for d in outline(snapshot.tree, source, snapshot.language)]
+    assert names == [d.name for d in outline(fresh, source, snapshot.language)]
+    assert "LIMIT" in names and "Thing599" in names
+    assert [i.module for i in imports(snapshot.tree, source, snapshot.language)] == ["os"]

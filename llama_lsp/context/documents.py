@@ -37,6 +37,9 @@ class DocumentSnapshot:
     language: LanguageSpec | None
     problem: str | None = None
     """Why this document gets no completions (binary, too large), or None."""
+    tree_current: bool = True
+    """False when the reparse ran out of its time budget: ``tree`` is then the previous parse
+    with the newer edits' positions applied (its nodes are right except at the new text)."""
 
     @property
     def path(self) -> str | None:
@@ -143,20 +146,36 @@ class Document:
             Position(max(0, position.line), max(0, position.character)), encoding
         )
 
-    def snapshot(self) -> DocumentSnapshot:
-        """An immutable view of the current version (reparsing first if edits are pending)."""
+    @property
+    def parse_pending(self) -> bool:
+        """True when edits since the last parse are not in the tree yet."""
+        return self._parser is not None and self._parser.stale
+
+    def parse(self, budget_seconds: float | None = None) -> bool:
+        """Reparse pending edits; False when ``budget_seconds`` ran out (the next call resumes)."""
         parser = self._parser
-        if parser is not None and parser.stale:
-            parser.reparse(self.text.encode("utf-8", "surrogatepass"))
+        if parser is None or not parser.stale:
+            return True
+        return parser.reparse(self.text.encode("utf-8", "surrogatepass"), budget_seconds)
+
+    def snapshot(self, parse_budget_seconds: float | None = None) -> DocumentSnapshot:
+        """An immutable view of the current version, reparsing pending edits first.
+
+        With a budget, a reparse that does not finish in time leaves the snapshot with the
+        edited previous tree (``tree_current`` False); without one the tree is always current.
+        """
+        parser = self._parser
+        current = self.parse(parse_budget_seconds)
         return DocumentSnapshot(
             uri=self.uri,
             language_id=self.language_id,
             version=self.version,
             text=self.text,
             index=self._index,
-            tree=parser.tree if parser else None,
+            tree=parser.share() if parser else None,
             language=parser.spec if parser else None,
             problem=self._problem,
+            tree_current=current,
         )
 
 

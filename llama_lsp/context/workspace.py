@@ -91,7 +91,8 @@ class WorkspaceIndex:
         if cached is None or self._executor is None:
             return self._store_document(snapshot)
         now = time.monotonic()
-        if now - self._refreshed.get(snapshot.uri, 0.0) >= OUTLINE_REFRESH_SECONDS:
+        if snapshot.tree_current and \
+                now - self._refreshed.get(snapshot.uri, 0.0) >= OUTLINE_REFRESH_SECONDS:
             self._refreshed[snapshot.uri] = now
             self._schedule(("document", snapshot.uri), self._store_document, snapshot)
         return cached

@@ -15,7 +15,11 @@ from pygls.exceptions import JsonRpcInvalidParams, JsonRpcServerNotInitialized
 from llama_lsp.config.settings import CONFIG_SECTION, resolve_settings
 from llama_lsp.context.documents import uri_to_path
 from llama_lsp.context.positions import PositionError
-from llama_lsp.features.completion.coordinator import CompletionAnswer, Superseded
+from llama_lsp.features.completion.coordinator import (
+    KEYSTROKE_PARSE_SECONDS,
+    CompletionAnswer,
+    Superseded,
+)
 from llama_lsp.model.backend import EngineUnavailable, ModelError
 from llama_lsp.model.host import ModelState, ModelStatus
 from llama_lsp.server import actions
@@ -241,11 +245,13 @@ def did_change(ls: LlamaLanguageServer, params: types.DidChangeTextDocumentParam
             )
         else:
             document.replace_all(change.text, version)
+    session.parses.schedule(document)
 
 
 def did_close(ls: LlamaLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
     """Forget a closed document."""
     ls.session.documents.close(params.text_document.uri)
+    ls.session.parses.forget(params.text_document.uri)
     ls.session.completions.forget(params.text_document.uri)
     if ls.session.index is not None:
         ls.session.index.forget_document(params.text_document.uri)
@@ -283,7 +289,7 @@ async def _complete(ls: LlamaLanguageServer, uri: str,
     document = session.documents.get(uri)
     if document is None:
         raise JsonRpcInvalidParams(f"llama-lsp: {uri} is not open (send textDocument/didOpen)")
-    snapshot = document.snapshot()
+    snapshot = document.snapshot(KEYSTROKE_PARSE_SECONDS)
     try:
         offset = snapshot.index.offset_at(from_lsp_position(position), session.encoding)
     except PositionError as error:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from llama_lsp.config.settings import Settings
 from llama_lsp.context.assembly import WorkspaceContext
+from llama_lsp.context.background_parse import BackgroundParser
 from llama_lsp.context.documents import DocumentSnapshot, DocumentStore
 from llama_lsp.context.exclusions import ExclusionPolicy
 from llama_lsp.context.positions import PositionEncoding
@@ -22,6 +23,8 @@ class Session:
     host: ModelHost
     settings: Settings = field(default_factory=Settings)
     documents: DocumentStore = field(default_factory=DocumentStore)
+    parses: BackgroundParser = field(default_factory=BackgroundParser)
+    """Finishes, between messages, the reparses a keystroke's time budget cut short."""
     encoding: PositionEncoding = PositionEncoding.UTF16
     initialized: bool = False
     supports_configuration: bool = False

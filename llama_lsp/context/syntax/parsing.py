@@ -1,12 +1,18 @@
-"""Incremental tree-sitter parsing of one document."""
+"""Incremental tree-sitter parsing of one document, optionally under a time budget."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from tree_sitter import Parser, Point, Tree
 
 from llama_lsp.context.syntax.languages import LanguageSpec, load_language
+
+
+# Bytes handed to tree-sitter per read when parsing under a time budget.
+READ_CHUNK_BYTES = 8192
 
 
 @dataclass(frozen=True)
@@ -26,7 +32,9 @@ class IncrementalParser:
 
     ``edit`` is cheap (the old tree's positions are shifted); ``reparse`` runs tree-sitter once
     for every edit since the last parse, so fast typing costs one parse per request, not one
-    per keystroke.
+    per keystroke. A reparse may be given a time budget: when it runs out, ``tree`` stays the
+    edited old tree and the next ``reparse`` resumes where tree-sitter stopped, unless an edit
+    came in between (then it starts over from the old tree).
     """
 
     def __init__(self, spec: LanguageSpec) -> None:
@@ -35,9 +43,14 @@ class IncrementalParser:
         self.tree: Tree | None = None
         self.stale = False
         """True when ``tree`` was edited but not reparsed since."""
+        self._halted: bytes | None = None
+        """The source of a reparse that ran out of time (tree-sitter keeps its progress)."""
+        self._shared = False
+        """True when ``tree`` was handed out (see ``share``): edits must go to a copy."""
 
     def parse_full(self, source: bytes) -> Tree:
         """Parse ``source`` from scratch."""
+        self._forget_halted()
         self.tree = self._parser.parse(source)
         self.stale = False
         return self.tree
@@ -46,7 +59,9 @@ class IncrementalParser:
         """Record ``edit`` in (a copy of) the tree; snapshots keep the tree they were given."""
         if self.tree is None:
             return
-        tree = self.tree if self.stale else self.tree.copy()
+        self._forget_halted()
+        tree = self.tree if self.stale and not self._shared else self.tree.copy()
+        self._shared = False
         tree.edit(
             start_byte=edit.start_byte,
             old_end_byte=edit.old_end_byte,
@@ -58,17 +73,53 @@ class IncrementalParser:
         self.tree = tree
         self.stale = True
 
-    def reparse(self, source: bytes) -> Tree:
-        """The tree of ``source``, reparsing incrementally if edits are pending."""
+    def reparse(self, source: bytes, budget_seconds: float | None = None) -> bool:
+        """Bring ``tree`` up to date with ``source``; False when ``budget_seconds`` ran out first.
+
+        Without a budget the parse always finishes.
+        """
         if self.tree is None:
-            return self.parse_full(source)
-        if self.stale:
-            self.tree = self._parser.parse(source, self.tree)
-            self.stale = False
+            self.parse_full(source)
+            return True
+        if not self.stale:
+            return True
+        if self._halted is not None:
+            source = self._halted  # resuming: tree-sitter needs the text it started on
+
+        def read(byte: int, _point: Point) -> bytes:
+            # bytes, not a memoryview: query predicates read node text through this callable
+            return source[byte:byte + READ_CHUNK_BYTES]
+
+        options: dict[str, Callable[[int, bool], bool]] = {}
+        if budget_seconds is not None:
+            deadline = time.perf_counter() + budget_seconds
+            options["progress_callback"] = lambda _byte, _error: time.perf_counter() > deadline
+        try:
+            tree = self._parser.parse(read, self.tree, **options)
+        except ValueError:  # py-tree-sitter's "Parsing failed": the budget ran out
+            if budget_seconds is None:
+                raise
+            self._halted = source
+            return False
+        self._halted = None
+        self.tree = tree
+        self.stale = False
+        return True
+
+    def share(self) -> Tree | None:
+        """``tree`` for a reader that keeps it (a snapshot): later edits leave it untouched."""
+        self._shared = True
         return self.tree
+
+    def _forget_halted(self) -> None:
+        if self._halted is not None:
+            self._parser.reset()
+            self._halted = None
 
     def apply(self, edits: list[TextEdit], source: bytes) -> Tree:
         """Record ``edits`` (in order) and reparse ``source`` now."""
         for edit in edits:
             self.edit(edit)
-        return self.reparse(source)
+        self.reparse(source)
+        assert self.tree is not None
+        return self.tree

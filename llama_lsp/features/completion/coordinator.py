@@ -1,5 +1,7 @@
 """The whole latency policy of one completion request, top to bottom, in one place.
 
+0. the request's snapshot is parsed under ``KEYSTROKE_PARSE_SECONDS``; what is left of the
+   reparse runs in the background and is finished before the model needs the tree;
 1. instant answers: typed-through remainder of the suggestion on screen, then the cache;
 2. wait (briefly) for a model that is still loading;
 3. adaptive debounce: hold the request; a newer edit while held supersedes it;
@@ -32,6 +34,9 @@ logger = logging.getLogger(__name__)
 # How long a request that arrives while the model loads waits before answering empty.
 READY_WAIT_SECONDS = 1.0
 READY_POLL_SECONDS = 0.02
+# Parsing a keystroke's request may take this long; the cursor window and the instant answers
+# then use the previous tree (its positions shifted by the edits).
+KEYSTROKE_PARSE_SECONDS = 0.002
 # Worker key of background speculation: any foreground request supersedes it.
 SPECULATION_KEY = "speculate"
 
@@ -139,6 +144,10 @@ class CompletionCoordinator:
             if document.version != snapshot.version:
                 raise Superseded
         budget = self.debounce.budget_for(self.clock())
+        if not snapshot.tree_current:  # the prompt's context and the filters need the real tree
+            if document.version != snapshot.version:
+                raise Superseded
+            snapshot = document.snapshot()
         context = context_for(snapshot)
 
         def run(backend: Backend, is_cancelled: Callable[[], bool]) -> CompletionOutcome:

@@ -1,0 +1,82 @@
+"""The background parser finishes, in slices between messages, reparses a keystroke cut short."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tree_sitter import Parser
+
+from llama_lsp.context.background_parse import BackgroundParser
+from llama_lsp.context.documents import Document
+from llama_lsp.context.positions import Position, PositionEncoding
+from llama_lsp.context.syntax.languages import load_language, spec_for
+
+TEXT = "".join(f"def f{n}(x):\n    y = x + {n}\n    return y\n\n\n" for n in range(800))
+
+
+def _edited_document() -> Document:
+    document = Document("file:///w/big.py", "python", 1, TEXT, 10**7)
+    document.apply_change(Position(1, 13), Position(1, 13), " * 2", PositionEncoding.UTF16, 2)
+    return document
+
+
+def _fresh(text: str) -> str:
+    return str(Parser(load_language(spec_for("python"))).parse(text.encode()).root_node)
+
+
+async def _until_idle(parses: BackgroundParser) -> None:
+    for _ in range(2000):
+        if parses.idle:
+            return
+        await asyncio.sleep(0.001)
+    raise AssertionError("the background parser never finished")
+
+
+async def test_pending_reparse_is_finished_in_slices() -> None:
+    document = _edited_document()
+    assert not document.snapshot(0.0).tree_current
+    parses = BackgroundParser(slice_seconds=0.0005, pause_seconds=0.0)
+    parses.schedule(document)
+    await _until_idle(parses)
+    assert not document.parse_pending
+    assert parses.slices >= 1
+    assert str(document.snapshot().tree.root_node) == _fresh(document.text)
+
+
+async def test_requests_run_between_slices() -> None:
+    document = _edited_document()
+    parses = BackgroundParser(slice_seconds=0.0005, pause_seconds=0.0)
+    parses.schedule(document)
+    ticks = 0
+
+    async def other_work() -> None:
+        nonlocal ticks
+        while not parses.idle:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    await asyncio.gather(other_work(), _until_idle(parses))
+    assert ticks >= 1
+
+
+async def test_forgotten_document_is_left_alone() -> None:
+    document = _edited_document()
+    parses = BackgroundParser(pause_seconds=0.05)
+    parses.schedule(document)
+    parses.forget(document.uri)
+    await asyncio.sleep(0.1)
+    assert parses.idle and parses.slices == 0
+    assert document.parse_pending
+
+
+def test_without_an_event_loop_the_document_is_parsed_at_once() -> None:
+    document = _edited_document()
+    BackgroundParser().schedule(document)
+    assert not document.parse_pending
+
+
+async def test_current_document_is_not_scheduled() -> None:
+    document = Document("file:///w/small.py", "python", 1, "x = 1\n", 10**6)
+    parses = BackgroundParser()
+    parses.schedule(document)
+    assert parses.idle
