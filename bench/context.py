@@ -19,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from llama_lsp.cli.serve import SWITCH_INTERVAL_SECONDS
 from llama_lsp.context.assembly import WorkspaceContext
 from llama_lsp.context.documents import Document
 from llama_lsp.context.exclusions import ExclusionPolicy
@@ -56,6 +57,7 @@ def main() -> int:
     parser.add_argument("--lines", type=int, default=5000)
     parser.add_argument("--keystrokes", type=int, default=400)
     args = parser.parse_args()
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)  # as `llama-lsp serve` does
 
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)

@@ -908,3 +908,21 @@ def test_set_directives_come_before_text_predicates() -> None:
                 if "#set!" in pattern:
                     predicates = [pattern.find(p) for p in ("#eq?", "#match?", "#not-", "#any-of?")]
                     assert all(p < 0 or p > pattern.index("#set!") for p in predicates), pattern
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_sliced_queries_find_the_same_outline(case: Case,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whole-file queries run a few top-level nodes at a time: the outline must not change."""
+    tree, source, spec = parse(case.language, case.source)
+    whole = outline(tree, source, spec)
+    monkeypatch.setattr(outline_module, "TOP_LEVEL_NODES_PER_SLICE", 1)
+    assert outline(tree, source, spec) == whole
+
+
+def test_sliced_queries_on_a_large_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    tree, data, spec = parse("python", _large_python_file(2000))
+    monkeypatch.setattr(outline_module, "TOP_LEVEL_NODES_PER_SLICE", 10**9)
+    whole = outline(tree, data, spec)
+    monkeypatch.setattr(outline_module, "TOP_LEVEL_NODES_PER_SLICE", 7)
+    assert outline(tree, data, spec) == whole

@@ -409,6 +409,28 @@ def _nesting(ordered: list[_Found]) -> list[_Found | None]:
     return enclosing
 
 
+# A whole-file query runs over this many top-level nodes at a time, so another thread (the
+# event loop) gets the interpreter between slices instead of waiting for the whole file.
+TOP_LEVEL_NODES_PER_SLICE = 40
+
+
+def _matches_in_slices(cursor: QueryCursor,
+                       root: Node) -> list[tuple[int, dict[str, list[Node]]]]:
+    """Every match under ``root``, queried a group of top-level nodes at a time.
+
+    A match that spans two groups is returned twice; the outline keys everything by node id.
+    """
+    children = root.children
+    if len(children) <= TOP_LEVEL_NODES_PER_SLICE:
+        return cursor.matches(root)
+    matches: list[tuple[int, dict[str, list[Node]]]] = []
+    for first in range(0, len(children), TOP_LEVEL_NODES_PER_SLICE):
+        group = children[first:first + TOP_LEVEL_NODES_PER_SLICE]
+        cursor.set_byte_range(group[0].start_byte, group[-1].end_byte)
+        matches += cursor.matches(root)
+    return matches
+
+
 def outline(tree: Tree, source: bytes, spec: LanguageSpec,
             byte_range: tuple[int, int] | None = None,
             roots: list[Node] | None = None) -> list[Definition]:
@@ -422,7 +444,10 @@ def outline(tree: Tree, source: bytes, spec: LanguageSpec,
     cursor = QueryCursor(_queries(spec).definitions)
     if byte_range is not None:
         cursor.set_byte_range(*byte_range)
-    matches = [match for root in (roots or [tree.root_node]) for match in cursor.matches(root)]
+    if byte_range is None and roots is None:
+        matches = _matches_in_slices(cursor, tree.root_node)
+    else:
+        matches = [match for root in roots or [tree.root_node] for match in cursor.matches(root)]
     seen = _collect(matches, source)
     if not seen.found:
         return []
