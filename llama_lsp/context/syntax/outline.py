@@ -4,8 +4,9 @@ Everything language-specific lives in ``queries/<language_id>/`` (``definitions.
 ``imports.scm``, ``identifiers.scm``); this module only interprets their captures, so adding a
 language is one registry entry plus one query folder. A query file may begin with
 ``; inherits: <language_id>[, ...]`` comment lines: those languages' files of the same name are
-prepended (``typescriptreact`` inherits ``typescript``, ``cpp`` inherits ``c``). A missing file
-means no patterns.
+prepended (``typescriptreact`` inherits ``typescript``, ``cpp`` inherits ``c``). A folder that is
+no registered language holds patterns several languages share (``ecmascript``: JavaScript and
+TypeScript). A missing file means no patterns.
 
 ``definitions.scm`` patterns, by the captures they make:
 
