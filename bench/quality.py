@@ -1,7 +1,7 @@
 """Completion quality on HumanEval-infilling, through the same pipeline the server uses.
 
 Every task is a Python file with a hole: ``prompt`` before it, ``suffix`` after it. The file
-goes into a :class:`Document` (language ``python``) with the cursor at the hole, and three
+goes into a :class:`Document` (language ``python``) with the cursor at the hole, and four
 configurations fill it, one after the other, with the same loaded model:
 
 - ``raw``: a prefix-only baseline: BOS + the tokenized ``prompt`` (no window, no held-back
@@ -10,6 +10,9 @@ configurations fill it, one after the other, with the same loaded model:
 - ``pipeline-nopost``: ``CompletionPipeline.complete``'s generated text with the held-back
   whitespace restored (first line only in single-line mode), no filter.
 - ``pipeline``: the pipeline's first suggestion, as the server would show it (or nothing).
+- ``invoked``: the same for a suggestion the user asks for explicitly (the editor's trigger
+  command, ``llama-lsp complete``): ``Settings.for_invoked_request``, which compares more
+  single-line candidates for models without FIM tokens.
 
 Metrics: exact match, and pass@1 by running the task's tests on prefix + completion + suffix
 in a subprocess (``sys.executable``, in a temporary directory, with a timeout). Generation is
@@ -78,7 +81,7 @@ SUBSETS = {
     "multi": "HumanEval-MultiLineInfilling.jsonl.gz",
     "span": "HumanEval-RandomSpanInfillingLight.jsonl.gz",
 }
-CONFIGS = ("raw", "pipeline-nopost", "pipeline")
+CONFIGS = ("raw", "pipeline-nopost", "pipeline", "invoked")
 MULTI_MAX_TOKENS = 128
 MEMORY_LIMIT_BYTES = 2 * 1024**3
 
@@ -318,6 +321,10 @@ def print_report(results: list[dict[str, Any]], configs: list[str],
         em = summary["pipeline"]["exact_match"] - summary["raw"]["exact_match"]
         p1 = summary["pipeline"]["pass_at_1"] - summary["raw"]["pass_at_1"]
         print(f"pipeline vs raw: exact match {em:+.1f} points, pass@1 {p1:+.1f} points")
+    if "raw" in configs and "invoked" in configs:
+        em = summary["invoked"]["exact_match"] - summary["raw"]["exact_match"]
+        p1 = summary["invoked"]["pass_at_1"] - summary["raw"]["pass_at_1"]
+        print(f"invoked vs raw: exact match {em:+.1f} points, pass@1 {p1:+.1f} points")
     lowered: list[dict[str, Any]] = []
     if "pipeline-nopost" not in configs or "pipeline" not in configs:
         return lowered
@@ -435,6 +442,10 @@ def main() -> int:
             forget()
             nopost, full = run_pipeline(pipeline, task, args.subset, layout, settings)
             fills["pipeline-nopost"], fills["pipeline"] = nopost, full
+        if "invoked" in configs:
+            forget()
+            _, fills["invoked"] = run_pipeline(pipeline, task, args.subset, layout,
+                                               settings.for_invoked_request())
         results.append({"task_id": task["task_id"], "task": task,
                         "fills": {name: fills[name] for name in configs}})
     generated_at = time.perf_counter()

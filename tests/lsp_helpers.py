@@ -63,16 +63,15 @@ def change_document(client: LanguageClient, uri: str, version: int,
     )
 
 
-async def inline_at(client: LanguageClient, uri: str, line: int,
-                    character: int) -> types.InlineCompletionList:
-    """Request inline completions at a position."""
+async def inline_at(client: LanguageClient, uri: str, line: int, character: int,
+                    trigger: types.InlineCompletionTriggerKind =
+                    types.InlineCompletionTriggerKind.Automatic) -> types.InlineCompletionList:
+    """Request inline completions at a position (as typing does, unless ``trigger`` says)."""
     result = await client.text_document_inline_completion_async(
         types.InlineCompletionParams(
             text_document=types.TextDocumentIdentifier(uri=uri),
             position=types.Position(line, character),
-            context=types.InlineCompletionContext(
-                trigger_kind=types.InlineCompletionTriggerKind.Automatic
-            ),
+            context=types.InlineCompletionContext(trigger_kind=trigger),
         )
     )
     assert isinstance(result, types.InlineCompletionList)

@@ -111,3 +111,18 @@ async def test_status_reports_latency_speed_and_context(client: LanguageClient,
     assert status["state"] == "ready" and status["source"] == "model"
     assert status["latencyMs"] > 0 and status["tokensPerSecond"] > 0
     assert {"cacheHitRate", "contextTokens", "promptTokens", "reusedTokens"} <= set(status)
+
+
+async def test_invoked_request_skips_the_cache_and_compares_candidates(
+        client: LanguageClient, tiny_plain_model: TinyModelInfo) -> None:
+    """Asked for explicitly, a suggestion is computed afresh with more candidates."""
+    await _start(client, tiny_plain_model, speculativeCompletion=False, maxTokens=4)
+    open_document(client, URI, "value = \nprint(value)\n")
+    await inline_at(client, URI, 0, 8)
+    assert _last_source() == "model" and "candidates" not in STATUS[-1]
+    invoked = await inline_at(client, URI, 0, 8, types.InlineCompletionTriggerKind.Invoked)
+    assert _last_source() == "model"
+    assert int(STATUS[-1]["candidates"]) >= 1
+    again = await inline_at(client, URI, 0, 8)  # typing resumes: the invoked answer is reused
+    assert _last_source() != "model"
+    assert again.items == invoked.items

@@ -261,3 +261,16 @@ def test_empty_secret_patterns_list_is_allowed():
     settings, problems = resolve_settings({"secretPatterns": []})
     assert problems == []
     assert settings.secret_patterns == ()
+
+
+def test_invoked_request_compares_at_least_the_invoked_candidates():
+    default = Settings().for_invoked_request()
+    assert (default.rerank_candidates, default.rerank_samples) == (3, 8)
+    raised, problems = resolve_settings({"rerankCandidates": 5, "invokedRerankSamples": 2})
+    assert problems == []
+    assert (raised.rerank_candidates, raised.rerank_samples) == (5, 0)  # automatic: as set
+    invoked = raised.for_invoked_request()
+    assert (invoked.rerank_candidates, invoked.rerank_samples) == (5, 2)
+    off, _ = resolve_settings({"invokedRerankCandidates": 1, "invokedRerankSamples": 0})
+    assert (off.for_invoked_request().rerank_candidates,
+            off.for_invoked_request().rerank_samples) == (1, 0)

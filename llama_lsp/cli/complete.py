@@ -46,6 +46,8 @@ def run_complete(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     if settings is None:
         return 2
+    if not args.quick:  # asked for explicitly: compare more candidates
+        settings = settings.for_invoked_request()
     try:
         path, line, column = parse_location(args.location)
         text = path.read_text(encoding="utf-8")

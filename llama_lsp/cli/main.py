@@ -33,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_model_options(complete)
     complete.add_argument("--show-prompt", action="store_true",
                           help="print the exact prompt and its token counts first")
+    complete.add_argument("--quick", action="store_true",
+                          help="the suggestion automatic ghost text would show: no comparing of "
+                               "candidates (faster)")
 
     doctor = commands.add_parser("doctor", help="check the installation and the model")
     add_model_options(doctor)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 CONFIG_SECTION = "llama-lsp"
@@ -164,6 +164,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("rerankSamples", "rerank_samples", 0,
            "Models without FIM tokens: also compare this many single-line candidates sampled at "
            "temperature 0.8 with fixed seeds (0 turns this off).", _non_negative_int),
+    Option("invokedRerankCandidates", "invoked_rerank_candidates", 3,
+           "Like rerankCandidates, for a suggestion the user asks for explicitly (the editor's "
+           "trigger-suggestion command, `llama-lsp complete`); the larger of the two applies.",
+           _positive_int),
+    Option("invokedRerankSamples", "invoked_rerank_samples", 8,
+           "Like rerankSamples, for a suggestion the user asks for explicitly; the larger of the "
+           "two applies.", _non_negative_int),
     Option("completionCache", "completion_cache", True,
            "Reuse earlier completions (same context, typed-through, speculative) instead of "
            "asking the model again.", _bool),
@@ -232,6 +239,8 @@ class Settings:
     context_tokens: int = 1024
     rerank_candidates: int = 1
     rerank_samples: int = 0
+    invoked_rerank_candidates: int = 3
+    invoked_rerank_samples: int = 8
     completion_cache: bool = True
     cache_size: int = 256
     cache_ttl_seconds: int = 300
@@ -252,6 +261,14 @@ class Settings:
     def language_enabled(self, language_id: str) -> bool:
         """True unless completions are off, or off for this language."""
         return self.enabled and self.languages.get(language_id, True)
+
+    def for_invoked_request(self) -> Settings:
+        """The settings of a suggestion the user asked for explicitly (more candidates)."""
+        return replace(
+            self,
+            rerank_candidates=max(self.rerank_candidates, self.invoked_rerank_candidates),
+            rerank_samples=max(self.rerank_samples, self.invoked_rerank_samples),
+        )
 
     def model_identity(self) -> tuple[Any, ...]:
         """The fields that require reloading the model when they change."""

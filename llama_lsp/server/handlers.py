@@ -280,8 +280,8 @@ def _send_status(ls: LlamaLanguageServer, **fields: object) -> None:
     ls.protocol.notify(STATUS_NOTIFICATION, payload)
 
 
-async def _complete(ls: LlamaLanguageServer, uri: str,
-                    position: types.Position) -> CompletionAnswer | None:
+async def _complete(ls: LlamaLanguageServer, uri: str, position: types.Position,
+                    invoked: bool = False) -> CompletionAnswer | None:
     """Suggestions at a position, from the completion coordinator."""
     session = ls.session
     if not session.initialized:
@@ -297,7 +297,7 @@ async def _complete(ls: LlamaLanguageServer, uri: str,
     try:
         answer = await session.completions.complete(
             document, snapshot, offset, session.settings, session.context_version(uri),
-            session.context_for)
+            session.context_for, invoked=invoked)
     except Superseded:
         raise asyncio.CancelledError from None  # answered as cancelled; the client asks again
     except EngineUnavailable:
@@ -313,8 +313,9 @@ async def _complete(ls: LlamaLanguageServer, uri: str,
 async def inline_completion(
     ls: LlamaLanguageServer, params: types.InlineCompletionParams
 ) -> types.InlineCompletionList:
-    """Ghost text at the cursor."""
-    answer = await _complete(ls, params.text_document.uri, params.position)
+    """Ghost text at the cursor; an explicit request (trigger kind Invoked) gets more care."""
+    invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
+    answer = await _complete(ls, params.text_document.uri, params.position, invoked)
     if answer is None:
         return types.InlineCompletionList(items=[])
     snapshot, suggestions = answer.snapshot, answer.suggestions
@@ -333,7 +334,11 @@ async def inline_completion(
 async def completion(
     ls: LlamaLanguageServer, params: types.CompletionParams
 ) -> types.CompletionList:
-    """The same suggestions as completion items that replace the word before the cursor."""
+    """The same suggestions as completion items that replace the word before the cursor.
+
+    Always treated as automatic: editors send trigger kind Invoked for completion lists that
+    open by themselves while typing, too.
+    """
     answer = await _complete(ls, params.text_document.uri, params.position)
     if answer is None:
         return types.CompletionList(is_incomplete=True, items=[])

@@ -130,6 +130,17 @@ wait(60000, function()
 end, "a second suggestion")
 check(got and ghost.current(bufnr) ~= nil, "the plugin's request shows ghost text")
 check(ghost.dismiss() and #vim.api.nvim_buf_get_extmarks(bufnr, ghost.ns, 0, -1, {}) == 0, "dismiss clears it")
+-- An explicit request (what the suggest keymap sends: trigger kind Invoked) shows ghost text too.
+got = nil
+ghost.request(bufnr, function(text)
+  got = text or false
+end, true)
+wait(60000, function()
+  return got ~= nil
+end, "an invoked suggestion")
+check(got and ghost.current(bufnr) ~= nil, "an invoked request shows ghost text")
+check(vim.fn.maparg("<M-\\>", "i") ~= "", "the suggest keymap is set")
+check(ghost.dismiss(), "dismiss the invoked suggestion")
 got = nil
 ghost.request(bufnr, function(text)
   got = text or false

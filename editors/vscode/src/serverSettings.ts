@@ -18,6 +18,8 @@ export const SERVER_SETTING_KEYS: readonly string[] = [
   "contextTokens",
   "rerankCandidates",
   "rerankSamples",
+  "invokedRerankCandidates",
+  "invokedRerankSamples",
   "completionCache",
   "cacheSize",
   "cacheTtlSeconds",

@@ -67,6 +67,8 @@ def outcome_status(outcome: CompletionOutcome, latency_ms: float) -> dict[str, o
         fields["reusedTokens"] = generation.n_reused
     if outcome.prompt is not None:
         fields["contextTokens"] = outcome.prompt.parts.get("context", 0)
+    if candidates := outcome.extra.get("candidates"):
+        fields["candidates"] = len(candidates)  # type: ignore[arg-type]
     return fields
 
 
@@ -118,8 +120,12 @@ class CompletionCoordinator:
 
     async def complete(self, document: Document, snapshot: DocumentSnapshot, offset: int,
                        settings: Settings, context_version: str,
-                       context_for: ContextSource) -> CompletionAnswer | None:
+                       context_for: ContextSource, invoked: bool = False) -> CompletionAnswer | None:
         """Suggestions at ``offset``; None when no model is ready.
+
+        ``invoked``: the user asked for this suggestion explicitly, so it skips the cache and
+        the debounce, has no time budget and compares more candidates
+        (``Settings.for_invoked_request``); its answer is cached for the automatic requests.
 
         Raises :class:`Superseded` when the document changed while the request was held, and
         ``ModelError`` (``EngineUnavailable`` for a remote server that is down) when the
@@ -128,8 +134,10 @@ class CompletionCoordinator:
         started = time.perf_counter()
         service = self.service
         window = service.window(snapshot, offset, settings)
+        if invoked:
+            settings = settings.for_invoked_request()
         usable = not snapshot.problem and settings.language_enabled(snapshot.language_id)
-        if usable and settings.completion_cache:
+        if usable and settings.completion_cache and not invoked:
             answer = service.instant(snapshot.uri, window, context_version)
             if answer is not None:
                 suggestions = [Suggestion(answer.text, offset, offset)] if answer.text else []
@@ -138,12 +146,12 @@ class CompletionCoordinator:
                                         {"source": answer.source, "latencyMs": latency})
         if not await self._model_ready():
             return None
-        hold = self.debounce.delay(self.clock())
+        hold = 0.0 if invoked else self.debounce.delay(self.clock())
         if hold > 0:
             await asyncio.sleep(hold)
             if document.version != snapshot.version:
                 raise Superseded
-        budget = self.debounce.budget_for(self.clock())
+        budget = None if invoked else self.debounce.budget_for(self.clock())
         if not snapshot.tree_current:  # the prompt's context and the filters need the real tree
             if document.version != snapshot.version:
                 raise Superseded

@@ -29,6 +29,8 @@ M.defaults = {
     accept_line = "<C-l>",
     accept_word = "<C-Right>",
     dismiss = "<C-]>",
+    -- Ask for a suggestion now; the server compares more candidates (a few seconds on a CPU).
+    suggest = "<M-\\>",
   },
 }
 

@@ -95,7 +95,8 @@ end
 --- Ask the server for ghost text at the cursor of the current window (no debounce).
 ---@param bufnr integer|nil
 ---@param on_done fun(text: string|nil)|nil called with what was shown (nil: nothing)
-function M.request(bufnr, on_done)
+---@param invoked boolean|nil the user asked explicitly: the server compares more candidates
+function M.request(bufnr, on_done, invoked)
   bufnr = bufnr or vim.api.nvim_get_current_buf()
   local client = state.client(bufnr)
   if not client then
@@ -108,7 +109,7 @@ function M.request(bufnr, on_done)
   end
   local win = vim.api.nvim_get_current_win()
   local params = vim.lsp.util.make_position_params(win, client.offset_encoding)
-  params.context = { triggerKind = 2 } -- Automatic
+  params.context = { triggerKind = invoked and 1 or 2 } -- Invoked or Automatic
   local tick = vim.api.nvim_buf_get_changedtick(bufnr)
   local cursor = vim.api.nvim_win_get_cursor(win)
   local ok, id = state.call(client, "request", "textDocument/inlineCompletion", params, function(err, result)
@@ -276,6 +277,11 @@ function M.setup(opts)
   map(keymaps.accept_line, function() return M.accept("line") end)
   map(keymaps.accept_word, function() return M.accept("word") end)
   map(keymaps.dismiss, M.dismiss)
+  map(keymaps.suggest, function()
+    M.cancel(vim.api.nvim_get_current_buf())
+    M.request(nil, nil, true)
+    return true
+  end)
 end
 
 return M
