@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from tree_sitter import Parser, Point, Tree
@@ -85,22 +84,21 @@ class IncrementalParser:
             return True
         if self._halted is not None:
             source = self._halted  # resuming: tree-sitter needs the text it started on
+        if budget_seconds is None:
+            tree = self._parser.parse(source, self.tree)
+        else:
+            # Only a read callback can be given a progress callback (the budget).
+            def read(byte: int, _point: Point) -> bytes:
+                # bytes, not a memoryview: query predicates read node text through this
+                return source[byte:byte + READ_CHUNK_BYTES]
 
-        def read(byte: int, _point: Point) -> bytes:
-            # bytes, not a memoryview: query predicates read node text through this callable
-            return source[byte:byte + READ_CHUNK_BYTES]
-
-        options: dict[str, Callable[[int, bool], bool]] = {}
-        if budget_seconds is not None:
             deadline = time.perf_counter() + budget_seconds
-            options["progress_callback"] = lambda _byte, _error: time.perf_counter() > deadline
-        try:
-            tree = self._parser.parse(read, self.tree, **options)
-        except ValueError:  # py-tree-sitter's "Parsing failed": the budget ran out
-            if budget_seconds is None:
-                raise
-            self._halted = source
-            return False
+            try:
+                tree = self._parser.parse(read, self.tree, progress_callback=lambda _byte, _error:
+                                          time.perf_counter() > deadline)
+            except ValueError:  # py-tree-sitter's "Parsing failed": the budget ran out
+                self._halted = source
+                return False
         self._halted = None
         self.tree = tree
         self.stale = False
