@@ -911,13 +911,13 @@ def test_set_directives_come_before_text_predicates() -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
-def test_sliced_queries_find_the_same_outline(case: Case,
+def test_sliced_queries_find_the_same_outline_and_imports(case: Case,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """Whole-file queries run a few top-level nodes at a time: the outline must not change."""
     tree, source, spec = parse(case.language, case.source)
-    whole = outline(tree, source, spec)
+    whole = outline(tree, source, spec), imports(tree, source, spec)
     monkeypatch.setattr(outline_module, "TOP_LEVEL_NODES_PER_SLICE", 1)
-    assert outline(tree, source, spec) == whole
+    assert (outline(tree, source, spec), imports(tree, source, spec)) == whole
 
 
 def test_sliced_queries_on_a_large_file(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -412,14 +412,14 @@ def _nesting(ordered: list[_Found]) -> list[_Found | None]:
 
 # A whole-file query runs over this many top-level nodes at a time, so another thread (the
 # event loop) gets the interpreter between slices instead of waiting for the whole file.
-TOP_LEVEL_NODES_PER_SLICE = 40
+TOP_LEVEL_NODES_PER_SLICE = 20
 
 
 def _matches_in_slices(cursor: QueryCursor,
                        root: Node) -> list[tuple[int, dict[str, list[Node]]]]:
     """Every match under ``root``, queried a group of top-level nodes at a time.
 
-    A match that spans two groups is returned twice; the outline keys everything by node id.
+    A match that spans two groups is returned twice; callers key what they keep by node id.
     """
     children = root.children
     if len(children) <= TOP_LEVEL_NODES_PER_SLICE:
@@ -530,7 +530,7 @@ def imports(tree: Tree, source: bytes, spec: LanguageSpec) -> list[ImportRef]:
     """Every import in the tree, in source order."""
     queries = _queries(spec)
     grouped: dict[tuple[int, int], tuple[Node, Node, dict[int, Node], bool]] = {}
-    for pattern, captures in QueryCursor(queries.imports).matches(tree.root_node):
+    for pattern, captures in _matches_in_slices(QueryCursor(queries.imports), tree.root_node):
         statement, module = captures.get("import"), captures.get("module")
         if not statement or not module:
             continue
