@@ -5,7 +5,7 @@ imported from another module of the package, with the arguments on the same line
 the line after `name(` is removed and the model must write it back. The same pipeline runs
 with and without cross-file context (definitions of imported symbols in the prompt).
 
-    python bench/crossfile.py [--model M.gguf] [--limit 60]
+    python bench/crossfile.py [--model M.gguf] [--limit 60] [--threads N]
 """
 
 from __future__ import annotations
@@ -118,9 +118,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model")
     parser.add_argument("--limit", type=int, default=60)
+    parser.add_argument("--threads", type=int, help="CPU threads for generation")
     parser.add_argument("--verbose", action="store_true", help="print every case")
     args = parser.parse_args()
-    settings, problems = resolve_settings({"model": args.model} if args.model else {})
+    raw = {"model": args.model, "threads": args.threads}
+    settings, problems = resolve_settings({k: v for k, v in raw.items() if v is not None})
     if problems:
         print("\n".join(problems), file=sys.stderr)
         return 2

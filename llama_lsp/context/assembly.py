@@ -1,17 +1,21 @@
 """Context from outside the cursor window, as plain-text chunks in priority order.
 
-1. definitions (signature and docstring, or the whole body when small) of symbols used near
+1. the definition of the function being called at the cursor (``name(`` still open on the
+   cursor's line), when it is defined outside the window and not already among 2.;
+2. definitions (signature and docstring, or the whole body when small) of symbols used near
    the cursor but defined outside the window: same file first, then imported files;
-2. chunks of other open files that look most like the code around the cursor.
+3. chunks of other open files that look most like the code around the cursor.
 
-The cursor's own line is left out of every lookup, so the chosen context (the stable head of
-the prompt) only changes when the user moves to another line or edits nearby code.
+Apart from the call being written (1.), the cursor's own line is left out of every lookup, so
+the chosen context (the stable head of the prompt) only changes when the user moves to another
+line or edits nearby code. The callee's chunk is marked ``at_cursor`` so that prompts place it
+last, next to the cursor window: opening another call then only changes the prompt's tail.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -46,6 +50,8 @@ class ContextChunk:
     origin: str
     """'this file', 'imported file' or 'open file'."""
     key: tuple[str, int]
+    at_cursor: bool = False
+    """The definition of the call being written at the cursor (goes last, next to the window)."""
 
 
 def display_path(path: Path | None, uri: str, roots: list[Path]) -> str:
@@ -85,6 +91,30 @@ def identifiers_near(snapshot: DocumentSnapshot, cursor_line: int) -> set[str]:
     return names
 
 
+_NAME_BEFORE_PAREN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*$")
+_CLOSING = {")": "(", "]": "[", "}": "{"}
+
+
+def callee_at_cursor(line_before: str) -> str | None:
+    """The name of the innermost call left open before the cursor on its line, or None.
+
+    ``x = lib.scale(a, [b, `` gives ``scale``; brackets closed before the cursor are skipped.
+    Keywords (``if (``) come back too: they simply have no definition to find.
+    """
+    depth = 0
+    for at in range(len(line_before) - 1, -1, -1):
+        character = line_before[at]
+        if character in _CLOSING:
+            depth += 1
+        elif character in "([{":
+            if depth:
+                depth -= 1
+            elif character == "(":
+                match = _NAME_BEFORE_PAREN.search(line_before, 0, at)
+                return match.group(1) if match else None
+    return None
+
+
 def _comment_above(document: FileOutline, definition: Definition) -> str:
     """The documentation comment directly above a definition (with its line break), or ''."""
     if definition.doc_end_byte is None or definition.doc_end_byte > definition.start_byte:
@@ -92,21 +122,59 @@ def _comment_above(document: FileOutline, definition: Definition) -> str:
     return document.text_of(definition.doc_start_byte or 0, definition.start_byte)
 
 
+def _indented_start(document: FileOutline, start_byte: int) -> tuple[int, str]:
+    """Where a definition's line starts and its indentation, when only blanks precede it."""
+    line_start = document.source.rfind(b"\n", 0, start_byte) + 1
+    indent = document.text_of(line_start, start_byte)
+    return (line_start, indent) if not indent.strip() else (start_byte, "")
+
+
+def _dedented(text: str, indent: str) -> str:
+    """``text`` (which starts with ``indent``) with ``indent`` taken off every line."""
+    return "\n".join(line[len(indent):] if line.startswith(indent) else line
+                     for line in text.split("\n"))
+
+
+_PYTHON_FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\s*:(?!=)")
+
+
+def _python_class_interface(document: FileOutline, definition: Definition, head_end: int,
+                            indent: str) -> str:
+    """A long Python class's annotated fields and ``__init__`` signature: how to build one."""
+    methods = [d for d in document.by_name.get("__init__", ()) if d.parent == definition.name
+               and definition.start_byte < d.start_byte < definition.end_byte]
+    inner = [d.start_byte for d in document.definitions
+             if definition.start_byte < d.start_byte < definition.end_byte]
+    body = document.text_of(head_end, min(inner, default=definition.end_byte))
+    lines = [line for line in body.split("\n") if line.startswith(indent)
+             and _PYTHON_FIELD.match(line[len(indent):])]
+    if methods and methods[0].body_start_byte is not None:
+        init = methods[0]
+        signature = document.text_of(init.start_byte, init.body_start_byte).rstrip()
+        lines.append(f"{indent}{signature}\n{indent}    ...")
+    return "\n" + "".join(f"\n{line}" for line in lines) if lines else ""
+
+
 def render_definition(document: FileOutline, definition: Definition) -> str:
-    """The definition whole when short, else its signature and documentation."""
+    """The definition whole when short, else its signature and documentation (and, for a
+    Python class, its fields and ``__init__`` signature). A method comes dedented."""
     above = _comment_above(document, definition)
-    whole = document.text_of(definition.start_byte, definition.end_byte)
+    start, indent = _indented_start(document, definition.start_byte)
+    whole = document.text_of(start, definition.end_byte)
     if whole.count("\n") < WHOLE_DEFINITION_LINES or definition.body_start_byte is None:
-        return above + whole
+        return _dedented(above + whole, indent)
     head_end = definition.body_start_byte
     if definition.doc_end_byte is not None and definition.doc_start_byte is not None and \
             definition.doc_start_byte >= definition.body_start_byte:
         head_end = definition.doc_end_byte  # Python: the docstring sits in the body
-    head = document.text_of(definition.start_byte, head_end).rstrip()
+    head = document.text_of(start, head_end).rstrip()
     if document.language.language_id == "python":
-        indent = " " * (4 + len(head) - len(head.lstrip()))
-        return f"{above}{head}\n{indent}..."
-    return f"{above}{head} ... }}" if head.endswith("{") else f"{above}{head} {{ ... }}"
+        body_indent = indent + "    "
+        members = _python_class_interface(document, definition, head_end, body_indent) \
+            if definition.kind == "class" else ""
+        return _dedented(f"{above}{head}{members}\n{body_indent}...", indent)
+    text = f"{above}{head} ... }}" if head.endswith("{") else f"{above}{head} {{ ... }}"
+    return _dedented(text, indent)
 
 
 def definition_chunks(
@@ -199,8 +267,12 @@ def gather_context(
     window_lines: tuple[int, int],
     index: WorkspaceIndex,
     open_documents: list[DocumentSnapshot],
+    line_before: str = "",
 ) -> list[ContextChunk]:
-    """All candidate context chunks for a cursor, most important first."""
+    """All candidate context chunks for a cursor, most important first.
+
+    ``line_before`` is the cursor's line up to the cursor; it only selects the callee.
+    """
     chunks: list[ContextChunk] = []
     # Open documents that are secret-bearing or .gitignored never give definitions or chunks.
     others = [s for s in open_documents if s.uri != snapshot.uri and
@@ -211,6 +283,12 @@ def gather_context(
         outlines = [index.document_outline(s) for s in others]
         related = index.related_files(document) + [o for o in outlines if o is not None]
         chunks += definition_chunks(document, related, names, window_lines, index.roots)
+        callee = callee_at_cursor(line_before)
+        if callee is not None:
+            shown = "\n".join(chunk.text for chunk in chunks)
+            chunks[:0] = [replace(chunk, at_cursor=True) for chunk in definition_chunks(
+                document, related, {callee}, window_lines, index.roots)
+                if chunk.text not in shown]
     starts = snapshot.index.starts
     area = snapshot.text[starts[max(0, cursor_line - SIMILAR_CHUNK_LINES)]:starts[cursor_line]]
     shown = "\n".join(chunk.text for chunk in chunks)
@@ -228,10 +306,10 @@ class WorkspaceContext:
         self.open_documents = open_documents
 
     def gather(self, snapshot: DocumentSnapshot, cursor_line: int,
-               window_lines: tuple[int, int]) -> list[ContextChunk]:
+               window_lines: tuple[int, int], line_before: str = "") -> list[ContextChunk]:
         """Candidate chunks for the cursor, most important first."""
         return gather_context(snapshot, cursor_line, window_lines, self.index,
-                              self.open_documents)
+                              self.open_documents, line_before)
 
     def path_of(self, snapshot: DocumentSnapshot) -> str:
         """How the document's path is shown in prompts."""
@@ -247,8 +325,9 @@ class ContextSource(Protocol):
     """What the completion pipeline needs to add context from outside the window."""
 
     def gather(self, snapshot: DocumentSnapshot, cursor_line: int,
-               window_lines: tuple[int, int]) -> list[ContextChunk]:
-        """Candidate chunks, most important first."""
+               window_lines: tuple[int, int], line_before: str = "") -> list[ContextChunk]:
+        """Candidate chunks, most important first (``line_before``: the cursor's line up to
+        the cursor)."""
         ...
 
     def path_of(self, snapshot: DocumentSnapshot) -> str:
