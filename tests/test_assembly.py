@@ -21,6 +21,7 @@ from llama_lsp.context.assembly import (
     WorkspaceContext,
     callee_at_cursor,
     definition_chunks,
+    joined_brackets,
     gather_context,
     identifiers_near,
     similar_chunks,
@@ -261,9 +262,21 @@ class Pipeline:
     assert [c.text for c in chunks] == [
         '@dataclass\nclass Box:\n    """A box."""\n\n    width: int\n    height: int = 1\n'
         '    label: str = field(default="")\n    ...',
-        'class Pipeline:\n    """Runs steps."""\n\n    def __init__(self, backend: str,\n'
-        '                 retries: int = 2) -> None:\n        ...\n    ...',
+        'class Pipeline:\n    """Runs steps."""\n\n'
+        '    def __init__(self, backend: str, retries: int = 2) -> None:\n        ...\n    ...',
     ]
+
+
+@pytest.mark.parametrize(("text", "joined"), [
+    ("def f(\n    a: int,\n    b: str = \"(\",\n) -> None:\n    ", 'def f(a: int, b: str = "(") -> None:\n    '),
+    ("def f(a,\n      b):", "def f(a, b):"),
+    ("fn x(\n  a: Vec<u8>,\n) -> u32 {", "fn x(a: Vec<u8>) -> u32 {"),
+    ("def f(\n    a,  # why\n    b):", "def f(\n    a,  # why\n    b):"),
+    ("int f(int a, /* n */\n      int b)", "int f(int a, /* n */\n      int b)"),
+    ("def f(a):\n    return a", "def f(a):\n    return a"),
+])
+def test_wrapped_signatures_are_joined(text: str, joined: str) -> None:
+    assert joined_brackets(text) == joined
 
 
 def test_methods_come_dedented(ws: Workspace) -> None:

@@ -135,6 +135,53 @@ def _dedented(text: str, indent: str) -> str:
                      for line in text.split("\n"))
 
 
+_CLOSERS = ")]}"
+
+
+def joined_brackets(text: str) -> str:
+    """``text`` with the line breaks inside brackets joined: a wrapped signature on one line.
+
+    A trailing comma before a closing bracket goes too; text with a comment inside brackets
+    comes back unchanged (joining would comment out the rest).
+    """
+    out: list[str] = []
+    depth = 0
+    quote = ""
+    at = 0
+    while at < len(text):
+        character = text[at]
+        if quote:
+            out.append(text[at:at + 2] if character == "\\" else character)
+            at += 2 if character == "\\" else 1
+            quote = "" if character == quote else quote
+            continue
+        if depth and (character == "#" or text.startswith(("//", "/*"), at)):
+            return text
+        if depth and character in " \t\r\n":
+            end = at
+            while end < len(text) and text[end] in " \t\r\n":
+                end += 1
+            following = text[end:end + 1]
+            if "\n" not in text[at:end]:
+                out.append(text[at:end])
+            else:
+                if out and out[-1] == "," and following and following in _CLOSERS:
+                    out.pop()
+                if not (out and out[-1] in "([{") and not (following and following in _CLOSERS):
+                    out.append(" ")
+            at = end
+            continue
+        if character in "\"'`":
+            quote = character
+        elif character in "([{":
+            depth += 1
+        elif character in _CLOSERS:
+            depth = max(0, depth - 1)
+        out.append(character)
+        at += 1
+    return "".join(out)
+
+
 _PYTHON_FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\s*:(?!=)")
 
 
@@ -150,24 +197,29 @@ def _python_class_interface(document: FileOutline, definition: Definition, head_
              and _PYTHON_FIELD.match(line[len(indent):])]
     if methods and methods[0].body_start_byte is not None:
         init = methods[0]
-        signature = document.text_of(init.start_byte, init.body_start_byte).rstrip()
+        signature = joined_brackets(
+            document.text_of(init.start_byte, init.body_start_byte).rstrip())
         lines.append(f"{indent}{signature}\n{indent}    ...")
     return "\n" + "".join(f"\n{line}" for line in lines) if lines else ""
 
 
 def render_definition(document: FileOutline, definition: Definition) -> str:
     """The definition whole when short, else its signature and documentation (and, for a
-    Python class, its fields and ``__init__`` signature). A method comes dedented."""
+    Python class, its fields and ``__init__`` signature). The signature comes on one line (so
+    that models do not copy its line breaks into calls) and a method comes dedented."""
     above = _comment_above(document, definition)
     start, indent = _indented_start(document, definition.start_byte)
     whole = document.text_of(start, definition.end_byte)
+    signature_end = definition.body_start_byte or definition.end_byte
+    signature = joined_brackets(document.text_of(start, signature_end))
     if whole.count("\n") < WHOLE_DEFINITION_LINES or definition.body_start_byte is None:
-        return _dedented(above + whole, indent)
+        body = document.text_of(signature_end, definition.end_byte)
+        return _dedented(above + signature + body, indent)
     head_end = definition.body_start_byte
     if definition.doc_end_byte is not None and definition.doc_start_byte is not None and \
             definition.doc_start_byte >= definition.body_start_byte:
         head_end = definition.doc_end_byte  # Python: the docstring sits in the body
-    head = document.text_of(start, head_end).rstrip()
+    head = (signature + document.text_of(signature_end, head_end)).rstrip()
     if document.language.language_id == "python":
         body_indent = indent + "    "
         members = _python_class_interface(document, definition, head_end, body_indent) \
