@@ -268,7 +268,8 @@ class Pipeline:
 
 
 @pytest.mark.parametrize(("text", "joined"), [
-    ("def f(\n    a: int,\n    b: str = \"(\",\n) -> None:\n    ", 'def f(a: int, b: str = "(") -> None:\n    '),
+    ("def f(\n    a: int,\n    b: str = \"(\",\n) -> None:\n    ",
+     'def f(a: int, b: str = "(") -> None:\n    '),
     ("def f(a,\n      b):", "def f(a, b):"),
     ("fn x(\n  a: Vec<u8>,\n) -> u32 {", "fn x(a: Vec<u8>) -> u32 {"),
     ("def f(\n    a,  # why\n    b):", "def f(\n    a,  # why\n    b):"),

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
+from llama_lsp.context.callee import Parameters, call_at_cursor, callee_at_cursor, callee_parameters
 from llama_lsp.context.documents import DocumentSnapshot
 from llama_lsp.context.syntax.outline import Definition, identifiers_in
 from llama_lsp.context.workspace import FileOutline, WorkspaceIndex
@@ -89,30 +90,6 @@ def identifiers_near(snapshot: DocumentSnapshot, cursor_line: int) -> set[str]:
         start, end = _line_range(snapshot, first, last)
         names |= identifiers_in(snapshot.tree, source, snapshot.language, start, end)
     return names
-
-
-_NAME_BEFORE_PAREN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*$")
-_CLOSING = {")": "(", "]": "[", "}": "{"}
-
-
-def callee_at_cursor(line_before: str) -> str | None:
-    """The name of the innermost call left open before the cursor on its line, or None.
-
-    ``x = lib.scale(a, [b, `` gives ``scale``; brackets closed before the cursor are skipped.
-    Keywords (``if (``) come back too: they simply have no definition to find.
-    """
-    depth = 0
-    for at in range(len(line_before) - 1, -1, -1):
-        character = line_before[at]
-        if character in _CLOSING:
-            depth += 1
-        elif character in "([{":
-            if depth:
-                depth -= 1
-            elif character == "(":
-                match = _NAME_BEFORE_PAREN.search(line_before, 0, at)
-                return match.group(1) if match else None
-    return None
 
 
 def _comment_above(document: FileOutline, definition: Definition) -> str:
@@ -363,6 +340,18 @@ class WorkspaceContext:
         return gather_context(snapshot, cursor_line, window_lines, self.index,
                               self.open_documents, line_before)
 
+    def callee_parameters(self, snapshot: DocumentSnapshot,
+                          line_before: str) -> Parameters | None:
+        """What the Python function or class being called at the cursor accepts, when its
+        definition is certain (see ``callee_parameters``)."""
+        call = call_at_cursor(line_before)
+        if call is None:
+            return None
+        document = self.index.document_outline(snapshot)
+        if document is None:
+            return None
+        return callee_parameters(call, document, self.index.related_files(document))
+
     def path_of(self, snapshot: DocumentSnapshot) -> str:
         """How the document's path is shown in prompts."""
         return display_path(Path(snapshot.path) if snapshot.path else None, snapshot.uri,
@@ -380,6 +369,11 @@ class ContextSource(Protocol):
                window_lines: tuple[int, int], line_before: str = "") -> list[ContextChunk]:
         """Candidate chunks, most important first (``line_before``: the cursor's line up to
         the cursor)."""
+        ...
+
+    def callee_parameters(self, snapshot: DocumentSnapshot,
+                          line_before: str) -> Parameters | None:
+        """What the callee of the call open at the cursor accepts, when certain."""
         ...
 
     def path_of(self, snapshot: DocumentSnapshot) -> str:

@@ -230,12 +230,17 @@ class CompletionPipeline:
             return CompletionOutcome([], skipped=f"completions are disabled for "
                                                  f"{snapshot.language_id}")
         prompt = self.build_prompt(snapshot, offset, settings, mode)
+        callee = None
+        if self.context_source is not None and settings.cross_file_context and \
+                prompt.mode is CompletionMode.SINGLE_LINE:
+            callee = self.context_source.callee_parameters(snapshot, prompt.window.line_before)
         context = FilterContext(
             mode=prompt.mode,
             language_id=snapshot.language_id,
             line_before=prompt.window.line_before,
             line_after=prompt.window.line_after,
             suffix=prompt.window.suffix,
+            callee=callee,
         )
         deadline = clock() + budget if budget is not None else None
         request = GenerationRequest(
