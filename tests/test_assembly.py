@@ -19,13 +19,13 @@ from llama_lsp.context.assembly import (
     WHOLE_DEFINITION_LINES,
     ContextChunk,
     WorkspaceContext,
-    callee_at_cursor,
     definition_chunks,
     joined_brackets,
     gather_context,
     identifiers_near,
     similar_chunks,
 )
+from llama_lsp.context.callee import called_names
 from llama_lsp.context.documents import Document, DocumentSnapshot
 from llama_lsp.context.exclusions import ExclusionPolicy
 from llama_lsp.context.positions import PositionEncoding
@@ -330,21 +330,18 @@ def test_the_cursor_line_does_not_choose_definitions(ws: Workspace) -> None:
     assert [c.text.split("(")[0] for c in chunks] == ["def beta"]
 
 
-@pytest.mark.parametrize(("line_before", "callee"), [
-    ("x = scale(", "scale"),
-    ("    return lib.scale(a, ", "scale"),
-    ("x = scale(a, [b, {'k': ", "scale"),
-    ("x = outer(inner(a), ", "outer"),
-    ("x = outer(a, inner(", "inner"),
-    ("x = Point (", "Point"),
-    ("let a = shapes::area(2, ", "area"),
-    ("x = scale(a)", None),
-    ("x = (", None),
-    ("x = [a, ", None),
-    ("", None),
+@pytest.mark.parametrize(("line_before", "names"), [
+    ("x = scale(", ["scale"]),
+    ("    return lib.scale(a, ", ["scale"]),
+    ("x = outer(inner(a), ", ["outer", "inner"]),
+    ("x = f(a) + g(b) + f(c)", ["f", "g"]),
+    ("let a = shapes::area(2, ", ["area"]),
+    ("def local(a, ", []),
+    ("x = (", []),
+    ("", []),
 ])
-def test_callee_at_cursor(line_before: str, callee: str | None) -> None:
-    assert callee_at_cursor(line_before) == callee
+def test_called_names(line_before: str, names: list[str]) -> None:
+    assert called_names(line_before) == names
 
 
 def test_the_call_being_written_brings_its_definition(ws: Workspace) -> None:
@@ -367,6 +364,10 @@ def test_the_call_being_written_brings_its_definition(ws: Workspace) -> None:
     # Nor is one visible in the window, or a name without a definition.
     assert gather_context(snapshot, line, window, ws.index, [], "    main(") == chunks[1:]
     assert gather_context(snapshot, line, window, ws.index, [], "    print(") == chunks[1:]
+    # Closing the call keeps its definition; another call on the line is appended after it.
+    assert gather_context(snapshot, line, window, ws.index, [], "    d = unused_fn(1)") == chunks
+    both = gather_context(snapshot, line, window, ws.index, [], "    d = unused_fn(1) + main(")
+    assert both == chunks
 
 
 @pytest.mark.parametrize("ending", ["", "\n"])
@@ -650,6 +651,17 @@ def test_the_callee_goes_last_and_keeps_the_stable_head(ws: Workspace,
     stable = prompt.context_sizes[0]
     assert before.tokens[:stable] == prompt.tokens[:stable]
     assert [c.at_cursor for c in before.context] == [False]
+    # A second call on the line appends its definition; the first one stays where it was.
+    ws.write("lib.py", SMALL_LIB + "\n\ndef offset(value, by):\n    return value + by\n"
+             + "\n\ndef shift(value):\n    return value\n")
+    text = SMALL_MAIN.replace("total = ", "total = offset(1, 2) + shift(")
+    snapshot = ws.open("app/main.py", text, version=2)
+    later = CompletionPipeline(plain_backend, ws.context()).build_prompt(
+        snapshot, _cursor(text)[1], SETTINGS)
+    assert [c.text.split("(")[0] for c in later.context] == ["def scale", "def offset",
+                                                             "def shift"]
+    kept = sum(prompt.context_sizes)
+    assert later.tokens[:kept] == prompt.tokens[:kept]
 
 
 def test_the_callee_is_chosen_first_when_the_budget_is_short(

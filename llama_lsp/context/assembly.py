@@ -1,15 +1,16 @@
 """Context from outside the cursor window, as plain-text chunks in priority order.
 
-1. the definition of the function being called at the cursor (``name(`` still open on the
-   cursor's line), when it is defined outside the window and not already among 2.;
+1. definitions of the functions called on the cursor's line before the cursor (``name(``),
+   when defined outside the window and not already among 2.;
 2. definitions (signature and docstring, or the whole body when small) of symbols used near
    the cursor but defined outside the window: same file first, then imported files;
 3. chunks of other open files that look most like the code around the cursor.
 
-Apart from the call being written (1.), the cursor's own line is left out of every lookup, so
-the chosen context (the stable head of the prompt) only changes when the user moves to another
-line or edits nearby code. The callee's chunk is marked ``at_cursor`` so that prompts place it
-last, next to the cursor window: opening another call then only changes the prompt's tail.
+Apart from the calls being written (1.), the cursor's own line is left out of every lookup,
+so the chosen context (the stable head of the prompt) only changes when the user moves to
+another line or edits nearby code. The chunks of 1. are marked ``at_cursor`` so that prompts
+place them last, in line order, next to the cursor window: typing a call only appends to the
+prompt's tail, and closing it changes nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
-from llama_lsp.context.callee import Parameters, call_at_cursor, callee_at_cursor, callee_parameters
+from llama_lsp.context.callee import Parameters, call_at_cursor, called_names, callee_parameters
 from llama_lsp.context.documents import DocumentSnapshot
 from llama_lsp.context.syntax.outline import Definition, identifiers_in
 from llama_lsp.context.workspace import FileOutline, WorkspaceIndex
@@ -52,7 +53,7 @@ class ContextChunk:
     """'this file', 'imported file' or 'open file'."""
     key: tuple[str, int]
     at_cursor: bool = False
-    """The definition of the call being written at the cursor (goes last, next to the window)."""
+    """The definition of a call on the cursor's line (goes last, next to the window)."""
 
 
 def display_path(path: Path | None, uri: str, roots: list[Path]) -> str:
@@ -300,7 +301,8 @@ def gather_context(
 ) -> list[ContextChunk]:
     """All candidate context chunks for a cursor, most important first.
 
-    ``line_before`` is the cursor's line up to the cursor; it only selects the callee.
+    ``line_before`` is the cursor's line up to the cursor; it only selects the definitions
+    of the names called on it.
     """
     chunks: list[ContextChunk] = []
     # Open documents that are secret-bearing or .gitignored never give definitions or chunks.
@@ -312,12 +314,14 @@ def gather_context(
         outlines = [index.document_outline(s) for s in others]
         related = index.related_files(document) + [o for o in outlines if o is not None]
         chunks += definition_chunks(document, related, names, window_lines, index.roots)
-        callee = callee_at_cursor(line_before)
-        if callee is not None:
-            shown = "\n".join(chunk.text for chunk in chunks)
-            chunks[:0] = [replace(chunk, at_cursor=True) for chunk in definition_chunks(
-                document, related, {callee}, window_lines, index.roots)
-                if chunk.text not in shown]
+        shown = "\n".join(chunk.text for chunk in chunks)
+        called: list[ContextChunk] = []
+        for name in called_names(line_before):
+            for chunk in definition_chunks(document, related, {name}, window_lines, index.roots):
+                if chunk.text not in shown:
+                    called.append(replace(chunk, at_cursor=True))
+                    shown += "\n" + chunk.text
+        chunks[:0] = called
     starts = snapshot.index.starts
     area = snapshot.text[starts[max(0, cursor_line - SIMILAR_CHUNK_LINES)]:starts[cursor_line]]
     shown = "\n".join(chunk.text for chunk in chunks)

@@ -1,7 +1,8 @@
 """The call being written at the cursor: the callee's name and, for Python, what it accepts.
 
-``callee_at_cursor`` reads the cursor's line; ``python_parameters`` reads a definition's
-signature. Together they let completions drop arguments that the callee cannot take.
+``called_names`` and ``call_at_cursor`` read the cursor's line; ``python_parameters`` reads a
+definition's signature. Context shows the called names' definitions; with the parameters,
+completions drop arguments that the callee cannot take.
 """
 
 from __future__ import annotations
@@ -63,10 +64,19 @@ def call_at_cursor(line_before: str) -> CallAtCursor | None:
     return None
 
 
-def callee_at_cursor(line_before: str) -> str | None:
-    """The name of the innermost call left open before the cursor on its line, or None."""
-    call = call_at_cursor(line_before)
-    return call.name if call is not None else None
+_CALLED = re.compile(r"(?<![A-Za-z0-9_])(?<!def )(?<!class )([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+# A line with more calls than this shows the definitions of its first ones.
+MAX_CALLED_NAMES = 4
+
+
+def called_names(line_before: str) -> list[str]:
+    """Names called on the cursor's line before the cursor, open or closed, in line order.
+
+    ``x = a.f(g(1), `` gives ``["f", "g"]``. Typing only ever appends to the list (closing a
+    call keeps its name), so context built from it changes only at its end.
+    """
+    names = dict.fromkeys(match.group(1) for match in _CALLED.finditer(line_before))
+    return list(names)[:MAX_CALLED_NAMES]
 
 
 def _split_top_level(text: str) -> list[str]:
