@@ -187,6 +187,8 @@ def render_definition(document: FileOutline, definition: Definition) -> str:
     that models do not copy its line breaks into calls) and a method comes dedented."""
     above = _comment_above(document, definition)
     start, indent = _indented_start(document, definition.start_byte)
+    if above and indent:  # the comment starts at the indentation and ends with it
+        above = indent + above.removesuffix(indent)
     whole = document.text_of(start, definition.end_byte)
     signature_end = definition.body_start_byte or definition.end_byte
     signature = joined_brackets(document.text_of(start, signature_end))
