@@ -289,8 +289,9 @@ def test_methods_come_dedented(ws: Workspace) -> None:
     chunks = gather_context(snapshot, line, (line, line), ws.index, [])
     assert [c.text for c in chunks] == ["class Point:\n    ...",
                                         "def norm(self):\n    return 0"]
-    ws.write("shape.ts", "export class Shape {\n" + "".join(f"  f{i} = {i};\n" for i in range(14))
-             + "  /**\n   * The area.\n   */\n  area(scale: number): number {\n    return 1;\n  }\n}\n")
+    fields = "".join(f"  f{i} = {i};\n" for i in range(14))
+    ws.write("shape.ts", "export class Shape {\n" + fields + "  /**\n   * The area.\n   */\n"
+             "  area(scale: number): number {\n    return 1;\n  }\n}\n")
     ts = f"import {{ Shape }} from './shape';\n\nconst a = new Shape().area(2);\n{CURSOR}\n"
     snapshot = ws.open("main.ts", ts)
     line, _ = _cursor(ts)
