@@ -3,9 +3,11 @@
 Cases come from this repository's own code: every line in `llama_lsp/` that calls a function
 imported from another module of the package, with the arguments on the same line. The rest of
 the line after `name(` is removed and the model must write it back. The same pipeline runs
-with and without cross-file context (definitions of imported symbols in the prompt).
+with and without cross-file context (definitions of imported symbols in the prompt, and the
+callee's parameters for post-processing). `--verbose` prints each answer, and the model's own
+first line where post-processing changed it.
 
-    python bench/crossfile.py [--model M.gguf] [--limit 60]
+    python bench/crossfile.py [--model M.gguf] [--limit 60] [--threads N]
 """
 
 from __future__ import annotations
@@ -118,9 +120,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model")
     parser.add_argument("--limit", type=int, default=60)
+    parser.add_argument("--threads", type=int, help="CPU threads for generation")
     parser.add_argument("--verbose", action="store_true", help="print every case")
     args = parser.parse_args()
-    settings, problems = resolve_settings({"model": args.model} if args.model else {})
+    raw = {"model": args.model, "threads": args.threads}
+    settings, problems = resolve_settings({k: v for k, v in raw.items() if v is not None})
     if problems:
         print("\n".join(problems), file=sys.stderr)
         return 2
@@ -154,7 +158,9 @@ def run(backend: object, settings: Settings, cases: list[Case], root: Path,
             if name == "with context" and outcome.prompt is not None:
                 context_tokens.append(outcome.prompt.parts.get("context", 0))
             if verbose:
-                print(f"{name:>16} {case.callee}: {got!r} (want {case.expected!r}) "
+                raw = outcome.raw_text.split("\n")[0].strip()
+                wrote = f" [model wrote {raw!r}]" if raw != got else ""
+                print(f"{name:>16} {case.callee}: {got!r}{wrote} (want {case.expected!r}) "
                       f"{(time.perf_counter() - started) * 1000:.0f} ms")
     for name, hits in results.items():
         print(f"{name:>16}: exact match {sum(hits)}/{len(hits)} = {sum(hits) / len(hits):.1%}")

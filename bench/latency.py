@@ -9,6 +9,7 @@ the same tokens, so the pipeline's overhead shows as a ratio.
 
     python bench/latency.py                        # the demo model, CPU
     python bench/latency.py --model coder.gguf --gpu-layers -1 --keystrokes 200
+    python bench/latency.py --context --threads 1  # with context from the file's folder
 """
 
 from __future__ import annotations
@@ -20,8 +21,11 @@ import time
 from pathlib import Path
 
 from llama_lsp.config.settings import resolve_settings
-from llama_lsp.context.documents import Document
+from llama_lsp.context.assembly import WorkspaceContext
+from llama_lsp.context.documents import Document, DocumentSnapshot
+from llama_lsp.context.exclusions import ExclusionPolicy
 from llama_lsp.context.positions import Position, PositionEncoding
+from llama_lsp.context.workspace import WorkspaceIndex
 from llama_lsp.features.completion.pipeline import CompletionPipeline
 from llama_lsp.features.completion.postprocess import CompletionMode
 from llama_lsp.model.host import load_backend
@@ -44,6 +48,9 @@ def main() -> int:
     parser.add_argument("--file", type=Path, default=DEFAULT_FILE)
     parser.add_argument("--keystrokes", type=int, default=300,
                         help="how many characters to type (from 'def summarise(')")
+    parser.add_argument("--context", action="store_true",
+                        help="cross-file context on, the file's folder as the workspace and the "
+                             "file the only open document (as the server does)")
     args = parser.parse_args()
 
     raw = {"model": args.model, "gpuLayers": args.gpu_layers, "threads": args.threads}
@@ -52,14 +59,21 @@ def main() -> int:
         print("\n".join(problems), file=sys.stderr)
         return 2
     backend = load_backend(settings)
-    pipeline = CompletionPipeline(backend)
+    open_documents: list[DocumentSnapshot] = []
+    context = None
+    if args.context:
+        root = args.file.resolve().parent
+        context = WorkspaceContext(
+            WorkspaceIndex([root], ExclusionPolicy([root]), background=False), open_documents)
+    pipeline = CompletionPipeline(backend, context)
     text = args.file.read_text()
     start = text.index(TYPED_FROM)
     typed = text[start:start + args.keystrokes]
     document = Document(args.file.resolve().as_uri(), "python", 0, text[:start], 10**8)
     print(f"model: {backend.info.name} ({'FIM' if backend.info.fim else 'prefix-only'}), "
           f"gpu layers {settings.gpu_layers}, file {args.file.name}, "
-          f"{len(backend.tokenize(text))} tokens, typing {len(typed)} characters")
+          f"{len(backend.tokenize(text))} tokens, typing {len(typed)} characters, "
+          f"cross-file context {'on' if args.context else 'off'}")
 
     latencies: list[float] = []
     engine: list[float] = []
@@ -73,6 +87,7 @@ def main() -> int:
         position = Position(end.line, end.character)
         document.apply_change(position, position, char, PositionEncoding.UTF16, number)
         snapshot = document.snapshot()
+        open_documents[:] = [snapshot]
         outcome = pipeline.complete(snapshot, len(snapshot.text), settings,
                                     mode=CompletionMode.SINGLE_LINE)
         latencies.append((time.perf_counter() - started) * 1000)
@@ -87,6 +102,8 @@ def main() -> int:
     follow = slice(1, None)  # every request after the first is a keystroke follow-up
     reuse_share = sum(reused[follow]) / max(1, sum(prompt_sizes[follow]))
     ratios = [total / max(eng, 1e-6) for total, eng in zip(latencies, engine)]
+    if outcome.prompt is not None:
+        print(f"context tokens in the last prompt: {outcome.prompt.parts.get('context', 0)}")
     print(f"requests: {len(latencies)}; prompt tokens median {statistics.median(prompt_sizes):.0f}; "
           f"generated tokens median {statistics.median(generated):.0f}")
     print(f"latency end to end: p50 {percentile(latencies, .5):.1f} ms, "

@@ -20,10 +20,12 @@ from llama_lsp.context.assembly import (
     ContextChunk,
     WorkspaceContext,
     definition_chunks,
+    joined_brackets,
     gather_context,
     identifiers_near,
     similar_chunks,
 )
+from llama_lsp.context.callee import called_names
 from llama_lsp.context.documents import Document, DocumentSnapshot
 from llama_lsp.context.exclusions import ExclusionPolicy
 from llama_lsp.context.positions import PositionEncoding
@@ -232,6 +234,72 @@ def test_long_definitions_are_signature_and_docstring(ws: Workspace) -> None:
                           "export function parseThing(s: string): number { ... }")
 
 
+def test_long_python_classes_show_how_to_build_one(ws: Workspace) -> None:
+    methods = "".join(f"\n    def step_{i}(self):\n        return {i}\n" for i in range(6))
+    ws.write("shapes.py", f'''\
+@dataclass
+class Box:
+    """A box."""
+
+    width: int
+    height: int = 1
+    label: str = field(default="")
+    LIMIT = 3
+{methods}
+
+class Pipeline:
+    """Runs steps."""
+
+    def __init__(self, backend: str,
+                 retries: int = 2) -> None:
+        """Keep the backend."""
+        self.backend = backend
+{methods}''')
+    text = f"from shapes import Box, Pipeline\n\nb = Box(1)\np = Pipeline(b)\n{CURSOR}\n"
+    snapshot = ws.open("main.py", text)
+    line, _ = _cursor(text)
+    chunks = gather_context(snapshot, line, (line, line), ws.index, [])
+    assert [c.text for c in chunks] == [
+        '@dataclass\nclass Box:\n    """A box."""\n\n    width: int\n    height: int = 1\n'
+        '    label: str = field(default="")\n    ...',
+        'class Pipeline:\n    """Runs steps."""\n\n'
+        '    def __init__(self, backend: str, retries: int = 2) -> None:\n        ...\n    ...',
+    ]
+
+
+@pytest.mark.parametrize(("text", "joined"), [
+    ("def f(\n    a: int,\n    b: str = \"(\",\n) -> None:\n    ",
+     'def f(a: int, b: str = "(") -> None:\n    '),
+    ("def f(a,\n      b):", "def f(a, b):"),
+    ("fn x(\n  a: Vec<u8>,\n) -> u32 {", "fn x(a: Vec<u8>) -> u32 {"),
+    ("def f(\n    a,  # why\n    b):", "def f(\n    a,  # why\n    b):"),
+    ("int f(int a, /* n */\n      int b)", "int f(int a, /* n */\n      int b)"),
+    ("def f(a):\n    return a", "def f(a):\n    return a"),
+])
+def test_wrapped_signatures_are_joined(text: str, joined: str) -> None:
+    assert joined_brackets(text) == joined
+
+
+def test_methods_come_dedented(ws: Workspace) -> None:
+    ws.write("shapes.py", "class Point:\n    x = 1\n" + _filler(14, "    y")
+             + "\n    def norm(self):\n        return 0\n")
+    text = f"from shapes import Point\n\nn = Point().norm()\n{CURSOR}\n"
+    snapshot = ws.open("main.py", text)
+    line, _ = _cursor(text)
+    chunks = gather_context(snapshot, line, (line, line), ws.index, [])
+    assert [c.text for c in chunks] == ["class Point:\n    ...",
+                                        "def norm(self):\n    return 0"]
+    fields = "".join(f"  f{i} = {i};\n" for i in range(14))
+    ws.write("shape.ts", "export class Shape {\n" + fields + "  /**\n   * The area.\n   */\n"
+             "  area(scale: number): number {\n    return 1;\n  }\n}\n")
+    ts = f"import {{ Shape }} from './shape';\n\nconst a = new Shape().area(2);\n{CURSOR}\n"
+    snapshot = ws.open("main.ts", ts)
+    line, _ = _cursor(ts)
+    chunks = gather_context(snapshot, line, (line, line), ws.index, [])
+    assert [c.text for c in chunks][1:] == [
+        "/**\n * The area.\n */\narea(scale: number): number {\n  return 1;\n}"]
+
+
 def test_at_most_max_definition_chunks(ws: Workspace) -> None:
     count = MAX_DEFINITION_CHUNKS + 6
     ws.write("lib.py", "".join(f"def fn_{i}():\n    return {i}\n\n\n" for i in range(count)))
@@ -269,6 +337,46 @@ def test_the_cursor_line_does_not_choose_definitions(ws: Workspace) -> None:
     line, _ = _cursor(above)
     chunks = gather_context(snapshot, line, (line, line), ws.index, [])
     assert [c.text.split("(")[0] for c in chunks] == ["def beta"]
+
+
+@pytest.mark.parametrize(("line_before", "names"), [
+    ("x = scale(", ["scale"]),
+    ("    return lib.scale(a, ", ["scale"]),
+    ("x = outer(inner(a), ", ["outer", "inner"]),
+    ("x = f(a) + g(b) + f(c)", ["f", "g"]),
+    ("let a = shapes::area(2, ", ["area"]),
+    ("def local(a, ", []),
+    ("x = (", []),
+    ("", []),
+])
+def test_called_names(line_before: str, names: list[str]) -> None:
+    assert called_names(line_before) == names
+
+
+def test_the_call_being_written_brings_its_definition(ws: Workspace) -> None:
+    ws.write("lib.py", LIB)
+    text = MAIN.replace(f"    {CURSOR}", f"    d = unused_fn({CURSOR}")
+    snapshot = ws.open("main.py", text)
+    line, offset = _cursor(text)
+    line_before = text[:offset].rsplit("\n", 1)[1]
+    window = _main_window(text)
+    chunks = gather_context(snapshot, line, window, ws.index, [], line_before)
+    # Most important first: the callee, marked for the end of the prompt; the rest unchanged.
+    assert [(c.text.split("(")[0], c.at_cursor) for c in chunks] == [
+        ("def unused_fn", True), ("def local_helper", False), ("def shared_name", False),
+        ("def imported_fn", False)]
+    assert chunks[0].origin == "imported file"
+    assert chunks[1:] == gather_context(snapshot, line, window, ws.index, [])
+    # A callee already among the definitions used nearby is not repeated or moved.
+    again = gather_context(snapshot, line, window, ws.index, [], "    d = imported_fn(")
+    assert again == chunks[1:]
+    # Nor is one visible in the window, or a name without a definition.
+    assert gather_context(snapshot, line, window, ws.index, [], "    main(") == chunks[1:]
+    assert gather_context(snapshot, line, window, ws.index, [], "    print(") == chunks[1:]
+    # Closing the call keeps its definition; another call on the line is appended after it.
+    assert gather_context(snapshot, line, window, ws.index, [], "    d = unused_fn(1)") == chunks
+    both = gather_context(snapshot, line, window, ws.index, [], "    d = unused_fn(1) + main(")
+    assert both == chunks
 
 
 @pytest.mark.parametrize("ending", ["", "\n"])
@@ -531,6 +639,52 @@ def test_prefix_only_prompt_uses_slash_comments_outside_python(
     shown = plain_backend.detokenize(prompt.tokens)
     assert shown.startswith("// util.ts\nexport function twice(n: number): number {")
     assert "\n\n// app.ts\nimport { twice }" in shown
+
+
+def test_the_callee_goes_last_and_keeps_the_stable_head(ws: Workspace,
+                                                        plain_backend: EmbeddedBackend) -> None:
+    ws.write("lib.py", SMALL_LIB + "\n\ndef offset(value, by):\n    return value + by\n")
+    text = SMALL_MAIN.replace("total = ", "total = offset(")
+    snapshot = ws.open("app/main.py", text)
+    pipeline = CompletionPipeline(plain_backend, ws.context())
+    prompt = pipeline.build_prompt(snapshot, _cursor(text)[1], SETTINGS)
+    assert [(c.text.split("(")[0], c.at_cursor) for c in prompt.context] == [
+        ("def scale", False), ("def offset", True)]
+    shown = plain_backend.detokenize(prompt.tokens)
+    assert shown == ("# lib.py\ndef scale(value):\n    return value * 3\n\n"
+                     "# lib.py\ndef offset(value, by):\n    return value + by\n\n"
+                     "# app/main.py\nfrom lib import scale\n\nresult = scale(2)\n"
+                     "total = offset(")
+    # Before the call was opened the prompt started the same way: only the tail changed.
+    before = pipeline.build_prompt(snapshot, _cursor(text)[1] - len("offset("), SETTINGS)
+    stable = prompt.context_sizes[0]
+    assert before.tokens[:stable] == prompt.tokens[:stable]
+    assert [c.at_cursor for c in before.context] == [False]
+    # A second call on the line appends its definition; the first one stays where it was.
+    ws.write("lib.py", SMALL_LIB + "\n\ndef offset(value, by):\n    return value + by\n"
+             + "\n\ndef shift(value):\n    return value\n")
+    text = SMALL_MAIN.replace("total = ", "total = offset(1, 2) + shift(")
+    snapshot = ws.open("app/main.py", text, version=2)
+    later = CompletionPipeline(plain_backend, ws.context()).build_prompt(
+        snapshot, _cursor(text)[1], SETTINGS)
+    assert [c.text.split("(")[0] for c in later.context] == ["def scale", "def offset",
+                                                             "def shift"]
+    kept = sum(prompt.context_sizes)
+    assert later.tokens[:kept] == prompt.tokens[:kept]
+
+
+def test_the_callee_is_chosen_first_when_the_budget_is_short(
+        ws: Workspace, plain_backend: EmbeddedBackend) -> None:
+    snapshot, _ = _many_definitions(ws)  # far more definitions than 100 tokens hold
+    ws.write("lib.py", (ws.root / "lib.py").read_text()
+             + "def far_away(value):\n    return value\n")
+    text = snapshot.text.rstrip() + "\n    far_away("
+    snapshot = ws.open("main.py", text, version=2)
+    settings = Settings(max_tokens=16, context_tokens=100)
+    prompt = CompletionPipeline(plain_backend, ws.context()).build_prompt(
+        snapshot, len(text), settings)
+    assert prompt.context[-1].text.startswith("def far_away(value)")
+    assert prompt.context[-1].at_cursor and prompt.parts["context"] <= 100
 
 
 def test_repo_level_fim_layout(ws: Workspace, fim_backend: EmbeddedBackend,

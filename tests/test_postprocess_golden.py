@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from llama_lsp.context.callee import python_parameters
 from llama_lsp.features.completion.postprocess import (
     FILTERS,
     CompletionMode,
@@ -44,11 +45,14 @@ def _unescape(text: str, path: Path) -> str:
 
 
 def _context(document: str, language: str, mode: CompletionMode,
-             max_lines: int | None) -> FilterContext:
+             max_lines: int | None, callee: str | None = None) -> FilterContext:
     before, after = document.split(CURSOR)
     line_start = max(before.rfind("\n"), before.rfind("\r")) + 1
     line_after = re.split(r"\r\n|\r|\n", after, maxsplit=1)[0]
-    extra = {} if max_lines is None else {"max_lines": max_lines}
+    extra: dict[str, object] = {} if max_lines is None else {"max_lines": max_lines}
+    if callee is not None:
+        first = callee.partition("(")[2].split(",")[0].strip(" )")
+        extra["callee"] = python_parameters(callee, bound_first=first in ("self", "cls"))
     return FilterContext(mode=mode, language_id=language, line_before=before[line_start:],
                          line_after=line_after, suffix=after, **extra)
 
@@ -75,7 +79,7 @@ def load_case(path: Path) -> GoldenCase:
                 raise ValueError(f"{path}:{number}: header lines are 'key: value'")
             header[key.strip()] = value.strip()
     missing = [name for name in SECTIONS if name not in sections]
-    unknown = set(header) - {"language", "mode", "max_lines", "escapes"}
+    unknown = set(header) - {"language", "mode", "max_lines", "escapes", "callee"}
     if missing or unknown or "language" not in header or "mode" not in header:
         raise ValueError(f"{path}: missing sections {missing}, unknown headers {sorted(unknown)}, "
                          "or no language/mode header")
@@ -92,7 +96,7 @@ def load_case(path: Path) -> GoldenCase:
         path=path,
         filter_name=path.parent.name,
         context=_context(content["document"], header["language"],
-                         CompletionMode(header["mode"]), max_lines),
+                         CompletionMode(header["mode"]), max_lines, header.get("callee")),
         candidate=content["candidate"],
         expected=content["expected"],
     )

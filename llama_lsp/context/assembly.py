@@ -1,20 +1,26 @@
 """Context from outside the cursor window, as plain-text chunks in priority order.
 
-1. definitions (signature and docstring, or the whole body when small) of symbols used near
+1. definitions of the functions called on the cursor's line before the cursor (``name(``),
+   when defined outside the window and not already among 2.;
+2. definitions (signature and docstring, or the whole body when small) of symbols used near
    the cursor but defined outside the window: same file first, then imported files;
-2. chunks of other open files that look most like the code around the cursor.
+3. chunks of other open files that look most like the code around the cursor.
 
-The cursor's own line is left out of every lookup, so the chosen context (the stable head of
-the prompt) only changes when the user moves to another line or edits nearby code.
+Apart from the calls being written (1.), the cursor's own line is left out of every lookup,
+so the chosen context (the stable head of the prompt) only changes when the user moves to
+another line or edits nearby code. The chunks of 1. are marked ``at_cursor`` so that prompts
+place them last, in line order, next to the cursor window: typing a call only appends to the
+prompt's tail, and closing it changes nothing.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
+from llama_lsp.context.callee import Parameters, call_at_cursor, called_names, callee_parameters
 from llama_lsp.context.documents import DocumentSnapshot
 from llama_lsp.context.syntax.outline import Definition, identifiers_in
 from llama_lsp.context.workspace import FileOutline, WorkspaceIndex
@@ -46,6 +52,8 @@ class ContextChunk:
     origin: str
     """'this file', 'imported file' or 'open file'."""
     key: tuple[str, int]
+    at_cursor: bool = False
+    """The definition of a call on the cursor's line (goes last, next to the window)."""
 
 
 def display_path(path: Path | None, uri: str, roots: list[Path]) -> str:
@@ -92,21 +100,113 @@ def _comment_above(document: FileOutline, definition: Definition) -> str:
     return document.text_of(definition.doc_start_byte or 0, definition.start_byte)
 
 
+def _indented_start(document: FileOutline, start_byte: int) -> tuple[int, str]:
+    """Where a definition's line starts and its indentation, when only blanks precede it."""
+    line_start = document.source.rfind(b"\n", 0, start_byte) + 1
+    indent = document.text_of(line_start, start_byte)
+    return (line_start, indent) if not indent.strip() else (start_byte, "")
+
+
+def _dedented(text: str, indent: str) -> str:
+    """``text`` (which starts with ``indent``) with ``indent`` taken off every line."""
+    return "\n".join(line[len(indent):] if line.startswith(indent) else line
+                     for line in text.split("\n"))
+
+
+_CLOSERS = ")]}"
+
+
+def joined_brackets(text: str) -> str:
+    """``text`` with the line breaks inside brackets joined: a wrapped signature on one line.
+
+    A trailing comma before a closing bracket goes too; text with a comment inside brackets
+    comes back unchanged (joining would comment out the rest).
+    """
+    out: list[str] = []
+    depth = 0
+    quote = ""
+    at = 0
+    while at < len(text):
+        character = text[at]
+        if quote:
+            out.append(text[at:at + 2] if character == "\\" else character)
+            at += 2 if character == "\\" else 1
+            quote = "" if character == quote else quote
+            continue
+        if depth and (character == "#" or text.startswith(("//", "/*"), at)):
+            return text
+        if depth and character in " \t\r\n":
+            end = at
+            while end < len(text) and text[end] in " \t\r\n":
+                end += 1
+            following = text[end:end + 1]
+            if "\n" not in text[at:end]:
+                out.append(text[at:end])
+            else:
+                if out and out[-1] == "," and following and following in _CLOSERS:
+                    out.pop()
+                if not (out and out[-1] in "([{") and not (following and following in _CLOSERS):
+                    out.append(" ")
+            at = end
+            continue
+        if character in "\"'`":
+            quote = character
+        elif character in "([{":
+            depth += 1
+        elif character in _CLOSERS:
+            depth = max(0, depth - 1)
+        out.append(character)
+        at += 1
+    return "".join(out)
+
+
+_PYTHON_FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\s*:(?!=)")
+
+
+def _python_class_interface(document: FileOutline, definition: Definition, head_end: int,
+                            indent: str) -> str:
+    """A long Python class's annotated fields and ``__init__`` signature: how to build one."""
+    methods = [d for d in document.by_name.get("__init__", ()) if d.parent == definition.name
+               and definition.start_byte < d.start_byte < definition.end_byte]
+    inner = [d.start_byte for d in document.definitions
+             if definition.start_byte < d.start_byte < definition.end_byte]
+    body = document.text_of(head_end, min(inner, default=definition.end_byte))
+    lines = [line for line in body.split("\n") if line.startswith(indent)
+             and _PYTHON_FIELD.match(line[len(indent):])]
+    if methods and methods[0].body_start_byte is not None:
+        init = methods[0]
+        signature = joined_brackets(
+            document.text_of(init.start_byte, init.body_start_byte).rstrip())
+        lines.append(f"{indent}{signature}\n{indent}    ...")
+    return "\n" + "".join(f"\n{line}" for line in lines) if lines else ""
+
+
 def render_definition(document: FileOutline, definition: Definition) -> str:
-    """The definition whole when short, else its signature and documentation."""
+    """The definition whole when short, else its signature and documentation (and, for a
+    Python class, its fields and ``__init__`` signature). The signature comes on one line (so
+    that models do not copy its line breaks into calls) and a method comes dedented."""
     above = _comment_above(document, definition)
-    whole = document.text_of(definition.start_byte, definition.end_byte)
+    start, indent = _indented_start(document, definition.start_byte)
+    if above and indent:  # the comment starts at the indentation and ends with it
+        above = indent + above.removesuffix(indent)
+    whole = document.text_of(start, definition.end_byte)
+    signature_end = definition.body_start_byte or definition.end_byte
+    signature = joined_brackets(document.text_of(start, signature_end))
     if whole.count("\n") < WHOLE_DEFINITION_LINES or definition.body_start_byte is None:
-        return above + whole
+        body = document.text_of(signature_end, definition.end_byte)
+        return _dedented(above + signature + body, indent)
     head_end = definition.body_start_byte
     if definition.doc_end_byte is not None and definition.doc_start_byte is not None and \
             definition.doc_start_byte >= definition.body_start_byte:
         head_end = definition.doc_end_byte  # Python: the docstring sits in the body
-    head = document.text_of(definition.start_byte, head_end).rstrip()
+    head = (signature + document.text_of(signature_end, head_end)).rstrip()
     if document.language.language_id == "python":
-        indent = " " * (4 + len(head) - len(head.lstrip()))
-        return f"{above}{head}\n{indent}..."
-    return f"{above}{head} ... }}" if head.endswith("{") else f"{above}{head} {{ ... }}"
+        body_indent = indent + "    "
+        members = _python_class_interface(document, definition, head_end, body_indent) \
+            if definition.kind == "class" else ""
+        return _dedented(f"{above}{head}{members}\n{body_indent}...", indent)
+    text = f"{above}{head} ... }}" if head.endswith("{") else f"{above}{head} {{ ... }}"
+    return _dedented(text, indent)
 
 
 def definition_chunks(
@@ -199,8 +299,13 @@ def gather_context(
     window_lines: tuple[int, int],
     index: WorkspaceIndex,
     open_documents: list[DocumentSnapshot],
+    line_before: str = "",
 ) -> list[ContextChunk]:
-    """All candidate context chunks for a cursor, most important first."""
+    """All candidate context chunks for a cursor, most important first.
+
+    ``line_before`` is the cursor's line up to the cursor; it only selects the definitions
+    of the names called on it.
+    """
     chunks: list[ContextChunk] = []
     # Open documents that are secret-bearing or .gitignored never give definitions or chunks.
     others = [s for s in open_documents if s.uri != snapshot.uri and
@@ -211,6 +316,14 @@ def gather_context(
         outlines = [index.document_outline(s) for s in others]
         related = index.related_files(document) + [o for o in outlines if o is not None]
         chunks += definition_chunks(document, related, names, window_lines, index.roots)
+        shown = "\n".join(chunk.text for chunk in chunks)
+        called: list[ContextChunk] = []
+        for name in called_names(line_before):
+            for chunk in definition_chunks(document, related, {name}, window_lines, index.roots):
+                if chunk.text not in shown:
+                    called.append(replace(chunk, at_cursor=True))
+                    shown += "\n" + chunk.text
+        chunks[:0] = called
     starts = snapshot.index.starts
     area = snapshot.text[starts[max(0, cursor_line - SIMILAR_CHUNK_LINES)]:starts[cursor_line]]
     shown = "\n".join(chunk.text for chunk in chunks)
@@ -228,10 +341,22 @@ class WorkspaceContext:
         self.open_documents = open_documents
 
     def gather(self, snapshot: DocumentSnapshot, cursor_line: int,
-               window_lines: tuple[int, int]) -> list[ContextChunk]:
+               window_lines: tuple[int, int], line_before: str = "") -> list[ContextChunk]:
         """Candidate chunks for the cursor, most important first."""
         return gather_context(snapshot, cursor_line, window_lines, self.index,
-                              self.open_documents)
+                              self.open_documents, line_before)
+
+    def callee_parameters(self, snapshot: DocumentSnapshot,
+                          line_before: str) -> Parameters | None:
+        """What the Python function or class being called at the cursor accepts, when its
+        definition is certain (see ``callee_parameters``)."""
+        call = call_at_cursor(line_before)
+        if call is None:
+            return None
+        document = self.index.document_outline(snapshot)
+        if document is None:
+            return None
+        return callee_parameters(call, document, self.index.related_files(document))
 
     def path_of(self, snapshot: DocumentSnapshot) -> str:
         """How the document's path is shown in prompts."""
@@ -247,8 +372,14 @@ class ContextSource(Protocol):
     """What the completion pipeline needs to add context from outside the window."""
 
     def gather(self, snapshot: DocumentSnapshot, cursor_line: int,
-               window_lines: tuple[int, int]) -> list[ContextChunk]:
-        """Candidate chunks, most important first."""
+               window_lines: tuple[int, int], line_before: str = "") -> list[ContextChunk]:
+        """Candidate chunks, most important first (``line_before``: the cursor's line up to
+        the cursor)."""
+        ...
+
+    def callee_parameters(self, snapshot: DocumentSnapshot,
+                          line_before: str) -> Parameters | None:
+        """What the callee of the call open at the cursor accepts, when certain."""
         ...
 
     def path_of(self, snapshot: DocumentSnapshot) -> str:

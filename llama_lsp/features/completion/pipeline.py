@@ -161,41 +161,44 @@ class CompletionPipeline:
     def _context_tokens(
         self, snapshot: DocumentSnapshot, window: CursorWindow, settings: Settings, budget: int
     ) -> tuple[list[int], list[ContextChunk], list[int]]:
-        """Tokens of the chunks that fit ``budget`` (with path headers, stable order), the
-        chunks, and each one's token count."""
+        """Tokens of the chunks that fit ``budget`` (with path headers; stable chunks first and
+        the callee's definition last), the chunks in that order, and each one's token count."""
         if self.context_source is None or not settings.cross_file_context or budget <= 0:
             return [], [], []
         cursor_line = window.first_line + window.prefix.count("\n")
         window_lines = (window.first_line, cursor_line + window.suffix.count("\n"))
-        candidates = self.context_source.gather(snapshot, cursor_line, window_lines)
+        candidates = self.context_source.gather(snapshot, cursor_line, window_lines,
+                                                window.line_before)
         if not candidates:
             return [], [], []
-        fim = self.backend.info.fim
         comment = _LINE_COMMENT.get(snapshot.language_id, "//")
         own_path = self.context_source.path_of(snapshot)
-        tokens: list[int] = []
-        chosen: list[ContextChunk] = []
-        sizes: list[int] = []
-        if self._repo_level:
-            assert fim is not None and fim.file_separator is not None
-            header = [fim.file_separator, *self._tokens_of(f"{own_path}\n")]
-            for chunk in candidates:
-                piece = [fim.file_separator, *self._tokens_of(f"{chunk.path}\n{chunk.text}\n")]
-                if len(tokens) + len(piece) + len(header) <= budget:
-                    tokens += piece
-                    chosen.append(chunk)
-                    sizes.append(len(piece))
-        else:
-            header = self._tokens_of(f"{comment} {own_path}\n")
-            for chunk in candidates:
-                piece = self._tokens_of(f"{comment} {chunk.path}\n{chunk.text}\n\n")
-                if len(tokens) + len(piece) + len(header) <= budget:
-                    tokens += piece
-                    chosen.append(chunk)
-                    sizes.append(len(piece))
+        header = self._file_tokens(own_path, None, comment)
+        # Chosen by priority; laid out stable first and the callee's definition last.
+        used = len(header)
+        chosen: list[tuple[ContextChunk, list[int]]] = []
+        for chunk in candidates:
+            piece = self._file_tokens(chunk.path, chunk.text, comment)
+            if used + len(piece) <= budget:
+                used += len(piece)
+                chosen.append((chunk, piece))
+        chosen.sort(key=lambda item: item[0].at_cursor)
+        tokens = [token for _, piece in chosen for token in piece]
+        chunks = [chunk for chunk, _ in chosen]
+        sizes = [len(piece) for _, piece in chosen]
         if not chosen:
             return [], [], []
-        return [*tokens, *header], chosen, sizes
+        return [*tokens, *header], chunks, sizes
+
+    def _file_tokens(self, path: str, text: str | None, comment: str) -> list[int]:
+        """A context file's tokens: path header and text (None: the cursor file's header)."""
+        fim = self.backend.info.fim
+        if self._repo_level:
+            assert fim is not None and fim.file_separator is not None
+            body = f"{path}\n" if text is None else f"{path}\n{text}\n"
+            return [fim.file_separator, *self._tokens_of(body)]
+        return self._tokens_of(f"{comment} {path}\n" if text is None
+                               else f"{comment} {path}\n{text}\n\n")
 
     @staticmethod
     def _max_tokens(mode: CompletionMode, settings: Settings) -> int:
@@ -227,12 +230,17 @@ class CompletionPipeline:
             return CompletionOutcome([], skipped=f"completions are disabled for "
                                                  f"{snapshot.language_id}")
         prompt = self.build_prompt(snapshot, offset, settings, mode)
+        callee = None
+        if self.context_source is not None and settings.cross_file_context and \
+                prompt.mode is CompletionMode.SINGLE_LINE:
+            callee = self.context_source.callee_parameters(snapshot, prompt.window.line_before)
         context = FilterContext(
             mode=prompt.mode,
             language_id=snapshot.language_id,
             line_before=prompt.window.line_before,
             line_after=prompt.window.line_after,
             suffix=prompt.window.suffix,
+            callee=callee,
         )
         deadline = clock() + budget if budget is not None else None
         request = GenerationRequest(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from llama_lsp.features.completion.postprocess.arguments import drop_surplus_arguments
 from llama_lsp.features.completion.postprocess.block_end import cut_at_block_end
 from llama_lsp.features.completion.postprocess.context import CompletionMode, FilterContext
 from llama_lsp.features.completion.postprocess.first_line import keep_first_line
@@ -18,6 +19,7 @@ FILTERS: tuple[Filter, ...] = (
     cut_at_block_end,
     drop_repetition,
     limit_lines,
+    drop_surplus_arguments,
     remove_suffix_overlap,
     normalise_whitespace,
 )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from llama_lsp.context.callee import Parameters
+
 
 class CompletionMode(str, Enum):
     """One line (mid-line or inside an expression) or several (at an empty block or line)."""
@@ -27,6 +29,8 @@ class FilterContext:
     suffix: str
     """Everything after the cursor in the window, starting with ``line_after``."""
     max_lines: int = 8
+    callee: Parameters | None = None
+    """What the callee of the call open at the cursor accepts, when known for certain."""
 
     @property
     def base_indent(self) -> str:

@@ -1,0 +1,177 @@
+"""The call being written at the cursor: the callee's name and, for Python, what it accepts.
+
+``called_names`` and ``call_at_cursor`` read the cursor's line; ``python_parameters`` reads a
+definition's signature. Context shows the called names' definitions; with the parameters,
+completions drop arguments that the callee cannot take.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from llama_lsp.context.syntax.outline import Definition
+from llama_lsp.context.workspace import FileOutline
+
+_NAME_BEFORE_PAREN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*$")
+_CLOSING = {")": "(", "]": "[", "}": "{"}
+_PARAMETER_NAME = re.compile(r"\*{0,2}([A-Za-z_][A-Za-z0-9_]*)")
+
+
+@dataclass(frozen=True)
+class CallAtCursor:
+    """The innermost call left open before the cursor on its line."""
+
+    name: str
+    arguments: str
+    """What the line has after the call's ``(``, up to the cursor."""
+    plain: bool
+    """Called by bare name (``f(``), not as an attribute (``x.f(``)."""
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """What a Python callee accepts (``self``/``cls`` of a method or class left out)."""
+
+    positional: tuple[str, ...]
+    """Names that may be passed by position, in order."""
+    keyword: frozenset[str]
+    """Names that may be passed by keyword."""
+    var_positional: bool
+    var_keyword: bool
+
+
+def call_at_cursor(line_before: str) -> CallAtCursor | None:
+    """The innermost call left open before the cursor on its line, or None.
+
+    ``x = lib.scale(a, [b, `` gives ``scale``; brackets closed before the cursor are skipped.
+    Keywords (``if (``) come back too: they simply have no definition to find.
+    """
+    depth = 0
+    for at in range(len(line_before) - 1, -1, -1):
+        character = line_before[at]
+        if character in _CLOSING:
+            depth += 1
+        elif character in "([{":
+            if depth:
+                depth -= 1
+            elif character == "(":
+                match = _NAME_BEFORE_PAREN.search(line_before, 0, at)
+                if match is None:
+                    return None
+                plain = not line_before[:match.start()].rstrip().endswith(".")
+                return CallAtCursor(match.group(1), line_before[at + 1:], plain)
+    return None
+
+
+_CALLED = re.compile(r"(?<![A-Za-z0-9_])(?<!def )(?<!class )([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+# A line with more calls than this shows the definitions of its first ones.
+MAX_CALLED_NAMES = 4
+
+
+def called_names(line_before: str) -> list[str]:
+    """Names called on the cursor's line before the cursor, open or closed, in line order.
+
+    ``x = a.f(g(1), `` gives ``["f", "g"]``. Typing only ever appends to the list (closing a
+    call keeps its name), so context built from it changes only at its end.
+    """
+    names = dict.fromkeys(match.group(1) for match in _CALLED.finditer(line_before))
+    return list(names)[:MAX_CALLED_NAMES]
+
+
+def _split_top_level(text: str) -> list[str]:
+    parts: list[str] = []
+    depth = 0
+    start = 0
+    quote = ""
+    for at, character in enumerate(text):
+        if quote:
+            quote = "" if character == quote else quote
+        elif character in "\"'":
+            quote = character
+        elif character in "([{":
+            depth += 1
+        elif character in ")]}":
+            depth -= 1
+        elif character == "," and depth == 0:
+            parts.append(text[start:at])
+            start = at + 1
+    parts.append(text[start:])
+    return [part.strip() for part in parts if part.strip()]
+
+
+def python_parameters(signature: str, bound_first: bool) -> Parameters | None:
+    """What ``def name(...)`` accepts; ``bound_first`` drops the first (``self``/``cls``).
+
+    None when the signature cannot be read.
+    """
+    opened = signature.find("(")
+    if opened < 0:
+        return None
+    depth = 0
+    closed = -1
+    for at in range(opened, len(signature)):
+        depth += {"(": 1, ")": -1}.get(signature[at], 0)
+        if depth == 0:
+            closed = at
+            break
+    if closed < 0:
+        return None
+    positional: list[str] = []
+    keyword: set[str] = set()
+    var_positional = var_keyword = keyword_only = False
+    parts = _split_top_level(signature[opened + 1:closed])
+    for index, part in enumerate(parts[1:] if bound_first else parts):
+        if part == "/":
+            keyword.clear()  # the names so far are positional-only
+            continue
+        if part == "*":
+            keyword_only = True
+            continue
+        match = _PARAMETER_NAME.match(part)
+        if match is None:
+            return None
+        name = match.group(1)
+        if part.startswith("**"):
+            var_keyword = True
+        elif part.startswith("*"):
+            var_positional = keyword_only = True
+        elif keyword_only:
+            keyword.add(name)
+        else:
+            positional.append(name)
+            keyword.add(name)
+    return Parameters(tuple(positional), frozenset(keyword), var_positional, var_keyword)
+
+
+def callee_parameters(call: CallAtCursor, document: FileOutline,
+                      related: list[FileOutline]) -> Parameters | None:
+    """What a plainly called Python function or class accepts, when its definition is certain.
+
+    The name must be defined at the top level of this file, or else by exactly one of the
+    related files; a class needs an ``__init__`` of its own (not a dataclass or a subclass
+    that inherits one).
+    """
+    if not call.plain or document.language.language_id != "python":
+        return None
+    found = _top_level(document, call.name)
+    files = [document]
+    if not found:
+        files = [file for file in related if _top_level(file, call.name)]
+        found = [d for file in files for d in _top_level(file, call.name)]
+    if len(found) != 1:
+        return None
+    definition, file = found[0], files[0]
+    if definition.kind == "function":
+        return python_parameters(definition.signature, bound_first=False)
+    if definition.kind != "class":
+        return None
+    inits = [d for d in file.by_name.get("__init__", ()) if d.parent == definition.name
+             and definition.start_byte < d.start_byte < definition.end_byte]
+    if len(inits) != 1:
+        return None
+    return python_parameters(inits[0].signature, bound_first=True)
+
+
+def _top_level(file: FileOutline, name: str) -> list[Definition]:
+    return [d for d in file.by_name.get(name, ()) if d.parent is None]

@@ -1,0 +1,90 @@
+"""The call open at the cursor and what its callee accepts (real files, tree-sitter outlines)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_assembly import CURSOR, Workspace, _cursor
+
+from llama_lsp.context.callee import (
+    CallAtCursor,
+    Parameters,
+    call_at_cursor,
+    python_parameters,
+)
+
+
+@pytest.mark.parametrize(("line_before", "call"), [
+    ("    return lib.scale(a, ", CallAtCursor("scale", "a, ", plain=False)),
+    ("    return scale(", CallAtCursor("scale", "", plain=True)),
+    ("x = outer(a, [b, ", CallAtCursor("outer", "a, [b, ", plain=True)),
+    ("x = outer(inner(a), ", CallAtCursor("outer", "inner(a), ", plain=True)),
+    ("x = (", None),
+])
+def test_call_at_cursor(line_before: str, call: CallAtCursor | None) -> None:
+    assert call_at_cursor(line_before) == call
+
+
+@pytest.mark.parametrize(("signature", "bound_first", "parameters"), [
+    ("def f(a, b: int = 1, *args, c, d=2, **kw):", False,
+     Parameters(("a", "b"), frozenset("abcd"), True, True)),
+    ("def g(a, /, b, *, c):", False, Parameters(("a", "b"), frozenset("bc"), False, False)),
+    ('def __init__(self, x, y: str = "a, b") -> None:', True,
+     Parameters(("x", "y"), frozenset("xy"), False, False)),
+    ("async def h() -> dict[str, int]:", False, Parameters((), frozenset(), False, False)),
+    ("class K:", False, None),
+])
+def test_python_parameters(signature: str, bound_first: bool,
+                           parameters: Parameters | None) -> None:
+    assert python_parameters(signature, bound_first) == parameters
+
+
+LIB = '''\
+from dataclasses import dataclass
+
+
+def scale(points, factor):
+    return points
+
+
+class Pool:
+    def __init__(self, size, *, name="pool"):
+        self.size = size
+
+
+@dataclass
+class Box:
+    width: int
+
+
+class Error(RuntimeError):
+    pass
+'''
+
+
+@pytest.mark.parametrize(("line", "parameters"), [
+    ("x = scale(", Parameters(("points", "factor"), frozenset({"points", "factor"}),
+                              False, False)),
+    ("x = Pool(", Parameters(("size",), frozenset({"size", "name"}), False, False)),
+    ("x = Box(", None),        # a dataclass: its __init__ is generated
+    ("x = Error(", None),      # inherits its __init__
+    ("x = lib.scale(", None),  # an attribute: which object's method is not certain
+    ("x = missing(", None),
+    ("x = local(", Parameters(("only",), frozenset({"only"}), False, False)),
+    ("x = twice(", None),      # defined by two imported files
+    ("x = 1", None),
+])
+def test_callee_parameters_only_when_the_definition_is_certain(
+        tmp_path: Path, line: str, parameters: Parameters | None) -> None:
+    ws = Workspace(tmp_path / "ws")
+    ws.write("pkg/__init__.py", "")
+    ws.write("pkg/lib.py", LIB + "\n\ndef twice(a):\n    return a\n")
+    ws.write("pkg/other.py", "def twice(a, b):\n    return a\n")
+    text = (f"from pkg.lib import scale, Pool, Box, Error\nfrom pkg.other import twice\n\n\n"
+            f"def local(only):\n"
+            f"    return only\n\n\n{line}{CURSOR}\n")
+    snapshot = ws.open("pkg/main.py", text)
+    _, offset = _cursor(text)
+    line_before = text[:offset].rsplit("\n", 1)[1]
+    assert ws.context().callee_parameters(snapshot, line_before) == parameters
