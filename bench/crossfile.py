@@ -7,15 +7,22 @@ with and without cross-file context (definitions of imported symbols in the prom
 callee's parameters for post-processing). `--verbose` prints each answer, and the model's own
 first line where post-processing changed it.
 
-    python bench/crossfile.py [--model M.gguf] [--limit 60] [--threads N]
+The cases are taken from the package as it was at a fixed commit (``--revision``, extracted
+with ``git archive``), so that new code does not change the set between runs; ``--revision
+worktree`` takes them from the files on disk instead.
+
+    python bench/crossfile.py [--model M.gguf] [--limit 60] [--threads N] [--revision REV]
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import re
 import statistics
+import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from dataclasses import dataclass, replace
@@ -46,18 +53,31 @@ class Case:
     callee: str
 
 
-def find_cases(limit: int) -> list[Case]:
+# The commit whose code gives the repository cases (the state the figures were first taken at).
+CASES_REVISION = "fa7a25ee6be1a55547249d62eb79118791543b82"
+
+
+def checkout(revision: str, folder: Path) -> Path:
+    """The repository's ``llama_lsp/`` at ``revision``, extracted under ``folder``."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision, "llama_lsp"],
+                             capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    return folder
+
+
+def find_cases(limit: int, root: Path = ROOT) -> list[Case]:
     """Calls of functions imported from other package modules, one per callee."""
     cases: list[Case] = []
     seen: set[str] = set()
-    for path in sorted((ROOT / "llama_lsp").rglob("*.py")):
+    for path in sorted((root / "llama_lsp").rglob("*.py")):
         source = path.read_text()
         document = Document(path.as_uri(), "python", 1, source, 10**8).snapshot()
         assert document.tree is not None and document.language is not None
         data = source.encode()
         local_names: set[str] = set()
         for ref in imports(document.tree, data, document.language):
-            if ref.module.startswith("llama_lsp") and resolve_import(ref, path, "python", [ROOT]):
+            if ref.module.startswith("llama_lsp") and resolve_import(ref, path, "python", [root]):
                 local_names.update(ref.names)
         body_start = max((m.end() for m in re.finditer(r"^(from|import) .*$", source, re.M)),
                          default=0)
@@ -122,6 +142,9 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=60)
     parser.add_argument("--threads", type=int, help="CPU threads for generation")
     parser.add_argument("--verbose", action="store_true", help="print every case")
+    parser.add_argument("--revision", default=CASES_REVISION,
+                        help="commit whose llama_lsp/ gives the repository cases, or 'worktree' "
+                             f"(default {CASES_REVISION[:10]})")
     args = parser.parse_args()
     raw = {"model": args.model, "threads": args.threads}
     settings, problems = resolve_settings({k: v for k, v in raw.items() if v is not None})
@@ -129,9 +152,18 @@ def main() -> int:
         print("\n".join(problems), file=sys.stderr)
         return 2
     backend = load_backend(settings)
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryDirectory() as old:
+        repository = ROOT
+        if args.revision != "worktree":
+            try:
+                repository = checkout(args.revision, Path(old))
+            except (OSError, subprocess.CalledProcessError) as error:
+                print(f"cannot extract {args.revision} ({error}); run with --revision worktree",
+                      file=sys.stderr)
+                return 2
         generated = generated_cases(Path(folder))
-        for label, cases, root in (("llama_lsp/ calls", find_cases(args.limit), ROOT),
+        label = f"llama_lsp/ calls at {args.revision[:10]}"
+        for label, cases, root in ((label, find_cases(args.limit, repository), repository),
                                    ("generated projects", generated, Path(folder))):
             print(f"== {label}: {len(cases)} cross-file calls; model {backend.info.name}")
             run(backend, settings, cases, root, args.verbose)

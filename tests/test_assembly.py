@@ -30,7 +30,7 @@ from llama_lsp.context.documents import Document, DocumentSnapshot
 from llama_lsp.context.exclusions import ExclusionPolicy
 from llama_lsp.context.positions import PositionEncoding
 from llama_lsp.context.syntax.languages import language_id_for_path
-from llama_lsp.context.workspace import WorkspaceIndex
+from llama_lsp.context.workspace import DISK_CHECK_SECONDS, WorkspaceIndex
 from llama_lsp.features.completion.pipeline import CompletionPipeline
 from llama_lsp.model.embedded import EmbeddedBackend
 
@@ -46,13 +46,16 @@ class Workspace:
         (root / ".git").mkdir(parents=True, exist_ok=True)
         policy = ExclusionPolicy([root]) if secret_patterns is None else \
             ExclusionPolicy([root], secret_patterns)
-        self.index = WorkspaceIndex([root], policy, background=False)
+        self.now = 0.0
+        self.index = WorkspaceIndex([root], policy, background=False, clock=lambda: self.now)
         self.open_documents: list[DocumentSnapshot] = []
 
     def write(self, relative: str, text: str) -> Path:
+        """Write a file; the index notices it at its next disk check (time moves on)."""
         path = self.root / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
+        self.now += DISK_CHECK_SECONDS
         return path
 
     def open(self, relative: str, text: str | None = None, version: int = 1) -> DocumentSnapshot:
@@ -806,3 +809,18 @@ def test_pipeline_context_is_stable_across_keystrokes(ws: Workspace,
         document.apply_change(position, position, character, PositionEncoding.UTF16, version)
         offset += 1
     assert heads[0][0] and all(head == heads[0] for head in heads)
+
+
+def test_disk_is_checked_at_most_every_few_seconds(ws: Workspace) -> None:
+    """Exclusion verdicts and file stamps are reused for DISK_CHECK_SECONDS, then re-read."""
+    path = ws.write("lib.py", "def one():\n    return 1\n")
+    assert [d.name for d in ws.index.file_outline(path).definitions] == ["one"]
+    path.write_text("def two():\n    return 2\n")  # the clock has not moved
+    assert [d.name for d in ws.index.file_outline(path).definitions] == ["one"]
+    ws.now += DISK_CHECK_SECONDS
+    assert [d.name for d in ws.index.file_outline(path).definitions] == ["two"]
+    assert ws.index.excluded_reason(path) is None
+    (ws.root / ".gitignore").write_text("lib.py\n")
+    assert ws.index.excluded_reason(path) is None
+    ws.now += DISK_CHECK_SECONDS
+    assert ws.index.excluded_reason(path) == f"ignored by {ws.root / '.gitignore'}"

@@ -309,7 +309,7 @@ def gather_context(
     chunks: list[ContextChunk] = []
     # Open documents that are secret-bearing or .gitignored never give definitions or chunks.
     others = [s for s in open_documents if s.uri != snapshot.uri and
-              not (s.path and index.policy.excluded_reason(Path(s.path)))]
+              not (s.path and index.excluded_reason(Path(s.path)))]
     document = index.document_outline(snapshot)
     if document is not None:
         names = identifiers_near(snapshot, cursor_line)

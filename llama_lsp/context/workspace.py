@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-import time
 from pathlib import Path
 
 from tree_sitter import Parser
@@ -34,6 +35,9 @@ logger = logging.getLogger(__name__)
 MAX_IMPORTED_FILES = 24
 # An open document's outline is refreshed in the background at most this often while typing.
 OUTLINE_REFRESH_SECONDS = 1.0
+# A file's exclusion verdict and its size and mtime are re-read from disk at most this often:
+# every context lookup asks for them, and system calls hand the interpreter to other threads.
+DISK_CHECK_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -67,9 +71,13 @@ def _outline_source(uri: str, path: Path | None, spec: LanguageSpec, source: byt
 class WorkspaceIndex:
     """Definitions of open documents and the workspace files their imports reach."""
 
-    def __init__(self, roots: list[Path], policy: ExclusionPolicy, background: bool = True) -> None:
+    def __init__(self, roots: list[Path], policy: ExclusionPolicy, background: bool = True,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.roots = [root.resolve() for root in roots]
         self.policy = policy
+        self._clock = clock
+        self._verdicts: dict[Path, tuple[float, str | None]] = {}
+        self._stamps: dict[Path, tuple[float, tuple[int, int] | None]] = {}
         self._lock = threading.Lock()
         self._documents: dict[str, FileOutline] = {}
         self._files: dict[Path, tuple[tuple[int, int], FileOutline | None]] = {}
@@ -123,13 +131,37 @@ class WorkspaceIndex:
 
     # -- files on disk --------------------------------------------------------------------
 
-    def file_outline(self, path: Path) -> FileOutline | None:
-        """The outline of a workspace file, or None if excluded, unparseable or not ready yet."""
+    def excluded_reason(self, path: Path) -> str | None:
+        """The policy's reason to keep ``path`` out of prompts (checked on disk at most every
+        ``DISK_CHECK_SECONDS``), or None."""
+        now = self._clock()
+        cached = self._verdicts.get(path)
+        if cached is not None and now - cached[0] < DISK_CHECK_SECONDS:
+            return cached[1]
+        reason = self.policy.excluded_reason(path)
+        self._verdicts[path] = (now, reason)
+        return reason
+
+    def _stamp(self, path: Path) -> tuple[int, int] | None:
+        """(mtime, size) of ``path``, None when it cannot be read; stat'ed at most every
+        ``DISK_CHECK_SECONDS``."""
+        now = self._clock()
+        cached = self._stamps.get(path)
+        if cached is not None and now - cached[0] < DISK_CHECK_SECONDS:
+            return cached[1]
         try:
             stat = path.stat()
+            stamp: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
         except OSError:
+            stamp = None
+        self._stamps[path] = (now, stamp)
+        return stamp
+
+    def file_outline(self, path: Path) -> FileOutline | None:
+        """The outline of a workspace file, or None if excluded, unparseable or not ready yet."""
+        stamp = self._stamp(path)
+        if stamp is None:
             return None
-        stamp = (stat.st_mtime_ns, stat.st_size)
         with self._lock:
             cached = self._files.get(path)
         if cached is not None and cached[0] == stamp:

@@ -36,7 +36,7 @@ READY_WAIT_SECONDS = 1.0
 READY_POLL_SECONDS = 0.02
 # Parsing a keystroke's request may take this long; the cursor window and the instant answers
 # then use the previous tree (its positions shifted by the edits).
-KEYSTROKE_PARSE_SECONDS = 0.002
+KEYSTROKE_PARSE_SECONDS = 0.001
 # Worker key of background speculation: any foreground request supersedes it.
 SPECULATION_KEY = "speculate"
 
