@@ -62,7 +62,10 @@ def checkout(revision: str, folder: Path) -> Path:
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision, "llama_lsp"],
                              capture_output=True, check=True).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(folder, filter="data")
+        if hasattr(tarfile, "data_filter"):  # Python 3.10.12+ / 3.11.4+
+            tar.extractall(folder, filter="data")
+        else:
+            tar.extractall(folder)  # our own repository's archive
     return folder
 
 

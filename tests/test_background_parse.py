@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from tree_sitter import Parser
 
 from llama_lsp.context.background_parse import BackgroundParser
@@ -80,3 +81,20 @@ async def test_current_document_is_not_scheduled() -> None:
     parses = BackgroundParser()
     parses.schedule(document)
     assert parses.idle
+
+
+async def test_a_failing_parse_is_logged_and_the_others_go_on(
+        caplog: pytest.LogCaptureFixture) -> None:
+    broken, healthy = _edited_document(), _edited_document()
+    healthy.uri = "file:///w/other.py"
+
+    def fail(_budget: float | None = None) -> bool:
+        raise ValueError("Parsing failed")
+
+    broken.parse = fail  # type: ignore[method-assign]
+    parses = BackgroundParser(slice_seconds=0.0005, pause_seconds=0.0)
+    parses.schedule(broken)
+    parses.schedule(healthy)
+    await _until_idle(parses)
+    assert not healthy.parse_pending
+    assert "parsing file:///w/big.py failed" in caplog.text

@@ -21,6 +21,9 @@ from llama_lsp.context.callee import (
     ("x = outer(a, [b, ", CallAtCursor("outer", "a, [b, ", plain=True)),
     ("x = outer(inner(a), ", CallAtCursor("outer", "inner(a), ", plain=True)),
     ("x = (", None),
+    ("def scale(points, ", None),
+    ("    async def scale(", None),
+    ("class Pool(Base, ", None),
 ])
 def test_call_at_cursor(line_before: str, call: CallAtCursor | None) -> None:
     assert call_at_cursor(line_before) == call
@@ -29,6 +32,9 @@ def test_call_at_cursor(line_before: str, call: CallAtCursor | None) -> None:
 @pytest.mark.parametrize(("signature", "bound_first", "parameters"), [
     ("def f(a, b: int = 1, *args, c, d=2, **kw):", False,
      Parameters(("a", "b"), frozenset("abcd"), True, True)),
+    ('def f(a=")", b=1):', False, Parameters(("a", "b"), frozenset("ab"), False, False)),
+    ("def f(key=lambda a, b: a, c=1):", False, None),  # the lambda's commas would split it
+    ("def __init__(*args, **kwargs):", True, Parameters((), frozenset(), True, True)),
     ("def g(a, /, b, *, c):", False, Parameters(("a", "b"), frozenset("bc"), False, False)),
     ('def __init__(self, x, y: str = "a, b") -> None:', True,
      Parameters(("x", "y"), frozenset("xy"), False, False)),
@@ -72,7 +78,10 @@ class Error(RuntimeError):
     ("x = lib.scale(", None),  # an attribute: which object's method is not certain
     ("x = missing(", None),
     ("x = local(", Parameters(("only",), frozenset({"only"}), False, False)),
-    ("x = twice(", None),      # defined by two imported files
+    ("x = twice(", Parameters(("a", "b"), frozenset("ab"), False, False)),  # the imported one
+    ("x = run(", None),        # imported from subprocess, not from the sibling defining it
+    ("x = traced(", None),     # decorated: the decorator may change the signature
+    ("def scale(points, ", None),  # a definition, not a call
     ("x = 1", None),
 ])
 def test_callee_parameters_only_when_the_definition_is_certain(
@@ -81,10 +90,38 @@ def test_callee_parameters_only_when_the_definition_is_certain(
     ws.write("pkg/__init__.py", "")
     ws.write("pkg/lib.py", LIB + "\n\ndef twice(a):\n    return a\n")
     ws.write("pkg/other.py", "def twice(a, b):\n    return a\n")
-    text = (f"from pkg.lib import scale, Pool, Box, Error\nfrom pkg.other import twice\n\n\n"
+    ws.write("pkg/jobs.py", "def run(job):\n    return job\n")
+    text = (f"from pkg.lib import scale, Pool, Box, Error\nfrom pkg.other import twice\n"
+            f"from pkg.jobs import *\nfrom subprocess import run\n\n\n"
             f"def local(only):\n"
-            f"    return only\n\n\n{line}{CURSOR}\n")
+            f"    return only\n\n\n@trace\ndef traced(a):\n    return a\n\n\n{line}{CURSOR}\n")
     snapshot = ws.open("pkg/main.py", text)
     _, offset = _cursor(text)
     line_before = text[:offset].rsplit("\n", 1)[1]
     assert ws.context().callee_parameters(snapshot, line_before) == parameters
+
+
+def test_the_callee_is_read_from_the_current_text(tmp_path: Path) -> None:
+    """A signature changed a moment ago, here or in another open (unsaved) file, counts."""
+    ws = Workspace(tmp_path / "ws")
+    ws.write("pkg/__init__.py", "")
+    ws.write("pkg/lib.py", "def scale(points, factor):\n    return points\n")
+    text = "from pkg.lib import scale\n\n\ndef f(a):\n    return a\n\n\nx = f(1, "
+    ws.open("pkg/main.py", text)
+    edited = text.replace("def f(a):", "def f(a, b):")
+    snapshot = ws.open("pkg/main.py", edited, version=2)
+    assert ws.context().callee_parameters(snapshot, "x = f(1, ") == \
+        Parameters(("a", "b"), frozenset("ab"), False, False)
+    ws.open("pkg/lib.py", "def scale(points, factor, offset):\n    return points\n")
+    assert ws.context().callee_parameters(snapshot, "x = scale(") == \
+        Parameters(("points", "factor", "offset"), frozenset({"points", "factor", "offset"}),
+                   False, False)
+
+
+def test_a_name_defined_here_and_imported_is_not_certain(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path / "ws")
+    ws.write("pkg/__init__.py", "")
+    ws.write("pkg/lib.py", "def scale(points):\n    return points\n")
+    text = "from pkg.lib import scale\n\n\ndef scale(a, b):\n    return a\n\n\nx = scale("
+    snapshot = ws.open("pkg/main.py", text)
+    assert ws.context().callee_parameters(snapshot, "x = scale(") is None

@@ -20,9 +20,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
-from llama_lsp.context.callee import Parameters, call_at_cursor, called_names, callee_parameters
+from llama_lsp.context.callee import (
+    Parameters,
+    call_at_cursor,
+    called_names,
+    parameters_of,
+    python_definitions_named,
+    single_top_level,
+)
 from llama_lsp.context.documents import DocumentSnapshot
-from llama_lsp.context.syntax.outline import Definition, identifiers_in
+from llama_lsp.context.imports import resolve_import
+from llama_lsp.context.syntax.outline import Definition, identifiers_in, outline
 from llama_lsp.context.workspace import FileOutline, WorkspaceIndex
 
 # Lines above / below the cursor whose identifiers select definitions and similar chunks.
@@ -71,18 +79,15 @@ def _line_range(snapshot: DocumentSnapshot, first: int, last: int) -> tuple[int,
     index = snapshot.index
     first = max(0, first)
     last = min(index.line_count - 1, last)
-    start = len(snapshot.text[: index.starts[first]].encode("utf-8", "surrogatepass"))
     end_offset = index.starts[last + 1] if last + 1 < index.line_count else len(snapshot.text)
-    end = start + len(snapshot.text[index.starts[first]:end_offset].encode("utf-8",
-                                                                             "surrogatepass"))
-    return start, end
+    return snapshot.byte_offset(index.starts[first]), snapshot.byte_offset(end_offset)
 
 
 def identifiers_near(snapshot: DocumentSnapshot, cursor_line: int) -> set[str]:
     """Identifiers referenced around the cursor, its own line excluded."""
     if snapshot.tree is None or snapshot.language is None:
         return set()
-    source = snapshot.text.encode("utf-8", "surrogatepass")
+    source = snapshot.source
     names: set[str] = set()
     for first, last in ((cursor_line - NEAR_LINES_ABOVE, cursor_line - 1),
                         (cursor_line + 1, cursor_line + NEAR_LINES_BELOW)):
@@ -333,6 +338,22 @@ def gather_context(
     return chunks
 
 
+def _named_outline(snapshot: DocumentSnapshot, name: str) -> FileOutline | None:
+    """The definitions in the top-level Python ``def``/``class`` nodes called ``name`` (with
+    what they contain), read from the snapshot's current tree; None without one."""
+    if snapshot.tree is None or snapshot.language is None or not snapshot.tree_current:
+        return None
+    source = snapshot.source
+    definitions = [
+        definition
+        for node in python_definitions_named(snapshot.tree, source, name)
+        for definition in outline(snapshot.tree, source, snapshot.language,
+                                  byte_range=(node.start_byte, node.end_byte))
+    ]
+    return FileOutline(Path(snapshot.path) if snapshot.path else None, snapshot.uri,
+                       snapshot.language, source, tuple(definitions), (), snapshot.version)
+
+
 class WorkspaceContext:
     """The context source the completion pipeline uses: index + the open documents."""
 
@@ -348,15 +369,34 @@ class WorkspaceContext:
 
     def callee_parameters(self, snapshot: DocumentSnapshot,
                           line_before: str) -> Parameters | None:
-        """What the Python function or class being called at the cursor accepts, when its
-        definition is certain (see ``callee_parameters``)."""
+        """What the Python function or class called by bare name at the cursor accepts, when
+        its definition is certain: defined once at the top level of this file (as the text is
+        now), or else imported by that name (``from m import f``) from a file that defines it
+        once (an open file's unsaved text counts). See ``callee.parameters_of``."""
         call = call_at_cursor(line_before)
-        if call is None:
+        if call is None or not call.plain or snapshot.language is None or \
+                snapshot.language.language_id != "python" or not snapshot.tree_current:
             return None
-        document = self.index.document_outline(snapshot)
-        if document is None:
-            return None
-        return callee_parameters(call, document, self.index.related_files(document))
+        own = _named_outline(snapshot, call.name)
+        imported: list[FileOutline] = []
+        document = self.index.document_outline(snapshot)  # for its imports
+        if document is not None and document.path is not None:
+            for ref in document.imports:
+                if call.name in ref.names:
+                    for path in resolve_import(ref, document.path, "python", self.index.roots):
+                        if (outline := self._current_outline(path, call.name)) is not None:
+                            imported.append(outline)
+        if own is None or (own.definitions and imported):
+            return None  # which definition wins would depend on the order of the file
+        found = single_top_level([own] if own.definitions else imported, call.name)
+        return parameters_of(*found) if found else None
+
+    def _current_outline(self, path: Path, name: str) -> FileOutline | None:
+        """``name``'s definitions in ``path``: from the editor's text when the file is open."""
+        for snapshot in self.open_documents:
+            if snapshot.path is not None and Path(snapshot.path) == path:
+                return _named_outline(snapshot, name)
+        return self.index.file_outline(path)
 
     def path_of(self, snapshot: DocumentSnapshot) -> str:
         """How the document's path is shown in prompts."""

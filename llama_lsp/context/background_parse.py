@@ -9,8 +9,11 @@ which queued edits and requests run first.
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from llama_lsp.context.documents import Document
+
+logger = logging.getLogger(__name__)
 
 # Longest stretch of parsing between two chances for the event loop to serve a message.
 SLICE_SECONDS = 0.004
@@ -56,7 +59,14 @@ class BackgroundParser:
         while self._pending:
             await asyncio.sleep(self.pause_seconds)
             for uri, document in list(self._pending.items()):
+                if self._pending.get(uri) is not document:
+                    continue  # closed (or reopened) since this round began
                 self.slices += 1
-                if document.parse(self.slice_seconds):
+                try:
+                    done = document.parse(self.slice_seconds)
+                except Exception:  # noqa: BLE001 - one broken parse must not stop the others
+                    logger.exception("parsing %s failed", uri)
+                    done = True
+                if done:
                     self._pending.pop(uri, None)
                 await asyncio.sleep(0)

@@ -10,10 +10,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from tree_sitter import Node, Tree
+
 from llama_lsp.context.syntax.outline import Definition
 from llama_lsp.context.workspace import FileOutline
 
 _NAME_BEFORE_PAREN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*$")
+_DEFINING = re.compile(r"(?:^|[\s;])(?:def|class)\s+$")
 _CLOSING = {")": "(", "]": "[", "}": "{"}
 _PARAMETER_NAME = re.compile(r"\*{0,2}([A-Za-z_][A-Za-z0-9_]*)")
 
@@ -57,8 +60,8 @@ def call_at_cursor(line_before: str) -> CallAtCursor | None:
                 depth -= 1
             elif character == "(":
                 match = _NAME_BEFORE_PAREN.search(line_before, 0, at)
-                if match is None:
-                    return None
+                if match is None or _DEFINING.search(line_before, 0, match.start()):
+                    return None  # `def f(` / `class C(` is not a call
                 plain = not line_before[:match.start()].rstrip().endswith(".")
                 return CallAtCursor(match.group(1), line_before[at + 1:], plain)
     return None
@@ -100,28 +103,41 @@ def _split_top_level(text: str) -> list[str]:
     return [part.strip() for part in parts if part.strip()]
 
 
+def _closing_bracket(text: str, opened: int) -> int:
+    """Where the bracket opened at ``opened`` closes (strings skipped), or -1."""
+    depth = 0
+    quote = ""
+    for at in range(opened, len(text)):
+        character = text[at]
+        if quote:
+            quote = "" if character == quote else quote
+        elif character in "\"'":
+            quote = character
+        elif character in "([{":
+            depth += 1
+        elif character in ")]}":
+            depth -= 1
+            if depth == 0:
+                return at
+    return -1
+
+
 def python_parameters(signature: str, bound_first: bool) -> Parameters | None:
     """What ``def name(...)`` accepts; ``bound_first`` drops the first (``self``/``cls``).
 
     None when the signature cannot be read.
     """
     opened = signature.find("(")
-    if opened < 0:
-        return None
-    depth = 0
-    closed = -1
-    for at in range(opened, len(signature)):
-        depth += {"(": 1, ")": -1}.get(signature[at], 0)
-        if depth == 0:
-            closed = at
-            break
-    if closed < 0:
-        return None
+    closed = _closing_bracket(signature, opened) if opened >= 0 else -1
+    if closed < 0 or re.search(r"\blambda\b", signature[opened:closed]):
+        return None  # unreadable, or a default's lambda whose commas would split it
     positional: list[str] = []
     keyword: set[str] = set()
     var_positional = var_keyword = keyword_only = False
     parts = _split_top_level(signature[opened + 1:closed])
-    for index, part in enumerate(parts[1:] if bound_first else parts):
+    if bound_first and parts and not parts[0].startswith("*"):
+        parts = parts[1:]
+    for part in parts:
         if part == "/":
             keyword.clear()  # the names so far are positional-only
             continue
@@ -144,24 +160,14 @@ def python_parameters(signature: str, bound_first: bool) -> Parameters | None:
     return Parameters(tuple(positional), frozenset(keyword), var_positional, var_keyword)
 
 
-def callee_parameters(call: CallAtCursor, document: FileOutline,
-                      related: list[FileOutline]) -> Parameters | None:
-    """What a plainly called Python function or class accepts, when its definition is certain.
+def parameters_of(definition: Definition, file: FileOutline) -> Parameters | None:
+    """What a top-level Python function or class (by its own ``__init__``) accepts.
 
-    The name must be defined at the top level of this file, or else by exactly one of the
-    related files; a class needs an ``__init__`` of its own (not a dataclass or a subclass
-    that inherits one).
+    None when that is not certain: a decorated definition (a decorator may change the
+    signature), a class without an ``__init__`` of its own (a dataclass, or one inherited).
     """
-    if not call.plain or document.language.language_id != "python":
+    if file.text_of(definition.start_byte, definition.start_byte + 1) == "@":
         return None
-    found = _top_level(document, call.name)
-    files = [document]
-    if not found:
-        files = [file for file in related if _top_level(file, call.name)]
-        found = [d for file in files for d in _top_level(file, call.name)]
-    if len(found) != 1:
-        return None
-    definition, file = found[0], files[0]
     if definition.kind == "function":
         return python_parameters(definition.signature, bound_first=False)
     if definition.kind != "class":
@@ -173,5 +179,22 @@ def callee_parameters(call: CallAtCursor, document: FileOutline,
     return python_parameters(inits[0].signature, bound_first=True)
 
 
-def _top_level(file: FileOutline, name: str) -> list[Definition]:
-    return [d for d in file.by_name.get(name, ()) if d.parent is None]
+def single_top_level(files: list[FileOutline], name: str) -> tuple[Definition, FileOutline] | None:
+    """The one top-level definition of ``name`` across ``files``, or None (none, or several)."""
+    found = [(d, file) for file in files for d in file.by_name.get(name, ()) if d.parent is None]
+    return found[0] if len(found) == 1 else None
+
+
+def python_definitions_named(tree: Tree, source: bytes, name: str) -> list[Node]:
+    """Top-level ``def``/``class`` nodes (decorated ones whole) of a Python tree called ``name``."""
+    wanted = name.encode()
+    found = []
+    for child in tree.root_node.children:
+        node = child.child_by_field_name("definition") if child.type == "decorated_definition" \
+            else child
+        if node is None or node.type not in ("function_definition", "class_definition"):
+            continue
+        name_node = node.child_by_field_name("name")
+        if name_node is not None and source[name_node.start_byte:name_node.end_byte] == wanted:
+            found.append(child)
+    return found

@@ -7,6 +7,7 @@ features read an immutable :class:`DocumentSnapshot`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from urllib.parse import unquote, urlparse
 
 from tree_sitter import Tree
@@ -45,6 +46,20 @@ class DocumentSnapshot:
     def path(self) -> str | None:
         """File system path, for ``file:`` URIs."""
         return uri_to_path(self.uri)
+
+    @cached_property
+    def source(self) -> bytes:
+        """The text as UTF-8 (what tree-sitter's byte offsets count), encoded once."""
+        return self.text.encode("utf-8", "surrogatepass")
+
+    @cached_property
+    def is_ascii(self) -> bool:
+        """True when every character is one byte (code-point offsets are byte offsets)."""
+        return self.text.isascii()
+
+    def byte_offset(self, offset: int) -> int:
+        """The UTF-8 byte offset of a code-point offset."""
+        return offset if self.is_ascii else len(self.text[:offset].encode("utf-8", "surrogatepass"))
 
 
 def _byte_point(index: LineIndex, offset: int) -> tuple[int, int]:

@@ -38,6 +38,9 @@ OUTLINE_REFRESH_SECONDS = 1.0
 # A file's exclusion verdict and its size and mtime are re-read from disk at most this often:
 # every context lookup asks for them, and system calls hand the interpreter to other threads.
 DISK_CHECK_SECONDS = 2.0
+MAX_DISK_CHECKS = 4096
+# The version of an outline read from a tree that was not current yet (older than any other).
+PROVISIONAL_VERSION = -1
 
 
 @dataclass(frozen=True)
@@ -106,10 +109,12 @@ class WorkspaceIndex:
         return cached
 
     def _store_document(self, snapshot: DocumentSnapshot) -> FileOutline:
-        source = snapshot.text.encode("utf-8", "surrogatepass")
+        source = snapshot.source
         path = Path(snapshot.path) if snapshot.path else None
+        # Read from a tree still being reparsed: kept until a current one replaces it.
+        version = snapshot.version if snapshot.tree_current else PROVISIONAL_VERSION
         result = _outline_source(snapshot.uri, path, snapshot.language, source, snapshot.tree,
-                                 snapshot.version)
+                                 version)
         with self._lock:
             current = self._documents.get(snapshot.uri)
             if current is None or not isinstance(current.version, int) or \
@@ -139,6 +144,8 @@ class WorkspaceIndex:
         if cached is not None and now - cached[0] < DISK_CHECK_SECONDS:
             return cached[1]
         reason = self.policy.excluded_reason(path)
+        if len(self._verdicts) > MAX_DISK_CHECKS:
+            self._verdicts.clear()
         self._verdicts[path] = (now, reason)
         return reason
 
@@ -154,6 +161,8 @@ class WorkspaceIndex:
             stamp: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
         except OSError:
             stamp = None
+        if len(self._stamps) > MAX_DISK_CHECKS:
+            self._stamps.clear()
         self._stamps[path] = (now, stamp)
         return stamp
 

@@ -93,10 +93,18 @@ class IncrementalParser:
                 return source[byte:byte + READ_CHUNK_BYTES]
 
             deadline = time.perf_counter() + budget_seconds
+            stopped: list[bool] = []
+
+            def out_of_time(_byte: int, _error: bool) -> bool:
+                if time.perf_counter() > deadline:
+                    stopped.append(True)
+                return bool(stopped)
+
             try:
-                tree = self._parser.parse(read, self.tree, progress_callback=lambda _byte, _error:
-                                          time.perf_counter() > deadline)
-            except ValueError:  # py-tree-sitter's "Parsing failed": the budget ran out
+                tree = self._parser.parse(read, self.tree, progress_callback=out_of_time)
+            except ValueError:  # py-tree-sitter's "Parsing failed"
+                if not stopped:
+                    raise  # not the budget: a real failure
                 self._halted = source
                 return False
         self._halted = None

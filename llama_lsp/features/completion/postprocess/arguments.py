@@ -87,6 +87,8 @@ def drop_surplus_arguments(text: str, context: FilterContext) -> str:
             or "\n" in text:
         return text
     typed = call.arguments
+    if re.search(r"\blambda\b", typed + text):
+        return text  # a lambda's parameters are separated by commas too
     spans, closing = _arguments(typed + text, context.language_id)
     binder = _Binder(parameters)
     kept_end = len(typed)  # the end of the last argument that stays
@@ -98,8 +100,8 @@ def drop_surplus_arguments(text: str, context: FilterContext) -> str:
         if bound is None:
             return text
         if not bound:
-            if end <= len(typed):
-                return text  # the user typed it: not ours to judge
+            if start < len(typed):
+                return text  # the user started it: not ours to judge
             cut = max(0, kept_end - len(typed))
             head = text[:cut].rstrip(", ") if cut else ""
             if closing is not None:
