@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 # At most this many files reached through imports are used for one document.
 MAX_IMPORTED_FILES = 24
 # An open document's outline is refreshed in the background at most this often while typing.
-OUTLINE_REFRESH_SECONDS = 1.0
+OUTLINE_REFRESH_SECONDS = 2.0
 # A file's exclusion verdict and its size and mtime are re-read from disk at most this often:
 # every context lookup asks for them, and system calls hand the interpreter to other threads.
 DISK_CHECK_SECONDS = 2.0
