@@ -8,6 +8,7 @@ completions drop arguments that the callee cannot take.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from tree_sitter import Node, Tree
@@ -82,21 +83,28 @@ def called_names(line_before: str) -> list[str]:
     return list(names)[:MAX_CALLED_NAMES]
 
 
-def _split_top_level(text: str) -> list[str]:
-    parts: list[str] = []
+def _code_characters(text: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
+    """(position, character, bracket depth after it) of each character outside strings."""
     depth = 0
-    start = 0
     quote = ""
-    for at, character in enumerate(text):
+    for at in range(start, len(text)):
+        character = text[at]
         if quote:
             quote = "" if character == quote else quote
-        elif character in "\"'":
+            continue
+        if character in "\"'":
             quote = character
-        elif character in "([{":
-            depth += 1
-        elif character in ")]}":
-            depth -= 1
-        elif character == "," and depth == 0:
+            continue
+        depth += 1 if character in "([{" else -1 if character in ")]}" else 0
+        yield at, character, depth
+
+
+def _split_top_level(text: str) -> list[str]:
+    """``text`` split at the commas outside brackets and strings, parts stripped."""
+    parts: list[str] = []
+    start = 0
+    for at, character, depth in _code_characters(text):
+        if character == "," and depth == 0:
             parts.append(text[start:at])
             start = at + 1
     parts.append(text[start:])
@@ -105,21 +113,8 @@ def _split_top_level(text: str) -> list[str]:
 
 def _closing_bracket(text: str, opened: int) -> int:
     """Where the bracket opened at ``opened`` closes (strings skipped), or -1."""
-    depth = 0
-    quote = ""
-    for at in range(opened, len(text)):
-        character = text[at]
-        if quote:
-            quote = "" if character == quote else quote
-        elif character in "\"'":
-            quote = character
-        elif character in "([{":
-            depth += 1
-        elif character in ")]}":
-            depth -= 1
-            if depth == 0:
-                return at
-    return -1
+    return next((at for at, character, depth in _code_characters(text, opened)
+                 if depth == 0 and character in ")]}"), -1)
 
 
 def python_parameters(signature: str, bound_first: bool) -> Parameters | None:
