@@ -92,6 +92,16 @@ local function text_after_cursor(item, line, col, encoding)
   return text
 end
 
+--- Cancel the buffer's request in flight, if any.
+---@param bufnr integer
+local function cancel_pending(bufnr)
+  local previous = pending[bufnr]
+  if previous then
+    state.call(previous.client, "cancel_request", previous.id)
+    pending[bufnr] = nil
+  end
+end
+
 --- Ask the server for ghost text at the cursor of the current window (no debounce).
 ---@param bufnr integer|nil
 ---@param on_done fun(text: string|nil)|nil called with what was shown (nil: nothing)
@@ -102,11 +112,7 @@ function M.request(bufnr, on_done, invoked)
   if not client then
     return on_done and on_done(nil)
   end
-  local previous = pending[bufnr]
-  if previous then
-    state.call(previous.client, "cancel_request", previous.id)
-    pending[bufnr] = nil
-  end
+  cancel_pending(bufnr)
   local win = vim.api.nvim_get_current_win()
   local params = vim.lsp.util.make_position_params(win, client.offset_encoding)
   params.context = { triggerKind = invoked and 1 or 2 } -- Invoked or Automatic
@@ -160,11 +166,7 @@ function M.cancel(bufnr)
   if timers[bufnr] then
     timers[bufnr]:stop()
   end
-  local previous = pending[bufnr]
-  if previous then
-    state.call(previous.client, "cancel_request", previous.id)
-    pending[bufnr] = nil
-  end
+  cancel_pending(bufnr)
 end
 
 --- The part of `text` that one accept of `kind` inserts ("all", "line" or "word").
