@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import platform
 import time
+from pathlib import Path
 
 from llama_lsp import __version__
 from llama_lsp.cli.options import settings_from_args
@@ -13,6 +14,7 @@ from llama_lsp.config.settings import Settings
 from llama_lsp.model.backend import GenerationRequest, ModelError
 from llama_lsp.model.embedded import EmbeddedBackend
 from llama_lsp.model.host import load_backend
+from llama_lsp.model.pinning import cached_sha256, pin_mismatch_message
 from llama_lsp.model.resolve import resolve_model_path
 
 
@@ -42,6 +44,8 @@ def run_doctor(args: argparse.Namespace) -> int:
     try:
         path = resolve_model_path(settings.model)
         _line("model file", str(path))
+        if not _check_model_hash(path, settings.model_sha256):
+            return 2
         started = time.perf_counter()
         backend = EmbeddedBackend.load(path, settings)
     except ModelError as error:
@@ -54,6 +58,25 @@ def run_doctor(args: argparse.Namespace) -> int:
     _line("GPU offload", "yes" if info.gpu_offload else "no")
     backend.close()
     return 0
+
+
+def _check_model_hash(path: Path, pin: str | None) -> bool:
+    """Print the model file's SHA-256 (read now, not cached) and whether it matches the pin."""
+    if not path.is_file():
+        return True  # loading reports the missing file
+    try:
+        digest, _ = cached_sha256(path, fresh=True)
+    except ModelError as error:
+        _line("model sha256", f"ERROR: {error}")
+        return False
+    if pin is None:
+        _line("model sha256", f"{digest} (not pinned: set modelSha256 to refuse other files)")
+        return True
+    if digest != pin:
+        _line("model sha256", f"ERROR: {pin_mismatch_message(path, digest, pin)}")
+        return False
+    _line("model sha256", f"{digest} (matches modelSha256)")
+    return True
 
 
 def _check_remote(settings: Settings) -> int:

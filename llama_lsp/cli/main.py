@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     from llama_lsp.cli.review import add_review_parser
 
     add_review_parser(commands)
+    from llama_lsp.cli.bundle import add_bundle_parser
+
+    add_bundle_parser(commands)
     return parser
 
 
@@ -66,5 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from llama_lsp.cli.review import run_review
 
         return run_review(args)
+    if args.command == "bundle":
+        from llama_lsp.cli.bundle import run_bundle
+
+        return run_bundle(args)
     parser.print_help(sys.stderr)
     return 2

@@ -9,6 +9,7 @@ from llama_lsp.config.settings import Settings, resolve_settings
 
 _FLAG_TO_KEY = {
     "model": "model",
+    "model_sha256": "modelSha256",
     "context_size": "contextSize",
     "threads": "threads",
     "gpu_layers": "gpuLayers",
@@ -33,6 +34,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings | None:
 def add_model_options(parser: argparse.ArgumentParser) -> None:
     """The model and remote-server flags shared by the subcommands."""
     parser.add_argument("--model", help="a .gguf file (default: settings, then the demo model)")
+    parser.add_argument("--model-sha256", metavar="HEX",
+                        help="refuse a model file whose SHA-256 differs (the modelSha256 setting)")
     parser.add_argument("--context-size", type=int, help="context window in tokens")
     parser.add_argument("--threads", type=int, help="CPU threads")
     parser.add_argument("--gpu-layers", type=int, help="layers to offload to the GPU (-1: all)")

@@ -23,6 +23,7 @@ _BY_PARSER: dict[str, dict[str, Any]] = {
     "_language_switches": {"type": "object", "additionalProperties": {"type": "boolean"}},
     "_globs": {"type": "array", "items": {"type": "string"}},
     "_bool": {"type": "boolean"},
+    "_sha256": {"type": ["string", "null"], "pattern": "^$|^(sha256:)?[0-9a-fA-F]{64}$"},
 }
 
 

@@ -100,6 +100,18 @@ def _bool(value: Any) -> bool:
 BACKENDS = ("embedded", "llamacpp-server", "openai")
 
 
+def _sha256(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    text = value.strip().lower() if isinstance(value, str) else ""
+    if text.startswith("sha256:"):
+        text = text[len("sha256:"):]
+    if len(text) != 64 or any(c not in "0123456789abcdef" for c in text):
+        raise ValueError("must be a SHA-256: 64 hex digits (as printed by sha256sum or "
+                         "llama-lsp doctor)")
+    return text
+
+
 def _backend(value: Any) -> str:
     if value not in BACKENDS:
         raise ValueError("must be one of " + ", ".join(BACKENDS))
@@ -137,6 +149,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("model", "model", None,
            "Path to a .gguf file, or hf:<owner>/<repo>/<file.gguf> (needs the hf extra and network). "
            "Empty: the embedded demo model when installed.", _optional_str),
+    Option("modelSha256", "model_sha256", None,
+           "The approved model file's SHA-256 (64 hex digits): a model file with another hash "
+           "is refused. Checked once per file version (cached by path, size and time). "
+           "Empty: no check.", _sha256),
     Option("contextSize", "context_size", 4096, "Model context window in tokens.", _positive_int),
     Option("threads", "threads", None, "CPU threads for generation (default: all cores but one).",
            _optional_positive_int),
@@ -225,6 +241,7 @@ class Settings:
     """Resolved, validated settings. Build with :func:`resolve_settings`."""
 
     model: str | None = None
+    model_sha256: str | None = None
     context_size: int = 4096
     threads: int | None = None
     gpu_layers: int = 0
@@ -272,7 +289,7 @@ class Settings:
 
     def model_identity(self) -> tuple[Any, ...]:
         """The fields that require reloading the model when they change."""
-        return (self.model, self.context_size, self.threads, self.gpu_layers, self.backend,
+        return (self.model, self.model_sha256, self.context_size, self.threads, self.gpu_layers, self.backend,
                 self.endpoint, self.remote_model, self.api_key_env, self.allow_insecure_http,
                 self.request_timeout_seconds, self.fim_template)
 

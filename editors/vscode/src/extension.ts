@@ -10,7 +10,7 @@ import {
   State,
   TransportKind,
 } from "vscode-languageclient/node";
-import { isServerCommand, resolveServerCommand, INSTALL_COMMAND } from "./serverCommand";
+import { isServerCommand, resolveServerCommand, INSTALL_COMMAND, INSTALL_HINT } from "./serverCommand";
 import { CONFIG_SECTION } from "./serverSettings";
 import { onlyServerKeys, RESTART_SETTINGS, serverSettings } from "./settings";
 import { ClientPhase, mergeStatus, ServerStatus, statusView } from "./status";
@@ -202,7 +202,7 @@ class LlamaLspExtension implements vscode.Disposable {
     }
     if (!this.serverCommands().includes(command)) {
       void vscode.window.showWarningMessage(
-        `llama-lsp: this server has no ${command} command; update llama-lsp (${INSTALL_COMMAND}).`);
+        `llama-lsp: this server has no ${command} command; update llama-lsp (install it again ${INSTALL_HINT}).`);
       return undefined;
     }
     try {

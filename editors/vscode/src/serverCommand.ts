@@ -19,7 +19,12 @@ export interface ServerNotFound {
   fix: string;
 }
 
-export const INSTALL_COMMAND = 'python3 -m pip install "llama-lsp[demo]"';
+/** llama-lsp is not on a package index: it installs from a bundle, a wheel or a checkout. */
+export const INSTALL_HINT =
+  'from an offline bundle (`sh install.sh`), a wheel (`python3 -m pip install llama_lsp-*.whl`) ' +
+  'or a checkout (`python3 -m pip install ".[demo]"` in its folder)';
+/** What "Copy install command" copies: the checkout install, run in the llama-lsp folder. */
+export const INSTALL_COMMAND = 'python3 -m pip install ".[demo]"';
 export const EXECUTABLE = "llama-lsp";
 
 /** True when the resolved value is a command to run rather than an error. */
@@ -89,7 +94,7 @@ export function resolveServerCommand(
   }
   return {
     error: "The llama-lsp language server is not installed (no `llama-lsp` on PATH).",
-    fix: `Install it with \`${INSTALL_COMMAND}\`, or set llama-lsp.pythonPath to a Python ` +
+    fix: `Install it ${INSTALL_HINT}, or set llama-lsp.pythonPath to a Python ` +
       "interpreter that has it (or llama-lsp.serverPath to the executable).",
   };
 }

@@ -4,6 +4,7 @@ export const CONFIG_SECTION = "llama-lsp";
 /** Settings the server understands (sent as initializationOptions and on change). */
 export const SERVER_SETTING_KEYS: readonly string[] = [
   "model",
+  "modelSha256",
   "contextSize",
   "threads",
   "gpuLayers",

@@ -23,7 +23,8 @@ function M.check()
     health.ok(("server command found: %s"):format(table.concat(options.cmd, " ")))
   else
     health.error(("server command not found: %s"):format(executable), {
-      'python3 -m pip install "llama-lsp[demo]"',
+      "install llama-lsp from an offline bundle (sh install.sh), a wheel "
+        .. "(python3 -m pip install llama_lsp-*.whl) or a checkout (python3 -m pip install \".[demo]\" in its folder)",
       "or setup({ cmd = { '/path/to/venv/bin/llama-lsp', 'serve' } })",
     })
   end

@@ -40,7 +40,10 @@ test("llama-lsp on PATH, first folder first", () => {
 test("nothing found: the error names the install command", () => {
   const found = resolveServerCommand({ serverPath: "", pythonPath: "" }, undefined, files(), "linux");
   assert.ok(!isServerCommand(found));
-  assert.match(found.fix, /pip install "llama-lsp\[demo\]"/);
+  assert.match(found.fix, /bundle \(`sh install\.sh`\)/);
+  assert.match(found.fix, /pip install llama_lsp-\*\.whl/);
+  assert.match(found.fix, /pip install "\.\[demo\]"/);
+  assert.doesNotMatch(found.fix, /llama-lsp\[/);  // not on any package index
 });
 
 test("Windows: ; separated PATH and .exe", () => {

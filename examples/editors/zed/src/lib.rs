@@ -19,7 +19,8 @@ impl zed::Extension for LlamaLspExtension {
             .and_then(|settings| settings.binary)
             .and_then(|binary| binary.path);
         let Some(path) = configured.or_else(|| worktree.which("llama-lsp")) else {
-            return Err("llama-lsp is not on PATH: pip install \"llama-lsp[demo]\", or set \
+            return Err("llama-lsp is not on PATH: install it from a bundle (sh install.sh), a wheel \
+                        (pip install llama_lsp-*.whl) or a checkout (pip install \".[demo]\"), or set \
                         lsp.llama-lsp.binary.path in settings.json"
                 .into());
         };
