@@ -87,6 +87,7 @@ def cached_sha256(path: Path, fresh: bool = False) -> tuple[str, bool]:
         except OSError as error:
             raise ModelError(f"cannot read model file {path} to check its SHA-256: "
                              f"{error.strerror or error}") from error
+        entries = {path: entry for path, entry in entries.items() if os.path.exists(path)}
         entries[key] = {"stamp": stamp, "sha256": digest}
         _write_cache(cache_file, entries)
         return digest, False
