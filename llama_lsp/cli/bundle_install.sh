@@ -178,7 +178,7 @@ if [ -n "$default_sha" ]; then
     sha_json="
   \"llama-lsp.modelSha256\": \"$default_sha\","
     sha_lua="modelSha256 = \"$default_sha\" "
-    doctor_args="$doctor_args --model-sha256 $default_sha"
+    doctor_args="${doctor_args:+$doctor_args }--model-sha256 $default_sha"
 fi
 cat <<EOF
 
