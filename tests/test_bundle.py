@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import tarfile
+import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
@@ -222,3 +223,41 @@ def test_a_wrong_fingerprint_is_refused(bundle: Bundle, tmp_path: Path) -> None:
                      str(tmp_path / "prefix"), "--fingerprint", "0" * 64], tmp_path / "home")
     assert done.returncode != 0 and "REFUSED" in done.stderr
     assert not (tmp_path / "prefix").exists()
+
+
+def test_another_python_is_refused_before_installing(bundle: Bundle, tmp_path: Path) -> None:
+    other = tmp_path / "python3.9"
+    other.write_text('#!/bin/sh\necho "3.9 Linux-x86_64"\n')
+    other.chmod(0o755)
+    done = _offline(["sh", str(bundle.folder / "install.sh"), "--prefix",
+                     str(tmp_path / "prefix"), "--python", str(other)], tmp_path / "home")
+    assert done.returncode != 0 and "REFUSED" in done.stderr
+    assert "this bundle is for Python %d.%d" % sys.version_info[:2] in done.stderr
+    assert not (tmp_path / "prefix").exists()
+
+
+def test_gpu_variant_rebuilds_llama_cpp_with_the_cmake_args_and_records_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from llama_lsp.cli import bundle as module
+
+    calls: list[tuple[tuple[str, ...], dict[str, str] | None]] = []
+
+    def fake_pip(*arguments: str, env: dict[str, str] | None = None) -> None:
+        calls.append((arguments, env))
+        folder = Path(arguments[arguments.index("--wheel-dir") + 1])
+        folder.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(folder / "llama_cpp_python-0.3.36-py3-none-linux_x86_64.whl",
+                             "w") as wheel:
+            for name in ("llama_cpp/lib/libggml-cpu.so", "llama_cpp/lib/libggml-cuda.so.0",
+                         "include/ggml-metal.h"):
+                wheel.writestr(name, b"")
+
+    monkeypatch.setattr(module, "_pip", fake_pip)
+    wheel, origin = module._llama_cpp_wheel("-DGGML_CUDA=on", tmp_path, ["--no-index"])
+    [(arguments, env)] = calls
+    assert env is not None and env["CMAKE_ARGS"] == "-DGGML_CUDA=on"
+    assert {"--no-binary", "--no-cache-dir", "--no-index"} <= set(arguments)
+    assert f"llama-cpp-python=={metadata.version('llama-cpp-python')}" in arguments
+    described = module._describe_llama_cpp_wheel(wheel.parent, "-DGGML_CUDA=on", origin)
+    assert described["build"] == "CPU+CUDA"  # a header named ggml-metal is not a Metal build
+    assert described["cmake_args"] == "-DGGML_CUDA=on" and "CMAKE_ARGS" in described["origin"]

@@ -397,7 +397,7 @@ def _write_install_script(target: Path, manifest: dict[str, object],
     values = {
         "LLAMA_LSP_VERSION": __version__,
         "PYTHON_VERSION": manifest["python"]["version"],  # type: ignore[index]
-        "PLATFORM": sysconfig.get_platform(),
+        "PLATFORM": f"{platform.system()}-{platform.machine()}",
         "REQUIREMENT": str(manifest["requirement"]),
         "MODELS": lines,
     }

@@ -8,7 +8,7 @@
 #
 # --prefix       where to install (default: $LLAMA_LSP_PREFIX, else ~/.local/share/llama-lsp)
 # --python       the Python to build the environment with (default: python3); it must be the
-#                version this bundle was made for (@@PYTHON_VERSION@@ on @@PLATFORM@@)
+#                version and system this bundle was made for (@@PYTHON_VERSION@@ on @@PLATFORM@@)
 # --fingerprint  refuse unless SHA256SUMS itself has this SHA-256 (the "bundle fingerprint"
 #                printed by `llama-lsp bundle`, received through a separate channel)
 set -eu
@@ -41,6 +41,11 @@ while [ $# -gt 0 ]; do
         *) refuse "unknown argument $1 (see --help)" ;;
     esac
 done
+
+case "$PREFIX" in
+    /*) ;;
+    *) PREFIX="$(pwd)/$PREFIX" ;;
+esac
 
 # The installed code, not a PYTHONPATH, runs pip and doctor.
 unset PYTHONPATH PYTHONHOME
@@ -88,7 +93,7 @@ echo "verified: $lines files match SHA256SUMS"
 # --- 2. The Python this bundle's wheels were built for -----------------------------------------
 
 command -v "$PYTHON" >/dev/null 2>&1 || refuse "no $PYTHON on PATH: use --python /path/to/python$PYTHON_VERSION"
-found=$("$PYTHON" -c 'import sys, sysconfig; print("%d.%d %s" % (sys.version_info[0], sys.version_info[1], sysconfig.get_platform()))')
+found=$("$PYTHON" -c 'import platform, sys; print("%d.%d %s-%s" % (sys.version_info[0], sys.version_info[1], platform.system(), platform.machine()))')
 [ "$found" = "$PYTHON_VERSION $PLATFORM" ] || refuse "this bundle is for Python $PYTHON_VERSION on $PLATFORM; $PYTHON is Python $found (use --python, or make the bundle on a machine like this one)"
 
 # --- 3. Virtual environment and wheels (pip: --no-index, only this bundle's wheels) ------------
