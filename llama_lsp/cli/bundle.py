@@ -28,6 +28,7 @@ from datetime import datetime, timezone
 from importlib import metadata
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 from llama_lsp import __version__
 from llama_lsp.model.backend import ModelError
@@ -97,10 +98,15 @@ def run_bundle(args: argparse.Namespace) -> int:
         for model in models:
             if not model.is_file():
                 raise BundleError(f"--model {model}: no such file")
-        out.mkdir(parents=True, exist_ok=True)
+    except BundleError as error:
+        print(f"llama-lsp bundle: {error}", file=sys.stderr)
+        return 2
+    out.mkdir(parents=True, exist_ok=True)
+    try:
         with tempfile.TemporaryDirectory(prefix="llama-lsp-bundle-") as temporary:
             manifest = _make(out, source, models, args, Path(temporary))
     except BundleError as error:
+        shutil.rmtree(out, ignore_errors=True)  # it was empty: leave no half-made bundle
         print(f"llama-lsp bundle: {error}", file=sys.stderr)
         return 2
     sums = _write_sums(out)
@@ -111,17 +117,20 @@ def run_bundle(args: argparse.Namespace) -> int:
 
 
 def _find_source(given: str | None) -> Path:
-    """The llama-lsp checkout: --source, else the folder above this package."""
-    candidate = Path(given).expanduser().resolve() if given else Path(__file__).parents[2]
-    pyproject = candidate / "pyproject.toml"
-    if not pyproject.is_file() or 'name = "llama-lsp"' not in pyproject.read_text("utf-8"):
-        raise BundleError(f"{candidate} is not a llama-lsp checkout (no llama-lsp "
-                          "pyproject.toml): run from a checkout, or pass --source DIR")
-    return candidate
+    """The llama-lsp checkout: --source, else the folder above this package, else the current
+    folder."""
+    candidates = ([Path(given).expanduser().resolve()] if given
+                  else [Path(__file__).resolve().parents[2], Path.cwd()])
+    for candidate in candidates:
+        pyproject = candidate / "pyproject.toml"
+        if pyproject.is_file() and 'name = "llama-lsp"' in pyproject.read_text("utf-8"):
+            return candidate
+    raise BundleError(f"{candidates[0]} is not a llama-lsp checkout (no llama-lsp "
+                      "pyproject.toml): run in a checkout, or pass --source DIR")
 
 
 def _make(out: Path, source: Path, models: list[Path], args: argparse.Namespace,
-          temporary: Path) -> dict[str, object]:
+          temporary: Path) -> dict[str, Any]:
     wheels = out / "wheels"
     wheels.mkdir()
     pip_options = [*(f"--find-links={d}" for d in args.find_links)]
@@ -376,7 +385,11 @@ def _build_vsix(folder: Path) -> str | None:
         return "npm is not on PATH (pass --vsix PATH to carry a built one)"
     print("building the VS Code extension: npm ci && npm run package")
     for step in (["ci"], ["run", "package"]):
-        done = subprocess.run([npm, *step], cwd=folder, capture_output=True, text=True)
+        try:
+            done = subprocess.run([npm, *step], cwd=folder, capture_output=True, text=True,
+                                  timeout=900)
+        except subprocess.TimeoutExpired:
+            return f"npm {' '.join(step)} took over 15 minutes; pass --vsix PATH"
         if done.returncode != 0:
             tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
             return f"npm {' '.join(step)} failed ({' / '.join(tail)}); pass --vsix PATH"
@@ -390,13 +403,13 @@ def _shell_quote(value: str) -> str:
     return value
 
 
-def _write_install_script(target: Path, manifest: dict[str, object],
+def _write_install_script(target: Path, manifest: dict[str, Any],
                           models: list[BundleModel]) -> None:
     template = files("llama_lsp.cli").joinpath("bundle_install.sh").read_text("utf-8")
     lines = "\n".join(f"{m.name}|{m.path}|{m.sha256}" for m in models)
     values = {
         "LLAMA_LSP_VERSION": __version__,
-        "PYTHON_VERSION": manifest["python"]["version"],  # type: ignore[index]
+        "PYTHON_VERSION": manifest["python"]["version"],
         "PLATFORM": f"{platform.system()}-{platform.machine()}",
         "REQUIREMENT": str(manifest["requirement"]),
         "MODELS": lines,
@@ -434,15 +447,15 @@ def _size(path: Path) -> str:
     return f"{total / 1e6:.1f} MB"
 
 
-def _report(out: Path, manifest: dict[str, object], fingerprint: str, archive: Path | None,
+def _report(out: Path, manifest: dict[str, Any], fingerprint: str, archive: Path | None,
             seconds: float) -> None:
     llama = manifest["llama_cpp_python"]
-    print(f"\nbundle: {out} ({_size(out)}, {len(manifest['wheels'])} wheels) "  # type: ignore
+    print(f"\nbundle: {out} ({_size(out)}, {len(manifest['wheels'])} wheels) "
           f"in {seconds:.0f}s")
-    print(f"llama-cpp-python {llama['version']} ({llama['build']})")  # type: ignore[index]
-    for model in manifest["models"]:  # type: ignore[attr-defined]
+    print(f"llama-cpp-python {llama['version']} ({llama['build']})")
+    for model in manifest["models"]:
         print(f"model {model['name']}: sha256 {model['sha256']}")
-    print("VS Code extension:", manifest["vscode"]["vsix"] or manifest["vscode"]["note"])  # type: ignore[index]
+    print("VS Code extension:", manifest["vscode"]["vsix"] or manifest["vscode"]["note"])
     if archive is not None:
         digest = file_sha256(archive)
         print(f"archive: {archive} ({_size(archive)}), sha256 {digest}")
