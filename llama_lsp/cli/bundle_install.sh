@@ -105,7 +105,11 @@ if [ -e "$VENV" ] && [ ! -f "$MARKER" ]; then
 fi
 mkdir -p "$PREFIX"
 echo "creating $VENV"
-"$PYTHON" -m venv --clear "$VENV"
+if ! "$PYTHON" -m venv --clear "$VENV"; then
+    rm -rf "$VENV"  # absent or made by install.sh (checked above)
+    echo "install.sh: $PYTHON -m venv failed (Debian and Ubuntu: install python3-venv)" >&2
+    exit 1
+fi
 cp manifest.json "$MARKER"
 echo "installing $REQUIREMENT from $HERE/wheels (no index)"
 "$VENV/bin/python" -m pip --isolated --disable-pip-version-check --no-input --no-cache-dir \
