@@ -13,8 +13,6 @@ from llama_lsp.features.review.diff import FileDiff
 from llama_lsp.features.review.safe_io import read_inside, size_inside
 
 DiffMode = Literal["base", "staged", "file"]
-MAX_DIFF_BYTES = 64 * 1024 * 1024
-"""Default for ``--max-diff-bytes``: larger diffs are refused before they are parsed."""
 
 
 class SourceError(RuntimeError):
@@ -79,7 +77,8 @@ class DiffSource:
     mode: DiffMode
     root: Path
     base: str | None = None
-    max_diff_bytes: int = MAX_DIFF_BYTES
+    max_diff_bytes: int = 64 * 1024 * 1024
+    """A larger diff raises :class:`SourceError` before more of it is read."""
     max_file_bytes: int = 1_000_000
     """New content larger than this is never read (the runner skips it by its size)."""
 
