@@ -35,7 +35,7 @@ from llama_lsp.features.review.render import github as github_caps
 from llama_lsp.features.review.render.markdown import overflow_section
 from llama_lsp.features.review.report import ReviewReport
 from llama_lsp.features.review.runner import Reviewer
-from llama_lsp.features.review.safe_io import write_text
+from llama_lsp.features.review.safe_io import links_on_the_way, write_text
 from llama_lsp.features.review.source import DiffSource, SourceError, make_relative, repo_root
 from llama_lsp.model.backend import ModelError
 from llama_lsp.model.host import load_backend
@@ -135,6 +135,13 @@ def _outputs(specs: list[str]) -> list[tuple[str, Path]]:
     return pairs
 
 
+def _check_outputs(outputs: list[tuple[str, Path]], checkout: Path) -> None:
+    """Refuse, before any review work, an output whose folder in the checkout is a link."""
+    for _, path in outputs:
+        if (link := links_on_the_way(path.parent, checkout)) is not None:
+            raise UsageError(f"cannot write {path}: {link} is a symbolic link")
+
+
 def _source(args: argparse.Namespace, cwd: Path) -> DiffSource:
     if args.base is not None:
         source = DiffSource("base", repo_root(cwd), args.base)
@@ -215,6 +222,7 @@ def run_review(args: argparse.Namespace) -> int:
         outputs = _outputs(args.output)
         cwd = Path.cwd()
         source = _source(args, cwd)
+        _check_outputs(outputs, source.root)
         config = load_config(source.root, _overrides(args),
                              Path(args.config) if args.config else None,
                              read_repository=not args.no_repo_config, warn=_warn)
