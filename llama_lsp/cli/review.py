@@ -37,8 +37,15 @@ from llama_lsp.features.review.report import ReviewReport
 from llama_lsp.features.review.runner import Reviewer
 from llama_lsp.features.review.safe_io import links_on_the_way, write_text
 from llama_lsp.features.review.source import DiffSource, SourceError, make_relative, repo_root
-from llama_lsp.model.backend import ModelError
-from llama_lsp.model.host import load_backend
+from llama_lsp.model.backend import Backend, ModelError
+
+
+def load_backend(settings: Settings) -> Backend:
+    """The model, or the remote server's client (the engine is imported only when needed, so
+    refusing a bad diff stays fast)."""
+    from llama_lsp.model.host import load_backend as load
+
+    return load(settings)
 
 
 class UsageError(ValueError):
