@@ -138,7 +138,7 @@ def main() -> int:
         summary = report["summary"]
         print(f"~300-line diff: {added_lines(small)} added lines, {summary['units_total']} units, "
               f"{summary['units_reviewed']} reviewed, {len(report['skipped_units'])} not "
-              f"reviewed, {summary['findings']} findings")
+              f"reviewed, {summary['findings']} findings; filtered out: {report['dropped']}")
         per_unit = summary["p50_seconds_per_unit"]
         if summary["units_reviewed"]:
             rate = summary["units_reviewed"] / (summary["seconds"] / 60)

@@ -330,3 +330,14 @@ def test_findings_copied_from_the_worked_example_are_dropped(
     repo.commit("the example's bug, for real")
     real = review(repo.root, "--base", "HEAD~1", "--fail-on", "error", answer=copier)
     assert real.code == 1  # the same words about code that holds them are a finding
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_diff_mode_does_not_block_on_a_named_pipe(repo: GitRepo,
+                                                  review: Callable[..., Run]) -> None:
+    repo.commit("bug")
+    os.mkfifo(repo.root / "pipe.py")
+    diff = repo.git("diff", "HEAD~1") + "--- a/pipe.py\n+++ b/pipe.py\n@@ -1 +1 @@\n-a\n+b\n"
+    (repo.root / "change.diff").write_text(diff)
+    run = review(repo.root, "--diff", "change.diff", "--fail-on", "error")
+    assert run.code == 1 and len(run.prompts) == 2  # the pipe: its hunk alone, never read

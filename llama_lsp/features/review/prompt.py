@@ -6,6 +6,7 @@ import json
 import re
 
 from llama_lsp.features.review.config import CATEGORIES, CONFIDENCES, SEVERITIES, ReviewConfig
+from llama_lsp.features.review.escape import printable
 from llama_lsp.features.review.units import ReviewUnit
 
 PROMPT_VERSION = "review-4"
@@ -123,6 +124,7 @@ def review_prompt(unit: ReviewUnit, config: ReviewConfig) -> str:
                             f"{callee.start_line + len(callee.lines) - 1}:",
                             numbered(callee.start_line, callee.lines)))
     note = f" ({unit.truncated})" if unit.truncated else ""
-    parts.append(fenced(f"The change, file {label} ({unit.language}), {unit.title}{note}:",
+    title = printable(f"{unit.title}{note}")  # names from the code, outside the fence: one line
+    parts.append(fenced(f"The change, file {label} ({unit.language}), {title}:",
                         numbered(unit.start_line, unit.lines, unit.changed)) + "\n\nAnswer:\n")
     return "\n\n".join(parts)
