@@ -1,15 +1,19 @@
 """Throughput and memory of ``llama-lsp review`` with the configured model (demo by default).
 
-1. Throughput: a git repository with a ~300-line diff (new and changed Python functions across
+1. Refusal: a 69-byte diff whose hunk header claims line 1,000,000,000,000 of a missing file
+   is fed to ``llama-lsp review --diff -``; prints its exit code (2), wall time (target < 1 s)
+   and peak RSS (it once reached 17 GB).
+2. Throughput: a git repository with a ~300-line diff (new and changed Python functions across
    three files) is reviewed through ``llama-lsp review`` run as a process, without cache. Prints
    the diff size, units, units/minute, p50/p95 seconds per unit and the total wall time
    (target: well under 5 minutes).
-2. Peak memory: a 10,000-line diff is reviewed with ``--max-units`` (default 10; the rest are
+3. Peak memory: a 10,000-line diff is reviewed with ``--max-units`` (default 10; the rest are
    listed as not reviewed), and the child's peak RSS is printed next to the 300-line run's.
    Every unit is still built and accounted for, so the figure shows memory stays bounded.
 
     python bench/review.py
     python bench/review.py --model coder.gguf --big-lines 10000 --big-units 10
+    python bench/review.py --refusal-only
 """
 
 from __future__ import annotations
@@ -94,21 +98,47 @@ def review(repo: Path, extra: list[str]) -> tuple[dict, float, int]:
     return json.loads(done.stdout), seconds, peak
 
 
+HUGE_HUNK = "--- /dev/null\n+++ b/missing_file.py\n@@ -0,0 +1000000000000,1 @@\n+x=1\n"
+
+
+def refusal(directory: Path) -> None:
+    """Time and peak RSS of refusing the 69-byte diff (in a fresh git repository)."""
+    directory.mkdir()
+    git(directory, "init", "-q")
+    code = ("import resource, sys; sys.argv = ['llama-lsp'] + sys.argv[1:];"
+            "from llama_lsp.cli.main import main; code = main();"
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr);"
+            "sys.exit(code)")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", code, "review", "--diff", "-"], cwd=directory,
+                          input=HUGE_HUNK, capture_output=True, text=True, env=env, timeout=60)
+    seconds = time.perf_counter() - started
+    peak = int(done.stderr.strip().splitlines()[-1])
+    print(f"{len(HUGE_HUNK.encode())}-byte diff claiming line 10^12: exit {done.returncode} in "
+          f"{seconds:.2f} s wall (target < 1 s, Python start included); peak RSS "
+          f"{peak / 1024:.0f} MiB")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", help="a .gguf file (default: the demo model)")
     parser.add_argument("--big-lines", type=int, default=10_000, help="lines of the big diff")
     parser.add_argument("--big-units", type=int, default=10, help="--max-units for the big diff")
     parser.add_argument("--skip-big", action="store_true", help="only the 300-line run")
+    parser.add_argument("--refusal-only", action="store_true", help="only the 69-byte diff")
     args = parser.parse_args()
     extra = ["--model", args.model] if args.model else []
     with tempfile.TemporaryDirectory() as scratch:
+        refusal(Path(scratch) / "refusal")
+        if args.refusal_only:
+            return 0
         small = make_repo(Path(scratch) / "small", files=3, functions=14, body_lines=10)
         report, seconds, peak_small = review(small, extra)
         summary = report["summary"]
         print(f"~300-line diff: {added_lines(small)} added lines, {summary['units_total']} units, "
               f"{summary['units_reviewed']} reviewed, {len(report['skipped_units'])} not "
-              f"reviewed, {summary['findings']} findings")
+              f"reviewed, {summary['findings']} findings; filtered out: {report['dropped']}")
         per_unit = summary["p50_seconds_per_unit"]
         if summary["units_reviewed"]:
             rate = summary["units_reviewed"] / (summary["seconds"] / 60)

@@ -22,10 +22,15 @@ SCHEMA = Path(__file__).parent / "data" / "sarif" / "sarif-schema-2.1.0.json"
 WORKTREE = Path(__file__).resolve().parents[1]
 
 
-def _run(cwd: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+CACHE_KEY = {"REVIEW_CACHE_KEY": "a-secret-only-the-ci-job-has"}
+
+
+def _run(cwd: Path, *args: str, stdin: str | None = None,
+         env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     env = {key: value for key, value in os.environ.items()
            if key not in ("GITHUB_STEP_SUMMARY", "LLAMA_LSP_MODEL")}
     env["PYTHONPATH"] = str(WORKTREE)
+    env.update(env_extra or {})
     return subprocess.run([*CLI, *args], cwd=cwd, capture_output=True, text=True, timeout=240,
                           input=stdin, env=env)
 
@@ -76,14 +81,20 @@ def test_review_base_writes_every_format(repo: GitRepo, tiny_fim_model: TinyMode
 def test_same_diff_gives_the_same_report_and_cache_reuses_it(
         repo: GitRepo, tiny_fim_model: TinyModelInfo, tmp_path: Path) -> None:
     args = ("--base", "HEAD~1", "--model", str(tiny_fim_model.path), "--format", "json",
-            "--cache-dir", str(tmp_path / "cache"), "--min-confidence", "low")
-    first = json.loads(_run(repo.root, *args).stdout)
-    second = json.loads(_run(repo.root, *args).stdout)
+            "--min-confidence", "low", "--cache-dir", str(tmp_path / "cache"),
+            "--cache-key-env", "REVIEW_CACHE_KEY")
+    first = json.loads(_run(repo.root, *args, env_extra=CACHE_KEY).stdout)
+    second = json.loads(_run(repo.root, *args, env_extra=CACHE_KEY).stdout)
     assert first["findings"] == second["findings"]
     assert first["skipped_units"] == second["skipped_units"]
     assert second["summary"]["units_cached"] == first["summary"]["units_reviewed"]
-    uncached = json.loads(_run(repo.root, *args[:-4], "--min-confidence", "low").stdout)
+    uncached = json.loads(_run(repo.root, *args[:-4]).stdout)
     assert uncached["findings"] == first["findings"]
+    no_key = _run(repo.root, *args)  # e.g. a pull request from a fork: no secrets, no cache
+    assert no_key.returncode == 0 and "no cache: $REVIEW_CACHE_KEY is empty" in no_key.stderr
+    assert json.loads(no_key.stdout)["summary"]["units_cached"] == 0
+    no_key_env = _run(repo.root, *args[:-2])
+    assert no_key_env.returncode == 2 and "needs --cache-key-env" in no_key_env.stderr
 
 
 def test_staged_and_stdin_diffs(repo: GitRepo, tiny_fim_model: TinyModelInfo) -> None:
@@ -100,18 +111,19 @@ def test_staged_and_stdin_diffs(repo: GitRepo, tiny_fim_model: TinyModelInfo) ->
     assert json.loads(piped.stdout)["summary"]["units_total"] == 1
 
 
-def test_config_file_and_flag_overrides(repo: GitRepo, tiny_fim_model: TinyModelInfo) -> None:
-    repo.write("pyproject.toml", '[tool.llama-lsp.review]\nexclude = ["*.md"]\n'
-                                 'max-units = 1\n')
+def test_config_file_and_flag_overrides(repo: GitRepo, tiny_fim_model: TinyModelInfo,
+                                        tmp_path: Path) -> None:
+    ci_config = tmp_path / "review.toml"
+    ci_config.write_text('[review]\nexclude = ["*.md"]\nmax-units = 1\n')
     done = _run(repo.root, "--base", "HEAD~1", "--model", str(tiny_fim_model.path),
-                "--format", "json")
+                "--format", "json", "--config", str(ci_config))
     document = json.loads(done.stdout)
     assert {"path": "README.md", "reason": "excluded by config"} in document["skipped_files"]
     assert document["summary"]["units_total"] == 2
     assert any("limit of 1 units" in u["reason"] for u in document["skipped_units"])
     overridden = json.loads(_run(repo.root, "--base", "HEAD~1", "--model",
                                  str(tiny_fim_model.path), "--format", "json",
-                                 "--max-units", "5").stdout)
+                                 "--config", str(ci_config), "--max-units", "5").stdout)
     assert not any("limit of" in u["reason"] for u in overridden["skipped_units"])
 
 
@@ -196,13 +208,14 @@ def test_model_settings_table_reaches_the_model_settings(
         seen.append(settings)
         return ScriptedBackend(lambda p: {"findings": []})
 
-    repo.write(".llama-lsp.toml", '[review]\nmodel-settings = { contextSize = 2048 }\n')
+    repo.write("ci.toml", '[review]\nmodel-settings = { contextSize = 2048 }\n')
     monkeypatch.setattr(review_cli, "load_backend", load)
     monkeypatch.chdir(repo.root)
-    assert main(["review", "--base", "HEAD~1", "--quiet", "--threads", "3"]) == 0
+    assert main(["review", "--base", "HEAD~1", "--quiet", "--threads", "3",
+                 "--config", "ci.toml"]) == 0
     assert (seen[0].context_size, seen[0].threads) == (2048, 3)
-    repo.write(".llama-lsp.toml", '[review]\nmodel-settings = { contextSize = "big" }\n')
-    assert main(["review", "--base", "HEAD~1", "--quiet"]) == 2
+    repo.write("ci.toml", '[review]\nmodel-settings = { contextSize = "big" }\n')
+    assert main(["review", "--base", "HEAD~1", "--quiet", "--config", "ci.toml"]) == 2
 
 
 def test_unrelated_histories_explain_the_missing_merge_base(

@@ -92,8 +92,26 @@ def test_malformed_diffs_raise_diff_error() -> None:
         parse_diff("--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n a\nGARBAGE\n")
 
 
-def test_text_that_is_no_diff_has_no_files() -> None:
-    assert parse_diff("hello\nworld\n") == []
+@pytest.mark.parametrize("text, message", [
+    ("hello\nworld\n", "not a unified diff"),
+    ("\x00\x01garbage\x7f", "not a unified diff"),
+    ("--- a/x\n+++ b/x\n", "without any hunk"),
+    ("--- a/x\n", "without its '\\+\\+\\+' line"),
+    ("--- a/x\n+++ b/x\n@@ -1,1 +1,1 @@\n", "ends inside a hunk"),
+    ("--- a/x\n+++ b/x\n@@ -1,3 +1,4 @@\n a\n+b\n", "ends inside a hunk"),
+    ("--- a/x\n+++ b/x\n@@ -1 +0,3 @@\n-a\n+b\n+c\n+d\n", "start at 1"),
+    ("--- /dev/null\n+++ b/missing.py\n@@ -0,0 +1000000000000,1 @@\n+x\n", "past line"),
+    ("--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n--- a/y\n+++ b/y\n", "y without any hunk"),
+])
+def test_garbage_and_truncated_input_raise_diff_error(text: str, message: str) -> None:
+    with pytest.raises(DiffError, match=message):
+        parse_diff(text)
+
+
+def test_empty_input_is_an_empty_diff_and_a_lost_final_blank_context_line_is_tolerated() -> None:
+    assert parse_diff("") == parse_diff("\n") == []
+    (file,) = parse_diff("--- a/x\n+++ b/x\n@@ -1,2 +1,3 @@\n a\n+b\n")
+    assert file.added_lines == {2}
 
 
 def test_unquote_path_handles_octal_utf8_and_escapes() -> None:

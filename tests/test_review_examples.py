@@ -40,3 +40,4 @@ def test_example_commands_parse(name: str) -> None:
         assert args.command == "review"
         assert args.base or args.staged
         assert args.fail_on == "error"
+        assert not args.cache_dir or args.cache_key_env  # entries must be signed

@@ -170,3 +170,17 @@ def test_notes_on_unchanged_lines_and_capped_findings_are_never_annotations(
         format_name: str) -> None:
     output = render(format_name, sample_report())
     assert "Unchanged line note." not in output and "Over the cap." not in output
+
+
+def test_escape_helpers_keep_one_line_and_no_runner_command() -> None:
+    import json
+
+    from llama_lsp.features.review.escape import json_text, line_start, printable
+
+    assert printable("plain/ä.py") == "plain/ä.py"
+    assert printable("a\nb\x1b[31m\u202ec\u2028") == "a\\x0ab\\x1b[31m\\u202ec\\u2028"
+    assert printable("x ##[error]y") == "x ##\\[error]y"
+    assert line_start("::error::x") == "./::error::x" and line_start(" ::x") == "./ ::x"
+    value = {"path": "a\n::b\x85\u202e##[x]\U000e0001"}
+    text = json_text(value)
+    assert json.loads(text) == value and text.isascii() and "##[" not in text

@@ -162,7 +162,7 @@ def test_cache_answers_unchanged_units_without_the_model(tmp_path: Path) -> None
     repo = _repo(tmp_path)
     repo.write("calc.py", BUGGY + "\n\ndef added():\n    return 2\n")
     repo.commit("more")
-    cache = AnswerCache(tmp_path / "cache")
+    cache = AnswerCache(tmp_path / "cache", b"k" * 32)
     backend = ScriptedBackend(lambda p: {"findings": [finding(_line_of(p, "+ "), "error")]})
     first = _run(repo, backend, cache=cache, base="HEAD~2")
     assert first.units_reviewed == 2 and first.units_cached == 0 and len(backend.prompts) == 2
@@ -175,6 +175,27 @@ def test_cache_answers_unchanged_units_without_the_model(tmp_path: Path) -> None
     assert third.units_cached == 1 and len(backend.prompts) == 3
     other_model = ScriptedBackend(lambda p: {"findings": []}, path="other.gguf")
     assert _run(repo, other_model, cache=cache, base="HEAD~3").units_cached == 0
+    other_key = AnswerCache(tmp_path / "cache", b"x" * 32)
+    assert _run(repo, backend, cache=other_key, base="HEAD~3").units_cached == 0
+
+
+def test_cache_entries_that_are_not_signed_with_the_key_are_misses(tmp_path: Path) -> None:
+    cache = AnswerCache(tmp_path / "cache", b"k" * 32)
+    cache.put("key", '{"findings": [1]}')
+    assert cache.get("key") == '{"findings": [1]}'
+    (entry,) = [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
+    signed = entry.read_bytes()
+    entry.write_bytes(signed.replace(b"[1]", b"[ ]"))  # altered answer, old signature
+    assert cache.get("key") is None
+    entry.write_bytes(b'{"findings": []}')  # a bare answer, as a contributor could commit it
+    assert cache.get("key") is None
+    entry.unlink()
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(signed)
+    entry.symlink_to(outside)  # a link to a real signed entry is still not followed
+    assert cache.get("key") is None
+    cache.put("key", "{}")
+    assert outside.read_bytes() == signed and not entry.is_symlink()
 
 
 def test_diff_file_without_matching_tree_is_rebuilt_from_hunks(tmp_path: Path) -> None:

@@ -1,12 +1,17 @@
 """``llama-lsp review``: review a diff with the local model and report in CI-friendly formats.
 
 Exit codes: 0 ran and nothing at or above ``--fail-on``; 1 findings at or above it; 2 tool
-error (bad arguments or config, no model, not a git repository, malformed diff).
+error (bad arguments or config, no model, not a git repository, malformed or oversized diff).
+
+The gate belongs to the CI job: what is reviewed, the model, the limits and the cache come from
+its flags or the ``--config`` file it names; the repository's own file may only add (see
+``features/review/config.py``).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -14,7 +19,7 @@ from typing import Any, NoReturn
 
 from llama_lsp.cli.options import add_model_options, model_flags
 from llama_lsp.config.settings import Settings, resolve_settings
-from llama_lsp.features.review.cache import AnswerCache
+from llama_lsp.features.review.cache import MIN_KEY_BYTES, AnswerCache, CacheError, open_cache
 from llama_lsp.features.review.config import (
     CONFIDENCES,
     FAIL_ON,
@@ -23,15 +28,24 @@ from llama_lsp.features.review.config import (
     load_config,
 )
 from llama_lsp.features.review.diff import DiffError, parse_diff
+from llama_lsp.features.review.escape import printable
 from llama_lsp.features.review.progress import progress_for
 from llama_lsp.features.review.render import FORMATS, render
 from llama_lsp.features.review.render import github as github_caps
 from llama_lsp.features.review.render.markdown import overflow_section
 from llama_lsp.features.review.report import ReviewReport
 from llama_lsp.features.review.runner import Reviewer
+from llama_lsp.features.review.safe_io import links_on_the_way, write_text
 from llama_lsp.features.review.source import DiffSource, SourceError, make_relative, repo_root
-from llama_lsp.model.backend import ModelError
-from llama_lsp.model.host import load_backend
+from llama_lsp.model.backend import Backend, ModelError
+
+
+def load_backend(settings: Settings) -> Backend:
+    """The model, or the remote server's client (the engine is imported only when needed, so
+    refusing a bad diff stays fast)."""
+    from llama_lsp.model.host import load_backend as load
+
+    return load(settings)
 
 
 class UsageError(ValueError):
@@ -55,7 +69,20 @@ def add_review_parser(commands: Any) -> None:
                         help="also write FORMAT to PATH (repeatable)")
     review.add_argument("--fail-on", choices=FAIL_ON,
                         help="exit 1 when a finding is at or above this severity (default never)")
-    review.add_argument("--cache-dir", help="reuse answers for unchanged code from this folder")
+    review.add_argument("--config", metavar="PATH",
+                        help="review options from this TOML file ([review] or "
+                             "[tool.llama-lsp.review]); the repository's own file may only add "
+                             "instructions, a stricter fail-on and a lower min-confidence")
+    review.add_argument("--no-repo-config", action="store_true",
+                        help="ignore the repository's .llama-lsp.toml and pyproject.toml")
+    review.add_argument("--cache-dir", help="reuse answers for unchanged code from this folder "
+                                            "(needs --cache-key-env)")
+    review.add_argument("--cache-key-env", metavar="NAME",
+                        help="environment variable holding the secret key that signs cache "
+                             f"entries (at least {MIN_KEY_BYTES} bytes; unset or empty: no "
+                             "cache)")
+    review.add_argument("--max-diff-bytes", type=int,
+                        help="refuse larger diffs (default 64 MiB)")
     review.add_argument("--jobs", type=int, help="units reviewed at once (remote backends only; "
                         "the embedded model reviews one at a time)")
     review.add_argument("--include", action="append", metavar="GLOB",
@@ -85,9 +112,9 @@ def _one_line_error(message: str) -> NoReturn:
     sys.exit(2)
 
 
-_FLAGS = ("fail_on", "cache_dir", "jobs", "min_confidence", "max_findings",
+_FLAGS = ("fail_on", "cache_dir", "cache_key_env", "jobs", "min_confidence", "max_findings",
           "max_findings_per_file", "max_units", "max_unit_lines", "max_seconds", "instructions",
-          "model")
+          "model", "max_diff_bytes")
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -113,6 +140,13 @@ def _outputs(specs: list[str]) -> list[tuple[str, Path]]:
             raise UsageError(f"--output: unknown format {name!r} (one of {', '.join(FORMATS)})")
         pairs.append((name, Path(path)))
     return pairs
+
+
+def _check_outputs(outputs: list[tuple[str, Path]], checkout: Path) -> None:
+    """Refuse, before any review work, an output whose folder in the checkout is a link."""
+    for _, path in outputs:
+        if (link := links_on_the_way(path.parent, checkout)) is not None:
+            raise UsageError(f"cannot write {path}: {link} is a symbolic link")
 
 
 def _source(args: argparse.Namespace, cwd: Path) -> DiffSource:
@@ -141,16 +175,44 @@ def _settings(config: ReviewConfig, args: argparse.Namespace) -> Settings:
     return settings
 
 
+def _warn(message: str) -> None:
+    print(f"llama-lsp review: warning: {printable(message)}", file=sys.stderr)
+
+
+def _error(error: Exception) -> int:
+    print(f"llama-lsp review: {printable(str(error))}", file=sys.stderr)
+    return 2
+
+
+def _cache(config: ReviewConfig, checkout: Path) -> AnswerCache | None:
+    """The signed answer cache the CI job asked for, or None (no folder, or no key here)."""
+    if not config.cache_dir:
+        return None
+    if not config.cache_key_env:
+        raise UsageError("--cache-dir needs --cache-key-env NAME: an environment variable with "
+                         "a secret key that signs the entries (see the README)")
+    secret = os.environ.get(config.cache_key_env, "")
+    if not secret:
+        _warn(f"no cache: ${config.cache_key_env} is empty or unset")
+        return None
+    if len(secret.encode("utf-8")) < MIN_KEY_BYTES:
+        raise UsageError(f"${config.cache_key_env} must hold at least {MIN_KEY_BYTES} bytes")
+    try:
+        return open_cache(Path(config.cache_dir), secret, checkout)
+    except CacheError as error:
+        _warn(f"no cache: {error}")
+        return None
+
+
 def _write_outputs(report: ReviewReport, formats: list[str],
-                   outputs: list[tuple[str, Path]]) -> None:
+                   outputs: list[tuple[str, Path]], checkout: Path) -> None:
     for name in formats:
         sys.stdout.write(render(name, report))
     for name, path in outputs:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(render(name, report), encoding="utf-8")
+            write_text(path, render(name, report), checkout)
         except OSError as error:
-            raise UsageError(f"cannot write {path}: {error.strerror}") from error
+            raise UsageError(f"cannot write {path}: {error.strerror or error}") from error
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     rest = github_caps.overflow(report)
     if summary and rest and ("github" in formats or any(n == "github" for n, _ in outputs)):
@@ -167,24 +229,27 @@ def run_review(args: argparse.Namespace) -> int:
         outputs = _outputs(args.output)
         cwd = Path.cwd()
         source = _source(args, cwd)
-        config = load_config(source.root, _overrides(args))
-        text = source.diff_text(args.diff, sys.stdin.read() if args.diff == "-" else None)
+        _check_outputs(outputs, source.root)
+        config = load_config(source.root, _overrides(args),
+                             Path(args.config) if args.config else None,
+                             read_repository=not args.no_repo_config, warn=_warn)
+        source = dataclasses.replace(source, max_diff_bytes=config.max_diff_bytes,
+                                     max_file_bytes=config.max_file_bytes)
+        text = source.diff_text(args.diff, sys.stdin.buffer if args.diff == "-" else None)
         files = make_relative(parse_diff(text), source.root)
         settings = _settings(config, args)
+        cache = _cache(config, source.root)
     except (UsageError, ConfigError, SourceError, DiffError) as error:
-        print(f"llama-lsp review: {error}", file=sys.stderr)
-        return 2
-    cache = AnswerCache(Path(config.cache_dir)) if config.cache_dir else None
+        return _error(error)
     reviewer = Reviewer(lambda: load_backend(settings), config, cache,
                         progress_for(sys.stderr, args.quiet))
     try:
         description = (f"{source.base}...HEAD" if source.mode == "base" else
                        "staged changes" if source.mode == "staged" else args.diff)
         report = reviewer.review(files, source.new_content, source.new_size, description)
-        _write_outputs(report, args.formats or ["text"], outputs)
+        _write_outputs(report, args.formats or ["text"], outputs, source.root)
     except (UsageError, ModelError) as error:
-        print(f"llama-lsp review: {error}", file=sys.stderr)
-        return 2
+        return _error(error)
     finally:
         if reviewer.loaded:
             reviewer.backend.close()

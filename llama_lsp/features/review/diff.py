@@ -13,11 +13,16 @@ from typing import Literal
 
 FileStatus = Literal["added", "modified", "deleted", "renamed", "copied"]
 
-_HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+_HUNK_HEADER = re.compile(r"^@@ -(\d{1,20})(?:,(\d{1,20}))? \+(\d{1,20})(?:,(\d{1,20}))? @@")
 _MODE = re.compile(r"(?:^new mode |\s)(\d{6})$")
 _OCTAL = re.compile(rb"\\([0-7]{3})")
 _ESCAPES = {b"n": b"\n", b"t": b"\t", b'"': b'"', b"\\": b"\\", b"a": b"\a", b"b": b"\b",
             b"f": b"\f", b"r": b"\r", b"v": b"\v"}
+
+
+MAX_LINE_NUMBER = 10_000_000
+"""The largest line number a hunk header may name: larger files are refused before anything is
+built from them (a 69-byte header could otherwise ask for a trillion-line file)."""
 
 
 class DiffError(ValueError):
@@ -79,13 +84,24 @@ class FileDiff:
         return {number for hunk in self.hunks for number in hunk.added_lines}
 
 
+def _shown_new_lines(file: FileDiff) -> dict[int, str]:
+    return {line.new_line: line.text for hunk in file.hunks for line in hunk.lines
+            if line.new_line is not None}
+
+
+def new_side_size(file: FileDiff) -> int:
+    """Bytes :func:`new_side_text` would build, computed without building it."""
+    shown = _shown_new_lines(file)
+    return max(shown, default=0) + sum(len(text.encode("utf-8", "surrogatepass"))
+                                       for text in shown.values())
+
+
 def new_side_text(file: FileDiff) -> str:
-    """The new side as far as the hunks show it; lines they do not show are left empty."""
-    shown: dict[int, str] = {}
-    for hunk in file.hunks:
-        for line in hunk.lines:
-            if line.new_line is not None:
-                shown[line.new_line] = line.text
+    """The new side as far as the hunks show it; lines they do not show are left empty.
+
+    Check :func:`new_side_size` first: the text is as long as the last line number shown.
+    """
+    shown = _shown_new_lines(file)
     last = max(shown, default=0)
     return "".join(shown.get(number, "") + "\n" for number in range(1, last + 1))
 
@@ -165,11 +181,15 @@ def _git_header_paths(rest: str) -> tuple[str | None, str | None]:
 def parse_diff(text: str) -> list[FileDiff]:
     """Every file in the unified diff ``text``; raises :class:`DiffError` on malformed hunks."""
     files: list[FileDiff] = []
+    headed: dict[int, list[bool]] = {}  # id(file) -> [saw '---', saw '+++']
     current: FileDiff | None = None
     hunk: Hunk | None = None
     old_line = new_line = 0
     old_left = new_left = 0
-    for raw in text.split("\n"):
+    rows = text.split("\n")
+    if rows[-1] == "":
+        rows.pop()  # the text after the last newline is no line
+    for raw in rows:
         line = raw[:-1] if raw.endswith("\r") else raw
         if hunk is not None and (old_left > 0 or new_left > 0):
             marker = line[:1]
@@ -212,8 +232,10 @@ def parse_diff(text: str) -> list[FileDiff]:
                 files.append(current)
                 hunk = None
             current.old_path = _header_path(line[4:])
+            headed.setdefault(id(current), [False, False])[0] = True
         elif line.startswith("+++ ") and current is not None:
             current.new_path = _header_path(line[4:])
+            headed.setdefault(id(current), [False, False])[1] = True
             if current.old_path is None:
                 current.status = "added"
             elif current.new_path is None:
@@ -244,16 +266,43 @@ def parse_diff(text: str) -> list[FileDiff]:
             old_start, old_count, new_start, new_count = (
                 int(match.group(1)), int(match.group(2) or 1),
                 int(match.group(3)), int(match.group(4) or 1))
+            _check_range(current, old_start, old_count, line)
+            _check_range(current, new_start, new_count, line)
             hunk = Hunk(old_start, old_count, new_start, new_count)
             current.hunks.append(hunk)
             old_line, new_line = old_start, new_start
             old_left, new_left = old_count, new_count
     if hunk is not None and (old_left > 0 or new_left > 0) and not _only_blank_missing(
-            old_left, new_left, text):
+            hunk, old_left, new_left, text):
         raise DiffError(f"the diff ends inside a hunk of {current.path if current else '?'}")
+    _check_complete(files, headed, text)
     return files
 
 
-def _only_blank_missing(old_left: int, new_left: int, text: str) -> bool:
-    """A final context line that was an empty line may be lost by a stripped trailing newline."""
-    return old_left <= 1 and new_left <= 1 and old_left == new_left and text.endswith("\n")
+def _check_range(file: FileDiff, start: int, count: int, header: str) -> None:
+    """A hunk header's range: within :data:`MAX_LINE_NUMBER`, and not at line 0 unless empty."""
+    if start + count - 1 > MAX_LINE_NUMBER:
+        raise DiffError(f"hunk header {header[:60]!r} in {file.path or '?'} reaches past line "
+                        f"{MAX_LINE_NUMBER:,}; files that long are not reviewed")
+    if count > 0 and start == 0:
+        raise DiffError(f"malformed hunk header {header[:60]!r}: line numbers start at 1")
+
+
+def _check_complete(files: list[FileDiff], headed: dict[int, list[bool]], text: str) -> None:
+    """Input that is not empty must hold a diff, and every ``---``/``+++`` header its hunks."""
+    if not files and text.strip():
+        raise DiffError("the input is not a unified diff (no 'diff --git' or '---'/'+++' "
+                        "file header)")
+    for file in files:
+        minus, plus = headed.get(id(file), (False, False))
+        if minus and not plus:
+            raise DiffError(f"'---' header of {file.path or '?'} without its '+++' line")
+        if plus and not file.hunks and not file.binary:
+            raise DiffError(f"file header of {file.path or '?'} without any hunk (a truncated "
+                            "diff?)")
+
+
+def _only_blank_missing(hunk: Hunk, old_left: int, new_left: int, text: str) -> bool:
+    """A final context line that was an empty line may be lost by a stripped trailing newline
+    (but a hunk with no line at all is truncated)."""
+    return bool(hunk.lines) and old_left == new_left == 1 and text.endswith("\n")

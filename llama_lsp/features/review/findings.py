@@ -1,6 +1,7 @@
 """Findings: parsed from the model's answer, then filtered for precision.
 
-Filters, in order: lines the unit does not show; ignored categories; the confidence gate;
+Filters, in order: copies of the prompt's worked example; lines the unit does not show;
+ignored categories; the confidence gate;
 suppressed messages (default: style nits, docstrings, type hints, import order); anchoring to
 added/changed lines (a confident finding elsewhere becomes a file-level note, never an
 annotation). Caps per file and per run are applied to the whole report.
@@ -13,8 +14,10 @@ import json
 import re
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
+from difflib import SequenceMatcher
 
 from llama_lsp.features.review.config import CONFIDENCES, SEVERITIES, ReviewConfig
+from llama_lsp.features.review.prompt import EXAMPLE_MESSAGE, EXAMPLE_QUOTES
 from llama_lsp.features.review.units import ReviewUnit
 
 TOOL_NAME = "llama-lsp"
@@ -102,6 +105,23 @@ def _finding(unit: ReviewUnit, item: dict[str, object]) -> Finding | None:
                    message, suggestion if isinstance(suggestion, str) and suggestion else None)
 
 
+def _compact(text: str) -> str:
+    return "".join(text.split())
+
+
+def repeats_example(message: str, unit: ReviewUnit) -> bool:
+    """True when ``message`` repeats the prompt's worked example about code that is not there:
+    it quotes the example's code (``items[len(items)]``) and the unit holds none of what it
+    quotes, or it is the example's message nearly word for word."""
+    code = _compact("\n".join([*unit.lines, *(line for c in unit.callees for line in c.lines)]))
+    said = _compact(message)
+    quoted = [quote for quote in EXAMPLE_QUOTES if _compact(quote) in said]
+    if quoted and not any(_compact(quote) in code for quote in quoted):
+        return True
+    similar = SequenceMatcher(None, message.lower(), EXAMPLE_MESSAGE.lower()).ratio() >= 0.8
+    return similar and not any(_compact(quote) in code for quote in EXAMPLE_QUOTES)
+
+
 def _located(unit: ReviewUnit, finding: Finding, line: int, end_line: int) -> Finding:
     texts = [unit.line_text(number) or "" for number in range(line, end_line + 1)]
     return replace(finding, line=line, end_line=end_line, code=normalise_code(texts),
@@ -124,6 +144,9 @@ def select(
         finding = _finding(unit, item)
         if finding is None or not finding.message:
             drop("malformed")
+            continue
+        if repeats_example(finding.message, unit):
+            drop("repeats the prompt's worked example")
             continue
         if not unit.start_line <= finding.line <= unit.end_line:
             drop("line outside the reviewed code")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from typing import Protocol, TextIO
 
+from llama_lsp.features.review.escape import printable
+
 
 class Progress(Protocol):
     """What the reviewer reports as it goes."""
@@ -37,8 +39,8 @@ class LogProgress:
     def done(self, label: str, seconds: float, cached: bool) -> None:
         self.finished += 1
         how = "cached" if cached else f"{seconds:.1f} s"
-        print(f"review: [{self.finished}/{self.total}] {label} ({how})", file=self.stream,
-              flush=True)
+        print(f"review: [{self.finished}/{self.total}] {printable(label)} ({how})",
+              file=self.stream, flush=True)
 
     def close(self) -> None:
         return None
@@ -63,7 +65,9 @@ class BarProgress:
 
     def done(self, label: str, seconds: float, cached: bool) -> None:
         if self._task is not None:
-            self._bar.update(self._task, advance=1, description=label)
+            from rich.markup import escape
+
+            self._bar.update(self._task, advance=1, description=escape(printable(label)))
 
     def close(self) -> None:
         self._bar.stop()

@@ -10,7 +10,12 @@ from dataclasses import dataclass
 from llama_lsp.context.syntax.languages import LanguageSpec, spec_for
 from llama_lsp.features.review.cache import AnswerCache, answer_key, model_identity
 from llama_lsp.features.review.config import ReviewConfig
-from llama_lsp.features.review.diff import FileDiff, matches_new_side, new_side_text
+from llama_lsp.features.review.diff import (
+    FileDiff,
+    matches_new_side,
+    new_side_size,
+    new_side_text,
+)
 from llama_lsp.features.review.findings import AnswerError, apply_caps, parse_answer, select
 from llama_lsp.features.review.progress import NoProgress, Progress
 from llama_lsp.features.review.prompt import PROMPT_VERSION, review_prompt, schema_text
@@ -103,17 +108,18 @@ class Reviewer:
         tree), the text is rebuilt from the hunks alone and reviewed as plain text.
         """
         size = size_of(file.path)
+        if size is not None and (reason := self.rules.by_size(size)):
+            return None, reason, spec  # too large: never read
         content = read(file.path) if size is not None else None
         if content is not None:
-            if reason := (self.rules.by_size(size) or self.rules.by_content(content)):
+            if reason := self.rules.by_content(content):
                 return None, reason, spec
             text = content.decode("utf-8", "replace")
             if matches_new_side(file, split_lines(text)):
                 return text, None, spec
-        text = new_side_text(file)
-        if reason := self.rules.by_size(len(text.encode("utf-8", "surrogatepass"))):
+        if reason := self.rules.by_size(new_side_size(file)):  # checked before it is built
             return None, reason, spec
-        return text, self.rules.by_language(False), None
+        return new_side_text(file), self.rules.by_language(False), None
 
     def _prompt_tokens(self, unit: ReviewUnit) -> tuple[list[int], str, ReviewUnit]:
         """Prompt tokens for ``unit``; callees are dropped first when the context is short."""

@@ -52,8 +52,11 @@ class SkipRules:
     def by_diff(self, file: FileDiff) -> str | None:
         """Why ``file`` is skipped, judging by its path and diff alone; None to go on."""
         path = file.path
-        if PurePosixPath(path).is_absolute() or ".." in PurePosixPath(path).parts:
+        parts = PurePosixPath(path).parts
+        if not path or PurePosixPath(path).is_absolute() or ".." in parts or "\x00" in path:
             return "outside the repository"
+        if any(part.lower() == ".git" for part in parts):
+            return "git's own data (.git)"
         if file.status == "deleted":
             return "deleted"
         if (secret := secret_reason(PurePosixPath(path).name, DEFAULT_SECRET_PATTERNS)):

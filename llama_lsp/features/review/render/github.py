@@ -1,12 +1,13 @@
 """GitHub Actions workflow commands (``::error file=...,line=...::message``).
 
 Escaping follows @actions/core: data escapes ``%``, CR and LF; property values also ``:`` and
-``,``. GitHub shows at most 10 annotations per level per step and 50 in all, so only that many
+``,``. Other control characters are written as visible escapes first. GitHub shows at most 10 annotations per level per step and 50 in all, so only that many
 are written; :func:`overflow` gives the rest for the step summary.
 """
 
 from __future__ import annotations
 
+from llama_lsp.features.review.escape import printable
 from llama_lsp.features.review.findings import Finding, sort_key
 from llama_lsp.features.review.report import ReviewReport
 
@@ -17,7 +18,8 @@ TOTAL = 50
 
 def escape_data(text: str) -> str:
     """A message as a workflow command's data."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return printable(text)
 
 
 def escape_property(text: str) -> str:

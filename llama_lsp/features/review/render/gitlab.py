@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 
+from llama_lsp.features.review.escape import json_text
 from llama_lsp.features.review.findings import TOOL_NAME
 from llama_lsp.features.review.render.common import fingerprints
 from llama_lsp.features.review.report import ReviewReport
@@ -29,4 +29,4 @@ def render(report: ReviewReport) -> str:
         }
         for finding, fingerprint in zip(report.findings, fingerprints(report.findings))
     ]
-    return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"
+    return json_text(issues) + "\n"

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from statistics import median
 
+from llama_lsp.features.review.escape import json_text
 from llama_lsp.features.review.findings import Finding
 from llama_lsp.features.review.render.common import VERSION, fingerprints
 from llama_lsp.features.review.report import ReviewReport
@@ -48,4 +48,4 @@ def render(report: ReviewReport) -> str:
         "truncated_units": [dataclasses.asdict(u) for u in report.truncated_units],
         "dropped": dict(sorted(report.dropped.items())),
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json_text(document) + "\n"

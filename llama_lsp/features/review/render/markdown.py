@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+from llama_lsp.features.review.escape import printable
 from llama_lsp.features.review.findings import Finding
 from llama_lsp.features.review.report import ReviewReport, UnitNote
 
@@ -9,22 +12,30 @@ ICONS = {"error": "🔴 error", "warning": "🟠 warning", "info": "🔵 info"}
 
 
 def cell(text: str) -> str:
-    """Text safe inside a table cell (pipes escaped, one line)."""
-    return " ".join(text.split()).replace("|", "\\|")
+    """Text safe inside a table cell (one line, control characters escaped, pipes escaped)."""
+    return printable(" ".join(text.split())).replace("|", "\\|")
+
+
+def code(text: str) -> str:
+    """``text`` as an inline code span that no backtick in it can close (for names)."""
+    text = cell(text)
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def findings_table(findings: list[Finding]) -> list[str]:
     """A table of findings."""
     lines = ["| Severity | Location | Rule | Message |", "| --- | --- | --- | --- |"]
     for f in findings:
-        where = f"`{cell(f.path)}:{f.line}`" + (f"-{f.end_line}" if f.end_line != f.line else "")
+        where = code(f"{f.path}:{f.line}") + (f"-{f.end_line}" if f.end_line != f.line else "")
         lines.append(f"| {ICONS.get(f.severity, f.severity)} | {where} | {f.rule_id} | "
                      f"{cell(f.message)} |")
     return lines
 
 
 def _units(notes: list[UnitNote]) -> list[str]:
-    return [f"- `{cell(n.path)}` {cell(n.title)} (lines {n.start_line}-{n.end_line}): "
+    return [f"- {code(n.path)} {cell(n.title)} (lines {n.start_line}-{n.end_line}): "
             f"{cell(n.reason)}" for n in notes]
 
 
@@ -41,13 +52,13 @@ def render(report: ReviewReport) -> str:
         out += findings_table(report.findings) + [""]
     if report.notes:
         out += ["### Notes on unchanged lines", ""] + [
-            f"- `{cell(f.path)}:{f.line}`: {cell(f.message)}" for f in report.notes] + [""]
+            f"- {code(f'{f.path}:{f.line}')}: {cell(f.message)}" for f in report.notes] + [""]
     if report.capped:
         out += [f"### Over the caps ({len(report.capped)}, not annotated)", ""]
         out += findings_table(report.capped) + [""]
     if report.skipped_files:
         out += [f"### Skipped files ({len(report.skipped_files)})", ""]
-        out += [f"- `{cell(s.path)}`: {cell(s.reason)}" for s in report.skipped_files] + [""]
+        out += [f"- {code(s.path)}: {cell(s.reason)}" for s in report.skipped_files] + [""]
     if report.skipped_units:
         out += [f"### Units not reviewed ({len(report.skipped_units)})", ""]
         out += _units(report.skipped_units) + [""]

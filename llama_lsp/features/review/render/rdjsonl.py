@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 
+from llama_lsp.features.review.escape import json_text
 from llama_lsp.features.review.findings import TOOL_NAME, Finding
 from llama_lsp.features.review.report import ReviewReport
 
@@ -31,4 +31,4 @@ def diagnostic(finding: Finding) -> dict[str, object]:
 
 def render(report: ReviewReport) -> str:
     """Diagnostics, one per line."""
-    return "".join(json.dumps(diagnostic(f), ensure_ascii=False) + "\n" for f in report.findings)
+    return "".join(json_text(diagnostic(f), indent=None) + "\n" for f in report.findings)

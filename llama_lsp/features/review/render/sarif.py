@@ -6,9 +6,9 @@ columns, and ``partialFingerprints.primaryLocationLineHash`` from path + rule + 
 
 from __future__ import annotations
 
-import json
 from urllib.parse import quote
 
+from llama_lsp.features.review.escape import json_text
 from llama_lsp.features.review.findings import TOOL_NAME, Finding
 from llama_lsp.features.review.render.common import RULES, VERSION, fingerprints, rule_ids
 from llama_lsp.features.review.report import ReviewReport
@@ -87,4 +87,4 @@ def render(report: ReviewReport) -> str:
                            "filesSkipped": len(report.skipped_files)},
         }],
     }
-    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    return json_text(log) + "\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from llama_lsp.features.review.escape import line_start, printable
 from llama_lsp.features.review.report import ReviewReport
 
 
@@ -15,8 +16,8 @@ def summary_line(report: ReviewReport) -> str:
 
 
 def render(report: ReviewReport) -> str:
-    """Compiler-style lines."""
-    lines = [f"{f.path}:{f.line}:1: {f.severity}: {' '.join(f.message.split())} [{f.rule_id}]"
-             for f in report.findings]
+    """Compiler-style lines; names and messages escaped (one line each, no runner command)."""
+    lines = [f"{line_start(f.path)}:{f.line}:1: {f.severity}: "
+             f"{printable(' '.join(f.message.split()))} [{f.rule_id}]" for f in report.findings]
     lines.append(summary_line(report))
     return "\n".join(lines) + "\n"
