@@ -264,6 +264,11 @@ def has_marker(text: str) -> bool:
     return MARKER_START in text
 
 
+def strip_markers(text: str, instead: str = "a secret value") -> str:
+    """``text`` with each redaction marker replaced by ``instead`` (for prose)."""
+    return _MARKER.sub(instead, text)
+
+
 def cut_at_marker(text: str) -> str:
     """``text`` up to the first redaction marker the model wrote (a completion must not insert
     one into the document)."""

@@ -36,4 +36,7 @@ export const SERVER_SETTING_KEYS: readonly string[] = [
   "allowInsecureHttp",
   "requestTimeoutSeconds",
   "fimTemplate",
+  "redactSecrets",
+  "auditLog",
+  "auditLogPrompts",
 ];
