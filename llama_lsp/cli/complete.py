@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from llama_lsp.cli.options import settings_from_args
@@ -14,6 +15,7 @@ from llama_lsp.context.exclusions import ExclusionPolicy
 from llama_lsp.context.positions import Position, PositionEncoding, PositionError
 from llama_lsp.context.syntax.languages import language_id_for_path
 from llama_lsp.context.workspace import WorkspaceIndex
+from llama_lsp.features.audit import check_writable, model_file_sha256
 from llama_lsp.features.completion.prompt_report import format_prompt_report, prompt_report
 from llama_lsp.features.completion.pipeline import CompletionPipeline
 from llama_lsp.model.backend import ModelError
@@ -48,6 +50,15 @@ def run_complete(args: argparse.Namespace) -> int:
         return 2
     if not args.quick:  # asked for explicitly: compare more candidates
         settings = settings.for_invoked_request()
+    if args.audit_log:
+        settings = replace(settings, audit_log=args.audit_log,
+                           audit_log_prompts=args.audit_log_prompts)
+        try:
+            check_writable(args.audit_log)
+        except OSError as error:
+            print(f"llama-lsp: cannot write the audit log {args.audit_log}: {error}",
+                  file=sys.stderr)
+            return 2
     try:
         path, line, column = parse_location(args.location)
         text = path.read_text(encoding="utf-8")
@@ -63,6 +74,8 @@ def run_complete(args: argparse.Namespace) -> int:
     except (PositionError, ModelError) as error:
         print(f"llama-lsp: {error}", file=sys.stderr)
         return 2
+    if settings.audit_log:  # the audit line names the model file by its hash
+        model_file_sha256(backend.info.path, wait=True)
     root = project_root(path.resolve())
     index = WorkspaceIndex([root], ExclusionPolicy([root], settings.secret_patterns,
                                                    settings.max_file_bytes), background=False)
