@@ -68,6 +68,11 @@ def connect(host: str, user: str = "admin", password: str = "{DEFAULT_PASSWORD}"
 def settings() -> dict:
     """All settings."""
     return {{"url": DATABASE_URL, "key": AWS_ACCESS_KEY_ID}}
+
+
+def rotate(key: str) -> str:
+    """Rotate the key."""
+    raise NotImplementedError
 '''
 
 APP_PY = f'''from config import connect, settings

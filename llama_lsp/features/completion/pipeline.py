@@ -303,7 +303,9 @@ class CompletionPipeline:
             return CompletionOutcome([], prompt, result, result.text)
         generated = result.text
         candidates: list[Candidate] = []
-        following = next_code_line(prompt.window.suffix)
+        # The line the candidates are scored against enters the model too: redacted.
+        following = next_code_line(redacted(prompt.window.suffix, Privacy.from_settings(settings),
+                                            snapshot.language is not None).text)
         budget_expired = deadline is not None and clock() >= deadline
         if (prompt.mode is CompletionMode.SINGLE_LINE and not prompt.fim and following
                 and not budget_expired
