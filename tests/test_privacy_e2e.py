@@ -329,4 +329,4 @@ def test_the_probe_sees_a_network_event(tmp_path: Path) -> None:
     done = _probe(tmp_path, "complete", f"{script}:1:5", "--backend", "openai", "--endpoint",
                   "http://127.0.0.1:9", events=events)
     assert done.returncode == 2
-    assert "socket" in events.read_text()
+    assert "http.client.connect" in events.read_text()
