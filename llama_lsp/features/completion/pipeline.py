@@ -181,8 +181,9 @@ class CompletionPipeline:
             tokens = prefix_prompt([*context_tokens, *prefix_tokens], info.bos)
         path = self.context_source.path_of(snapshot) if self.context_source is not None \
             else snapshot.uri
-        own = lines_of(path, window.first_line,
-                       window.prefix + (window.suffix if info.fim is not None else ""), "window")
+        trimmed = prefix.text.count("\n") - prefix_text.count("\n")  # lines cut off the top
+        own = lines_of(path, window.first_line + trimmed,
+                       prefix_text + (suffix_text if info.fim is not None else ""), "window")
         counts = add_counts(prefix.counts, suffix.counts, chunk_counts)
         return BuiltPrompt(tokens, parts, window, mode, info.fim is not None, held_back,
                            tuple(chunks), tuple(sizes), fim_parts, counts, (*chunk_sources, own))

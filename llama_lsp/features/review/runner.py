@@ -138,7 +138,7 @@ class Reviewer:
     def _answer(self, unit: ReviewUnit) -> _Answer:
         started = time.perf_counter()
         try:
-            tokens, prompt, _ = self._prompt_tokens(unit)
+            tokens, prompt, shown = self._prompt_tokens(unit)
         except ModelError as error:
             return _Answer(None, 0.0, False, str(error))
         text = prompt.text
@@ -151,7 +151,7 @@ class Reviewer:
             result = self.backend.generate(request, lambda: False)
         except ModelError as error:
             return _Answer(None, time.perf_counter() - started, False, str(error))
-        self._audit(unit, tokens, prompt, result.n_generated)
+        self._audit(shown, tokens, prompt, result.n_generated)
         if result.stop_reason == "length":
             return _Answer(None, time.perf_counter() - started, False,
                            f"the answer did not finish within {self.config.max_tokens} tokens")
@@ -161,7 +161,8 @@ class Reviewer:
 
     def _audit(self, unit: ReviewUnit, tokens: list[int], prompt: Redacted,
                generated: int) -> None:
-        """One audit line for the unit's model call (the prompt is already redacted)."""
+        """One audit line for the model call on ``unit`` as shown (callees may have been
+        dropped to fit); the prompt is already redacted."""
         if self.privacy.audit.path is None:
             return
         sources = [Source(unit.path, c.start_line, c.start_line + len(c.lines) - 1, "callee")
