@@ -24,6 +24,7 @@ inserted at the cursor of the real text.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections import Counter
@@ -81,12 +82,13 @@ _NAME_WORDS = (r"pass(?:word|wd|phrase)?|pwd|secret(?:[_-]?key)?|token|api[_-]?k
                r"access[_-]?key(?:[_-]?id)?|private[_-]?key|auth[_-]?key|credentials?")
 _QUOTED = r"(?P<q>[\"'`])(?P<quoted>(?:\\.|(?!(?P=q)).){1,400}?)(?P=q)"
 _UNQUOTED = r"(?P<bare>[^\s\"'`,;(){}\[\]<>#]{4,400})"
-_ASSIGNMENT_RE = re.compile(
-    r"(?<![\w$-])(?P<name>(?:[A-Za-z_$][\w$.-]*?)?(?:" + _NAME_WORDS + r"))[\"']?(?![\w$-])"
+_ASSIGNMENT_RE = re.compile(  # from the name's last word on; the name is read backwards
+    r"(?P<word>" + _NAME_WORDS + r")[\"']?(?![\w$-])"
     r"\s*(?P<op>:\s*[^=\n;\"'`()]{1,60}?\s*(?<![=!<>])=(?!=)|[=!]==?|:=|=>|=|:|\(|,)"
     r"\s*(?:" + _QUOTED + "|" + _UNQUOTED + ")",
     re.IGNORECASE,
 )
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$.-")
 _CALL_OPEN = re.compile(r"[\w$]\(\s*[\"']$")
 _NAME_HINT = re.compile(r"pass|pwd|secret|token|key|credential", re.IGNORECASE)
 # A bare value in code that is an expression, not a literal: a (dotted) name, a short number.
@@ -152,23 +154,26 @@ def looks_random(token: str) -> bool:
 
 
 class _Line:
-    """Replacements in one piece of text, applied right to left once all rules have run."""
+    """Replacements in one piece of text, applied once all rules have run; the first rule to
+    claim a span keeps it."""
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.spans: list[tuple[int, int, str]] = []
-
-    def free(self, start: int, end: int) -> bool:
-        return all(end <= s or start >= e for s, e, _ in self.spans)
+        self.spans: list[tuple[int, int, str]] = []  # sorted, never overlapping
 
     def add(self, start: int, end: int, kind: str) -> None:
-        if start < end and self.free(start, end):
-            self.spans.append((start, end, kind))
+        if start >= end:
+            return
+        at = bisect.bisect_left(self.spans, (start, end, kind))
+        if at > 0 and self.spans[at - 1][1] > start:
+            return  # overlaps the span before
+        if at < len(self.spans) and self.spans[at][0] < end:
+            return  # overlaps the span after
+        self.spans.insert(at, (start, end, kind))
 
     def result(self) -> tuple[str, tuple[tuple[str, str], ...]]:
         if not self.spans:
             return self.text, ()
-        self.spans.sort()
         out: list[str] = []
         found: list[tuple[str, str]] = []
         at = 0
@@ -189,20 +194,23 @@ def _scan(piece: _Line, code: bool) -> None:
         for match in pattern.finditer(text):
             piece.add(match.start("secret"), match.end("secret"), kind)
     for match in _ASSIGNMENT_RE.finditer(text) if _NAME_HINT.search(text) else ():
+        start = match.start()
+        while start > 0 and text[start - 1] in _NAME_CHARS and match.start() - start < 80:
+            start -= 1
+        name = text[start:match.end("word")].lstrip(".-")
         group = "quoted" if match.group("quoted") is not None else "bare"
         value = match.group(group)
         if _PLACEHOLDER.fullmatch(value) or value.startswith(MARKER_START):
             continue
-        if match.group("op") == "(" and not match.group("name").rsplit(".", 1)[-1].lower(
+        if match.group("op") == "(" and not name.rsplit(".", 1)[-1].lower(
                 ).startswith(("set", "with")):
             continue  # a getter's argument names a secret, a setter's is one
-        if match.group("op") == "," and not _CALL_OPEN.search(
-                text, 0, match.start("name")):
+        if match.group("op") == "," and not _CALL_OPEN.search(text, 0, start):
             continue  # a list of names, not a call that sets one (``setenv("TOKEN", "...")``)
         if group == "bare" and (match.group("op") in ("(", ",") or (
                 _CODE_VALUE if code else _PROSE_VALUE).fullmatch(value)):
             continue  # an expression (a name, a dotted name), not a literal
-        piece.add(match.start(group), match.end(group), _kind_of_name(match.group("name")))
+        piece.add(match.start(group), match.end(group), _kind_of_name(name))
     if len(text) >= 20:
         for match in _CANDIDATE_RE.finditer(text):
             if looks_random(match.group()):
