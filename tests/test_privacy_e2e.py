@@ -27,6 +27,7 @@ import pytest_lsp
 import secret_corpus as corpus
 from lsp_helpers import complete_at, inline_at, open_document, wait_for_model
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from tiny_models import TinyModelInfo
 
@@ -150,6 +151,9 @@ async def test_a_whole_session_sends_no_secret_and_touches_no_network(
                             {"line": cursor[0], "character": cursor[1]})
     assert corpus.leaked(report["text"]) == []
     assert "<redacted:" in report["prompt"] and report["redactions"]
+    with pytest.raises(JsonRpcException, match="no prompt in a secret-bearing folder"):
+        await _command(client, "llama-lsp.showPrompt", _uri("secrets/vault.py"),
+                       {"line": 3, "character": 5})
     assert (await _command(client, "llama-lsp.status"))["state"] == "ready"
 
     # A settings change, then one more completion under it.
@@ -231,6 +235,10 @@ def test_review_and_complete_send_no_secret_and_touch_no_network(
     assert ("config.py", "definition") in {(s["path"], s["part"])
                                            for s in completed[0]["sources"]}
     assert events.read_text() == "" if events.exists() else True
+    done = _probe(project, "complete", f"{project / 'secrets' / 'vault.py'}:4:10", "--model",
+                  str(constant_model.path), "--show-prompt", events=events)
+    assert done.returncode == 1 and "no prompt in a secret-bearing folder" in done.stderr
+    assert corpus.VAULT_TOKEN not in done.stdout
 
 
 def test_a_remote_backend_http_body_holds_no_secret(

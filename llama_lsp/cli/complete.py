@@ -16,7 +16,11 @@ from llama_lsp.context.positions import Position, PositionEncoding, PositionErro
 from llama_lsp.context.syntax.languages import language_id_for_path
 from llama_lsp.context.workspace import WorkspaceIndex
 from llama_lsp.features.audit import check_writable, model_file_sha256
-from llama_lsp.features.completion.prompt_report import format_prompt_report, prompt_report
+from llama_lsp.features.completion.prompt_report import (
+    PromptRefused,
+    format_prompt_report,
+    prompt_report,
+)
 from llama_lsp.features.completion.pipeline import CompletionPipeline
 from llama_lsp.model.backend import ModelError
 from llama_lsp.model.host import load_backend
@@ -35,12 +39,16 @@ def parse_location(location: str) -> tuple[Path, int, int]:
 
 
 def project_root(file: Path) -> Path:
-    """The enclosing git work tree (or project marker folder), else the file's folder."""
+    """The enclosing git work tree (or project marker folder), else the current folder when
+    the file is inside it (so that ``secrets/x.py`` keeps its folder name), else the file's
+    folder."""
     for directory in file.parents:
         if any((directory / marker).exists() for marker in
                (".git", "pyproject.toml", "package.json", "go.mod", "Cargo.toml", "pom.xml")):
             return directory
-    return file.parent
+    cwd = Path.cwd().resolve()
+    inside = file.is_relative_to(cwd) and cwd != Path(cwd.anchor)
+    return cwd if inside else file.parent
 
 
 def run_complete(args: argparse.Namespace) -> int:
@@ -91,7 +99,11 @@ def _complete_and_print(pipeline: CompletionPipeline, snapshot: DocumentSnapshot
                         settings: Settings, show_prompt: bool) -> int:
     backend = pipeline.backend
     if show_prompt:
-        report = prompt_report(pipeline, snapshot, offset, settings)
+        try:
+            report = prompt_report(pipeline, snapshot, offset, settings)
+        except PromptRefused as error:
+            print(f"llama-lsp: {error}", file=sys.stderr)
+            return 1
         print(format_prompt_report(report))
         if backend.info.engine == "llamacpp-server" and report["fim"]:
             print("--- sent to /infill as prefix, suffix and input_extra files: the server lays "

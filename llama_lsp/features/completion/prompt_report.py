@@ -9,14 +9,22 @@ from llama_lsp.context.documents import DocumentSnapshot
 from llama_lsp.features.completion.pipeline import CompletionPipeline
 
 
+class PromptRefused(ValueError):
+    """The document must stay out of prompts (a secret-bearing file): no prompt is built."""
+
+
 def prompt_report(pipeline: CompletionPipeline, snapshot: DocumentSnapshot, offset: int,
                   settings: Settings) -> dict[str, Any]:
     """Prompt text, token counts per part, mode and the context chunks (call on the model thread).
 
     ``prompt`` is the detokenized token list that generation would receive, so it shows FIM
     markers, context headers and redaction markers (``<redacted:kind>``) exactly as the model
-    sees them; ``redactions`` counts the secret values replaced, by kind.
+    sees them; ``redactions`` counts the secret values replaced, by kind. Raises
+    :class:`PromptRefused` for a secret-bearing file (a remote engine would tokenize it).
     """
+    if pipeline.context_source is not None and (
+            refusal := pipeline.context_source.refusal(snapshot)) is not None:
+        raise PromptRefused(f"no prompt in a {refusal}")
     built = pipeline.build_prompt(snapshot, offset, settings)
     return {
         "prompt": pipeline.backend.detokenize(built.tokens),
