@@ -98,7 +98,7 @@ def test_docstring_prompts_are_redacted_audited_and_prose_has_no_marker(tmp_path
     [line] = _lines(tmp_path / "audit.jsonl")
     assert line["feature"] == "docstring" and "prompt" not in line  # no auditLogPrompts
     assert line["redactions"] == {"password": 1}
-    assert line["model"] == {"name": "scripted", "engine": "embedded", "endpoint_model": ""}
+    assert line["model"] == {"name": "scripted", "engine": "embedded", "location": ""}
 
 
 def test_actions_in_a_secret_file_are_refused_before_any_model_call() -> None:

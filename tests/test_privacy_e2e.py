@@ -251,11 +251,15 @@ def test_a_remote_backend_http_body_holds_no_secret(
     location = f"{project / 'app.py'}:{len(app_lines)}:{len(app_lines[-1]) + 1}"
     env = {key: value for key, value in os.environ.items() if key != "LLAMA_LSP_MODEL"}
     env["PYTHONPATH"] = str(WORKTREE)
+    audit_log = tmp_path / "audit.jsonl"
     done = subprocess.run(
         [sys.executable, "-m", "llama_lsp", "complete", location, "--backend",
-         "llamacpp-server", "--endpoint", emulator.url], cwd=project, capture_output=True,
-        text=True, timeout=300, env=env)
+         "llamacpp-server", "--endpoint", emulator.url, "--audit-log", str(audit_log)],
+        cwd=project, capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode in (0, 1), done.stderr
+    [line] = _audit_lines(audit_log)
+    assert line["model"]["engine"] == "llamacpp-server"
+    assert line["model"]["location"].startswith(emulator.url)
     done = subprocess.run(
         [sys.executable, "-m", "llama_lsp", "review", "--diff", "-", "--quiet", "--backend",
          "llamacpp-server", "--endpoint", emulator.url], cwd=project, capture_output=True,

@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from llama_lsp.context.redaction import redact
 from llama_lsp.model.backend import ModelInfo
 
 HASH_CHUNK_BYTES = 1 << 20
@@ -126,7 +127,7 @@ def model_identity(info: ModelInfo, wait: bool) -> dict[str, Any]:
     """Name, engine, and for a local file its name, size and SHA-256."""
     identity: dict[str, Any] = {"name": info.name, "engine": info.engine}
     if info.engine != "embedded" or not os.path.isfile(info.path):
-        identity["endpoint_model"] = info.path  # remote: what the server calls it
+        identity["location"] = redact(info.path, code=False).text  # endpoint, served model
         return identity
     identity["file"] = Path(info.path).name
     identity["size"] = os.path.getsize(info.path)
