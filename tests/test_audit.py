@@ -202,3 +202,17 @@ def test_an_unwritable_audit_log_stops_review_before_the_model(
                  "--quiet", "--model", str(tmp_path / "never-loaded.gguf")])
     assert code == 2
     assert "cannot write the audit log" in capsys.readouterr().err
+
+
+def test_review_skips_files_in_secret_folders() -> None:
+    from llama_lsp.features.review.config import ReviewConfig
+    from llama_lsp.features.review.diff import parse_diff
+    from llama_lsp.features.review.skips import SkipRules
+
+    text = "".join(f"--- a/{p}\n+++ b/{p}\n@@ -1 +1 @@\n-a\n+b\n"
+                   for p in ("secrets/vault.py", "app/credentials/db.py", "src/app.py"))
+    rules = SkipRules(ReviewConfig())
+    reasons = {f.path: rules.by_diff(f) for f in parse_diff(text)}
+    assert reasons["secrets/vault.py"] == "secret-bearing folder 'secrets' (matches '*secret*')"
+    assert (reasons["app/credentials/db.py"] or "").startswith("secret-bearing folder")
+    assert reasons["src/app.py"] is None
