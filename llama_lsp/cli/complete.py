@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from llama_lsp.cli.options import settings_from_args
@@ -14,7 +15,12 @@ from llama_lsp.context.exclusions import ExclusionPolicy
 from llama_lsp.context.positions import Position, PositionEncoding, PositionError
 from llama_lsp.context.syntax.languages import language_id_for_path
 from llama_lsp.context.workspace import WorkspaceIndex
-from llama_lsp.features.completion.prompt_report import format_prompt_report, prompt_report
+from llama_lsp.features.audit import check_writable, model_file_sha256
+from llama_lsp.features.completion.prompt_report import (
+    PromptRefused,
+    format_prompt_report,
+    prompt_report,
+)
 from llama_lsp.features.completion.pipeline import CompletionPipeline
 from llama_lsp.model.backend import ModelError
 from llama_lsp.model.host import load_backend
@@ -33,12 +39,16 @@ def parse_location(location: str) -> tuple[Path, int, int]:
 
 
 def project_root(file: Path) -> Path:
-    """The enclosing git work tree (or project marker folder), else the file's folder."""
+    """The enclosing git work tree (or project marker folder), else the current folder when
+    the file is inside it (so that ``secrets/x.py`` keeps its folder name), else the file's
+    folder."""
     for directory in file.parents:
         if any((directory / marker).exists() for marker in
                (".git", "pyproject.toml", "package.json", "go.mod", "Cargo.toml", "pom.xml")):
             return directory
-    return file.parent
+    cwd = Path.cwd().resolve()
+    inside = file.is_relative_to(cwd) and cwd != Path(cwd.anchor)
+    return cwd if inside else file.parent
 
 
 def run_complete(args: argparse.Namespace) -> int:
@@ -48,6 +58,15 @@ def run_complete(args: argparse.Namespace) -> int:
         return 2
     if not args.quick:  # asked for explicitly: compare more candidates
         settings = settings.for_invoked_request()
+    if args.audit_log:
+        settings = replace(settings, audit_log=args.audit_log,
+                           audit_log_prompts=args.audit_log_prompts)
+        try:
+            check_writable(args.audit_log)
+        except OSError as error:
+            print(f"llama-lsp: cannot write the audit log {args.audit_log}: {error}",
+                  file=sys.stderr)
+            return 2
     try:
         path, line, column = parse_location(args.location)
         text = path.read_text(encoding="utf-8")
@@ -63,6 +82,8 @@ def run_complete(args: argparse.Namespace) -> int:
     except (PositionError, ModelError) as error:
         print(f"llama-lsp: {error}", file=sys.stderr)
         return 2
+    if settings.audit_log:  # the audit line names the model file by its hash
+        model_file_sha256(backend.info.path, wait=True)
     root = project_root(path.resolve())
     index = WorkspaceIndex([root], ExclusionPolicy([root], settings.secret_patterns,
                                                    settings.max_file_bytes), background=False)
@@ -78,7 +99,11 @@ def _complete_and_print(pipeline: CompletionPipeline, snapshot: DocumentSnapshot
                         settings: Settings, show_prompt: bool) -> int:
     backend = pipeline.backend
     if show_prompt:
-        report = prompt_report(pipeline, snapshot, offset, settings)
+        try:
+            report = prompt_report(pipeline, snapshot, offset, settings)
+        except PromptRefused as error:
+            print(f"llama-lsp: {error}", file=sys.stderr)
+            return 1
         print(format_prompt_report(report))
         if backend.info.engine == "llamacpp-server" and report["fim"]:
             print("--- sent to /infill as prefix, suffix and input_extra files: the server lays "

@@ -7,7 +7,8 @@ import sys
 from collections.abc import Sequence
 
 from llama_lsp import __version__
-from llama_lsp.cli.options import add_model_options
+from llama_lsp.cli.options import add_model_options, add_network_option
+from llama_lsp.config import network
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=2087, help="TCP port (default 2087)")
     serve.add_argument("--log-level", default="warning",
                        choices=["debug", "info", "warning", "error"])
+    add_network_option(serve)
 
     complete = commands.add_parser(
         "complete", help="complete once at FILE:LINE:COL (1-based) and print the result"
@@ -36,9 +38,15 @@ def build_parser() -> argparse.ArgumentParser:
     complete.add_argument("--quick", action="store_true",
                           help="the suggestion automatic ghost text would show: no comparing of "
                                "candidates (faster)")
+    complete.add_argument("--audit-log", metavar="PATH",
+                          help="append one JSON line about the model call to PATH")
+    complete.add_argument("--audit-log-prompts", action="store_true",
+                          help="also write the prompt text into the audit log")
+    add_network_option(complete)
 
     doctor = commands.add_parser("doctor", help="check the installation and the model")
     add_model_options(doctor)
+    add_network_option(doctor)
 
     from llama_lsp.cli.review import add_review_parser
 
@@ -53,6 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one subcommand and return its exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "no_network", False) or network.requested():
+        network.forbid_network()
     if args.command == "serve":
         from llama_lsp.cli.serve import run_serve
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from llama_lsp.config import network
 from llama_lsp.config.settings import Settings, resolve_settings
 
 _FLAG_TO_KEY = {
@@ -29,6 +30,14 @@ def settings_from_args(args: argparse.Namespace) -> Settings | None:
     for problem in problems:
         print(f"llama-lsp: {problem}", file=sys.stderr)
     return None if problems else settings
+
+
+def add_network_option(parser: argparse.ArgumentParser) -> None:
+    """``--no-network``: refuse every network use of this process (also
+    ``LLAMA_LSP_NO_NETWORK=1``); ``main`` installs the guard."""
+    parser.add_argument("--no-network", action="store_true",
+                        help="refuse any network use (a Python audit hook); remote backends "
+                             f"then refuse to start (also {network.NO_NETWORK_ENV}=1)")
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:

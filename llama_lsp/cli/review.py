@@ -17,8 +17,10 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
-from llama_lsp.cli.options import add_model_options, model_flags
+from llama_lsp.cli.options import add_model_options, add_network_option, model_flags
 from llama_lsp.config.settings import Settings, resolve_settings
+from llama_lsp.features.audit import AuditTarget, check_writable
+from llama_lsp.features.guard import Privacy
 from llama_lsp.features.review.cache import MIN_KEY_BYTES, AnswerCache, CacheError, open_cache
 from llama_lsp.features.review.config import (
     CONFIDENCES,
@@ -103,7 +105,12 @@ def add_review_parser(commands: Any) -> None:
                         help="skip files without a tree-sitter grammar")
     review.add_argument("--instructions", help="extra review instructions for the model")
     review.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    review.add_argument("--audit-log", metavar="PATH",
+                        help="append one JSON line per model call to PATH")
+    review.add_argument("--audit-log-prompts", action="store_true",
+                        help="also write each prompt's text into the audit log")
     add_model_options(review)
+    add_network_option(review)
 
 
 def _one_line_error(message: str) -> NoReturn:
@@ -223,6 +230,17 @@ def _write_outputs(report: ReviewReport, formats: list[str],
             raise UsageError(f"cannot append to GITHUB_STEP_SUMMARY: {error.strerror}") from error
 
 
+def _privacy(args: argparse.Namespace) -> Privacy:
+    """Prompts are always redacted; ``--audit-log`` must be writable before anything runs."""
+    if args.audit_log:
+        try:
+            check_writable(args.audit_log)
+        except OSError as error:
+            raise UsageError(f"cannot write the audit log {args.audit_log}: "
+                             f"{error.strerror or error}") from error
+    return Privacy(True, AuditTarget(args.audit_log, args.audit_log_prompts, True))
+
+
 def run_review(args: argparse.Namespace) -> int:
     """Run the review; print one-line errors and return the exit code."""
     try:
@@ -239,10 +257,11 @@ def run_review(args: argparse.Namespace) -> int:
         files = make_relative(parse_diff(text), source.root)
         settings = _settings(config, args)
         cache = _cache(config, source.root)
+        privacy = _privacy(args)
     except (UsageError, ConfigError, SourceError, DiffError) as error:
         return _error(error)
     reviewer = Reviewer(lambda: load_backend(settings), config, cache,
-                        progress_for(sys.stderr, args.quiet))
+                        progress_for(sys.stderr, args.quiet), privacy)
     try:
         description = (f"{source.base}...HEAD" if source.mode == "base" else
                        "staged changes" if source.mode == "staged" else args.diff)

@@ -15,6 +15,12 @@ def run_serve(args: argparse.Namespace) -> int:
     """Serve until the client sends exit (or closes the connection)."""
     from llama_lsp.server.app import configure_logging, create_server
 
+    from llama_lsp.config import network
+
+    if args.tcp and network.forbidden():
+        print("llama-lsp: --tcp listens on the network, and network access is off "
+              f"(--no-network or {network.NO_NETWORK_ENV}=1); use --stdio", file=sys.stderr)
+        return 2
     configure_logging(getattr(logging, args.log_level.upper()))
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     server = create_server()

@@ -20,6 +20,7 @@ _BY_PARSER: dict[str, dict[str, Any]] = {
     "_int_at_least_minus_one": {"type": "integer", "minimum": -1},
     "_temperature": {"type": "number", "minimum": 0, "maximum": 2},
     "_optional_str": {"type": ["string", "null"]},
+    "_audit_path": {"type": ["string", "null"]},
     "_language_switches": {"type": "object", "additionalProperties": {"type": "boolean"}},
     "_globs": {"type": "array", "items": {"type": "string"}},
     "_bool": {"type": "boolean"},

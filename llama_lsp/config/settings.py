@@ -133,6 +133,14 @@ def _positive_number(value: Any) -> float:
     return float(value)
 
 
+def _audit_path(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or "\x00" in value or value.endswith(("/", "\\")):
+        raise ValueError("must be the path of a file to append JSON lines to")
+    return value
+
+
 def _fim_template(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError("must be auto, none, a template name or a text template")
@@ -144,6 +152,10 @@ def _fim_template(value: Any) -> str:
 # Settings that decide where code and API keys are sent. Only the user's own configuration may
 # set them: not a repository's files (review config, VS Code workspace settings).
 REMOTE_SETTING_KEYS = ("backend", "endpoint", "remoteModel", "apiKeyEnv", "allowInsecureHttp")
+# Settings that decide what is hidden from the model and where the audit trail goes: user
+# settings only too (a workspace must not switch redaction off or aim the log elsewhere).
+PRIVACY_SETTING_KEYS = ("redactSecrets", "auditLog", "auditLogPrompts")
+USER_ONLY_SETTING_KEYS = (*REMOTE_SETTING_KEYS, *PRIVACY_SETTING_KEYS)
 
 OPTIONS: tuple[Option, ...] = (
     Option("model", "model", None,
@@ -233,6 +245,15 @@ OPTIONS: tuple[Option, ...] = (
            "openai backend: FIM markers as text: auto (ask the server's tokenizer), none "
            "(prefix-only prompts), qwen, starcoder, deepseek, codellama, or a template such as "
            "'<PRE> {prefix} <SUF>{suffix} <MID>'.", _fim_template),
+    Option("redactSecrets", "redact_secrets", True,
+           "Replace secret values (keys, tokens, passwords, private keys, random-looking "
+           "literals) by markers such as <redacted:aws-secret> in every prompt.", _bool),
+    Option("auditLog", "audit_log", None,
+           "A file to append one JSON line to per model call: time, feature, files and lines "
+           "in the prompt, redaction counts, token counts, model and prompt hashes.",
+           _audit_path),
+    Option("auditLogPrompts", "audit_log_prompts", False,
+           "Also write each prompt's text (after redaction) into the audit log.", _bool),
 )
 
 
@@ -274,6 +295,9 @@ class Settings:
     allow_insecure_http: bool = False
     request_timeout_seconds: float = 30.0
     fim_template: str = "auto"
+    redact_secrets: bool = True
+    audit_log: str | None = None
+    audit_log_prompts: bool = False
 
     def language_enabled(self, language_id: str) -> bool:
         """True unless completions are off, or off for this language."""

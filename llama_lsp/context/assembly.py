@@ -62,6 +62,8 @@ class ContextChunk:
     key: tuple[str, int]
     at_cursor: bool = False
     """The definition of a call on the cursor's line (goes last, next to the window)."""
+    code: bool = True
+    """Source code (False: prose or configuration, where a bare word can be a password)."""
 
 
 def display_path(path: Path | None, uri: str, roots: list[Path]) -> str:
@@ -287,13 +289,14 @@ def similar_chunks(
         if snapshot.problem:
             continue
         path = display_path(Path(snapshot.path) if snapshot.path else None, snapshot.uri, roots)
+        code = snapshot.language is not None
         for start, text, words in _document_chunks(snapshot):
             if not words:
                 continue
             score = len(words & target) / len(words | target)
             if SIMILAR_MIN_SCORE <= score < SIMILAR_MAX_SCORE:
                 scored.append((score, ContextChunk(path, text, "similar", "open file",
-                                                   (path, start))))
+                                                   (path, start), code=code)))
     scored.sort(key=lambda item: -item[0])
     return [chunk for _, chunk in scored[:SIMILAR_MAX_CHUNKS]]
 

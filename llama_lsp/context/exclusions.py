@@ -21,11 +21,16 @@ class _IgnoreFile:
     spec: pathspec.GitIgnoreSpec
 
 
-def secret_reason(name: str, patterns: Iterable[str]) -> str | None:
-    """Why a file called ``name`` looks like it holds secrets (a pattern matches), or None."""
+def secret_reason(path: str, patterns: Iterable[str]) -> str | None:
+    """Why the file at ``path`` (a name, or a path relative to its project, ``/``-separated)
+    looks like it holds secrets, or None: a pattern matches its name or a folder's
+    (``secrets/vault.py`` matches ``*secret*``)."""
+    parts = [part for part in path.replace("\\", "/").split("/") if part]
     for pattern in patterns:
-        if fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(name.lower(), pattern):
-            return f"secret-bearing file (matches {pattern!r})"
+        for part in reversed(parts):
+            if fnmatch.fnmatch(part, pattern) or fnmatch.fnmatch(part.lower(), pattern):
+                what = "file" if part == parts[-1] else f"folder {part!r}"
+                return f"secret-bearing {what} (matches {pattern!r})"
     return None
 
 
@@ -45,8 +50,11 @@ class ExclusionPolicy:
                              key=lambda root: len(root.parts), reverse=True)
 
     def secret_reason(self, path: Path) -> str | None:
-        """Why ``path`` looks like it holds secrets, or None."""
-        return secret_reason(path.name, self.secret_patterns)
+        """Why ``path`` looks like it holds secrets (its name, or a folder's between its root
+        and itself), or None."""
+        root = self._root_of(path)
+        relative = path.relative_to(root).as_posix() if root is not None else path.name
+        return secret_reason(relative, self.secret_patterns)
 
     def ignored_reason(self, path: Path) -> str | None:
         """Why ``path`` is ignored by a .gitignore between its root and itself, or None.

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TypeVar
 
+from llama_lsp.config import network
 from llama_lsp.config.settings import Settings
 from llama_lsp.model.backend import Backend, EngineUnavailable, ModelError
 from llama_lsp.model.embedded import EmbeddedBackend
@@ -42,7 +43,13 @@ RECONNECT_SECONDS = 2.0
 
 
 def load_backend(settings: Settings) -> Backend:
-    """Load the configured model, or connect to the configured server (blocking)."""
+    """Load the configured model, or connect to the configured server (blocking).
+
+    With the network off (``--no-network``) a remote backend refuses to start."""
+    if settings.backend != "embedded" and (
+            refused := network.refusal(f"the {settings.backend} backend "
+                                       f"({settings.endpoint or 'no endpoint'})")):
+        raise ModelError(refused)
     if settings.backend == "llamacpp-server":
         from llama_lsp.model.llamacpp_server import LlamaCppServerBackend
 

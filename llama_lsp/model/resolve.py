@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from llama_lsp.config import network
 from llama_lsp.model.backend import ModelError
 
 MODEL_ENV_VAR = "LLAMA_LSP_MODEL"
@@ -26,6 +27,8 @@ _NO_MODEL_HELP = (
 
 
 def _download_from_hub(spec: str) -> Path:
+    if refused := network.refusal(f"downloading hf:{spec}"):
+        raise ModelError(refused)
     parts = spec.split("/")
     if len(parts) < 3 or not all(parts):
         raise ModelError(f"'hf:{spec}' must look like hf:<owner>/<repo>/<file.gguf>")

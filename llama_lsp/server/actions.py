@@ -23,6 +23,7 @@ from llama_lsp.context.positions import PositionError
 from llama_lsp.features.actions import service
 from llama_lsp.features.actions.placement import Edit
 from llama_lsp.features.actions.service import ActionFailed, ActionKind, Offer, Problem, Request
+from llama_lsp.features.guard import Privacy
 from llama_lsp.model.backend import Backend, ModelError
 from llama_lsp.model.host import ModelState
 from llama_lsp.server.app import LlamaLanguageServer
@@ -151,6 +152,15 @@ async def _run(ls: LlamaLanguageServer, key: object,
         raise
 
 
+def _request(ls: LlamaLanguageServer, snapshot: DocumentSnapshot, kind: ActionKind,
+             offset: int, message: str) -> Request:
+    """An action request with the session's settings, privacy and the file's refusal."""
+    session = ls.session
+    return Request(kind, offset, message, session.settings.docstring_style,
+                   Privacy.from_settings(session.settings), session.refusal(snapshot),
+                   session.prompt_path(snapshot))
+
+
 async def _compute(ls: LlamaLanguageServer, snapshot: DocumentSnapshot,
                    request: Request) -> Edit:
     """The validated edit of ``request``; raises ActionFailed (also when the document changed
@@ -187,6 +197,8 @@ def code_action(ls: LlamaLanguageServer, params: types.CodeActionParams
     """List actions for the range, instantly (syntax tree only)."""
     document = _document(ls, params.text_document.uri)
     snapshot = document.snapshot()
+    if ls.session.refusal(snapshot) is not None:
+        return []  # a secret-bearing file: nothing of it goes to the model
     encoding = ls.session.encoding
     start = _byte_offset(snapshot, params.range.start, encoding)
     end = max(start, _byte_offset(snapshot, params.range.end, encoding))
@@ -239,8 +251,7 @@ async def resolve_code_action(ls: LlamaLanguageServer,
     try:
         if snapshot.version != version:
             raise ActionFailed("the document changed since the actions were listed; ask again")
-        request = Request(kind, int(offset), str(data.get("message") or ""),
-                          ls.session.settings.docstring_style)
+        request = _request(ls, snapshot, kind, int(offset), str(data.get("message") or ""))
         edit = await _compute(ls, snapshot, request)
     except ActionFailed as error:
         _show(ls, f"{action.title}: {error}")
@@ -281,7 +292,7 @@ async def _command(ls: LlamaLanguageServer, kind: ActionKind, label: str,
                 raise ActionFailed("no function here to implement" if kind is
                                    ActionKind.IMPLEMENT else "no function here to fix")
             offset = offer.byte_offset
-        request = Request(kind, offset, message, ls.session.settings.docstring_style)
+        request = _request(ls, snapshot, kind, offset, message)
         edit = await _compute(ls, snapshot, request)
         return await _apply(ls, snapshot, [edit], label)
     except ActionFailed as error:
@@ -333,8 +344,10 @@ async def generate_docstrings_for_file(ls: LlamaLanguageServer,
                 message=f"{done + 1}/{total}: {name}", percentage=int(100 * done / max(total, 1))))
 
     style = ls.session.settings.docstring_style
+    privacy = Privacy.from_settings(ls.session.settings)
+    path = ls.session.prompt_path(snapshot)
     try:
-        definitions, targets = service.file_targets(snapshot)
+        definitions, targets = service.file_targets(snapshot, ls.session.refusal(snapshot))
         edits: list[Edit] = []
         failures: list[str] = []
         for number, definition in enumerate(targets):
@@ -344,7 +357,7 @@ async def generate_docstrings_for_file(ls: LlamaLanguageServer,
             result = await _run(ls, ("action-file", snapshot.uri),
                                 lambda backend, is_cancelled, definition=definition:
                                 service.file_edit(snapshot, definition, definitions, style,
-                                                  backend, is_cancelled))
+                                                  backend, is_cancelled, privacy, path))
             if isinstance(result, str):
                 failures.append(result)
             else:

@@ -17,7 +17,11 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams, JsonRpcServerNotInitialized
 
 from llama_lsp.context.positions import PositionError
-from llama_lsp.features.completion.prompt_report import format_prompt_report, prompt_report
+from llama_lsp.features.completion.prompt_report import (
+    PromptRefused,
+    format_prompt_report,
+    prompt_report,
+)
 from llama_lsp.model.backend import Backend, ModelError
 from llama_lsp.model.host import ModelState
 from llama_lsp.server.app import LlamaLanguageServer
@@ -54,6 +58,8 @@ async def show_prompt(ls: LlamaLanguageServer, *arguments: Any) -> dict[str, Any
     if state.state is not ModelState.READY:
         raise JsonRpcInvalidParams(f"llama-lsp: no prompt: the model is {state.state.value}"
                                    f"{': ' + state.detail if state.detail else ''}")
+    if (refusal := session.refusal(snapshot)) is not None:
+        raise JsonRpcInvalidParams(f"llama-lsp: {uri}: no prompt in a {refusal}")
     settings = session.settings
     context = session.context_for(snapshot)
 
@@ -66,6 +72,8 @@ async def show_prompt(ls: LlamaLanguageServer, *arguments: Any) -> dict[str, Any
         report = await asyncio.wrap_future(session.host.submit(build).future)
     except ModelError as error:
         raise JsonRpcInvalidParams(f"llama-lsp: no prompt: {error}") from error
+    except PromptRefused as error:
+        raise JsonRpcInvalidParams(f"llama-lsp: {uri}: {error}") from error
     return {**report, "text": format_prompt_report(report)}
 
 

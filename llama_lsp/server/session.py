@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from llama_lsp.config.settings import Settings
-from llama_lsp.context.assembly import WorkspaceContext
+from llama_lsp.context.assembly import WorkspaceContext, display_path
 from llama_lsp.context.background_parse import BackgroundParser
 from llama_lsp.context.documents import DocumentSnapshot, DocumentStore
-from llama_lsp.context.exclusions import ExclusionPolicy
+from llama_lsp.context.exclusions import ExclusionPolicy, secret_reason
 from llama_lsp.context.positions import PositionEncoding
 from llama_lsp.context.workspace import WorkspaceIndex
 from llama_lsp.features.completion.coordinator import CompletionCoordinator
@@ -53,6 +53,19 @@ class Session:
             return None
         others = [s for s in self.documents.snapshots() if s.uri != snapshot.uri]
         return WorkspaceContext(self.index, [snapshot, *others])
+
+    def refusal(self, snapshot: DocumentSnapshot) -> str | None:
+        """Why the document's own text must stay out of every prompt (a secret-bearing file)."""
+        if not snapshot.path:
+            return None
+        if self.index is not None:
+            return self.index.policy.secret_reason(Path(snapshot.path))
+        return secret_reason(Path(snapshot.path).name, self.settings.secret_patterns)
+
+    def prompt_path(self, snapshot: DocumentSnapshot) -> str:
+        """The document's path as prompts and the audit log show it."""
+        return display_path(Path(snapshot.path) if snapshot.path else None, snapshot.uri,
+                            self.roots)
 
     def start_index(self, roots: list[Path]) -> None:
         """(Re)build the workspace index for ``roots`` with the current exclusion settings."""

@@ -21,7 +21,7 @@ EXTENSION = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(EXTENSION.parents[1]))
 
 from llama_lsp.config.schema import settings_schema  # noqa: E402
-from llama_lsp.config.settings import CONFIG_SECTION, OPTIONS, REMOTE_SETTING_KEYS  # noqa: E402
+from llama_lsp.config.settings import CONFIG_SECTION, OPTIONS, USER_ONLY_SETTING_KEYS  # noqa: E402
 
 PACKAGE_JSON = EXTENSION / "package.json"
 KEYS_TS = EXTENSION / "src" / "serverSettings.ts"
@@ -50,7 +50,8 @@ def properties() -> dict[str, dict[str, Any]]:
     """contributes.configuration.properties: client settings first, then server options."""
     client = {f"{CONFIG_SECTION}.{key}": value for key, value in CLIENT_SETTINGS.items()}
     server = settings_schema(f"{CONFIG_SECTION}.")
-    for key in REMOTE_SETTING_KEYS:  # user settings only: a workspace may not redirect code
+    for key in USER_ONLY_SETTING_KEYS:  # user settings only: a workspace may not redirect code,
+        # switch redaction off or aim the audit log
         server[f"{CONFIG_SECTION}.{key}"]["scope"] = "machine"
     return {**client, **server}
 

@@ -37,4 +37,7 @@ export const SERVER_SETTING_KEYS: readonly string[] = [
   "allowInsecureHttp",
   "requestTimeoutSeconds",
   "fimTemplate",
+  "redactSecrets",
+  "auditLog",
+  "auditLogPrompts",
 ];

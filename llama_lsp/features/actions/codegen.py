@@ -7,8 +7,11 @@ import re
 import textwrap
 from collections.abc import Callable
 
+from llama_lsp.context.redaction import RestoreError, has_marker, restore
 from llama_lsp.context.syntax.outline import Definition
 from llama_lsp.features.actions.placement import ByteEdit
+from llama_lsp.features.audit import Source, lines_of
+from llama_lsp.features.guard import Privacy, call_model, redacted
 from llama_lsp.model.backend import Backend, GenerationRequest, ModelError
 
 BODY_TOKENS = 256
@@ -51,17 +54,27 @@ def is_unimplemented(definition: Definition, source: bytes, language_id: str) ->
 
 
 def _generate(backend: Backend, prompt_text: str, max_tokens: int,
-              should_stop: Callable[[str], bool], is_cancelled: Callable[[], bool]) -> str:
-    prompt = [*backend.info.bos, *backend.tokenize(prompt_text)]
-    max_tokens = min(max_tokens, backend.info.context_size - len(prompt))
-    if max_tokens < 16:
-        raise ModelError("the code is too long for the model's context")
-    result = backend.generate(
-        GenerationRequest(prompt=prompt, max_tokens=max_tokens, temperature=0.0,
-                          should_stop=should_stop), is_cancelled)
+              should_stop: Callable[[str], bool], is_cancelled: Callable[[], bool],
+              privacy: Privacy, feature: str, sources: tuple[Source, ...]) -> str:
+    def request(prompt: list[int]) -> GenerationRequest:
+        limit = min(max_tokens, backend.info.context_size - len(prompt))
+        if limit < 16:
+            raise ModelError("the code is too long for the model's context")
+        return GenerationRequest(prompt=prompt, max_tokens=limit, temperature=0.0,
+                                 should_stop=should_stop)
+
+    result, _ = call_model(backend, prompt_text, request, is_cancelled, privacy, feature,
+                           sources)
     if result.stop_reason == "cancelled":
         raise ModelError("cancelled")
     return result.text
+
+
+def _no_markers(text: str) -> str:
+    """New code may not use a value the model never saw."""
+    if has_marker(text):
+        raise ModelError("the model's code uses a redacted secret value; nothing was changed")
+    return text
 
 
 def _python_body(generated: str, def_indent: str) -> list[str]:
@@ -109,7 +122,8 @@ def _brace_body(generated: str) -> str | None:
 
 def implement(backend: Backend, source: bytes, definition: Definition, language_id: str,
               indent: str, unit: str, eol: str,
-              is_cancelled: Callable[[], bool]) -> ByteEdit:
+              is_cancelled: Callable[[], bool], privacy: Privacy = Privacy(),
+              path: str = "") -> ByteEdit:
     """Generate the body of an unimplemented function from everything above it."""
     assert definition.body_start_byte is not None and definition.body_end_byte is not None
     body_indent = indent + unit
@@ -125,7 +139,10 @@ def implement(backend: Backend, source: bytes, definition: Definition, language_
         def stop(text: str) -> bool:
             return _leaves_block(text, indent)
 
-        lines = _python_body(_generate(backend, prompt, BODY_TOKENS, stop, is_cancelled), indent)
+        sources = (_head_source(path, head, PREFIX_CHARS),)
+        lines = _python_body(_no_markers(_generate(backend, prompt, BODY_TOKENS, stop,
+                                                   is_cancelled, privacy, "implement",
+                                                   sources)), indent)
         if not lines or not "".join(lines).strip():
             raise ModelError("the model wrote no body")
         text = eol.join([lines[0].lstrip(), *lines[1:]])
@@ -133,9 +150,12 @@ def implement(backend: Backend, source: bytes, definition: Definition, language_
     body = source[definition.body_start_byte:definition.body_end_byte]
     open_at = definition.body_start_byte + body.index(b"{") + 1
     close_at = definition.body_start_byte + body.rindex(b"}")
-    prompt = source[:open_at].decode("utf-8", "replace")[-PREFIX_CHARS:] + "\n" + body_indent
-    generated = _generate(backend, prompt, BODY_TOKENS,
-                          lambda text: _brace_body(text) is not None, is_cancelled)
+    head = source[:open_at].decode("utf-8", "replace")
+    prompt = head[-PREFIX_CHARS:] + "\n" + body_indent
+    generated = _no_markers(_generate(backend, prompt, BODY_TOKENS,
+                                      lambda text: _brace_body(text) is not None, is_cancelled,
+                                      privacy, "implement",
+                                      (_head_source(path, head, PREFIX_CHARS),)))
     content = _brace_body(generated)
     if content is None or not content.strip():
         raise ModelError("the model's body never closed the function")
@@ -144,17 +164,33 @@ def implement(backend: Backend, source: bytes, definition: Definition, language_
                     eol + body_indent + eol.join(lines) + eol + indent)
 
 
+def _head_source(path: str, head: str, chars: int) -> Source:
+    """The lines of the last ``chars`` characters of ``head`` (the file's start)."""
+    skipped = head[:max(0, len(head) - chars)].count("\n")
+    return lines_of(path, skipped, head[len(head) - min(chars, len(head)):], "code above")
+
+
 def fix(backend: Backend, source: bytes, definition: Definition, language_id: str,
-        indent: str, eol: str, message: str, is_cancelled: Callable[[], bool]) -> ByteEdit:
-    """Rewrite the definition so the diagnostic ``message`` no longer applies."""
+        indent: str, eol: str, message: str, is_cancelled: Callable[[], bool],
+        privacy: Privacy = Privacy(), path: str = "") -> ByteEdit:
+    """Rewrite the definition so the diagnostic ``message`` no longer applies.
+
+    Secret values in the definition reach the model as markers; the answer gets them back
+    when it keeps the markers in order, and is refused when it moves or changes one."""
     original = source[definition.start_byte:definition.end_byte].decode("utf-8", "replace")
     code = textwrap.dedent(indent + original.replace("\r\n", "\n"))
     prompt = (f"This {language_id} code has a problem: {message.strip()}\n\n"
               f"{FENCE}{language_id}\n{code}\n{FENCE}\n\n"
               f"The same code with the problem fixed:\n\n{FENCE}{language_id}\n")
     budget = len(code) // 2 + 64
-    generated = _generate(backend, prompt, budget, lambda text: FENCE in text, is_cancelled)
+    generated = _generate(backend, prompt, budget, lambda text: FENCE in text, is_cancelled,
+                          privacy, "fix", (lines_of(path, definition.start_line, original,
+                                                    "definition"),))
     fixed = generated.split(FENCE, 1)[0].rstrip()
+    try:
+        fixed = restore(fixed, redacted(code, privacy).found)
+    except RestoreError as error:
+        raise ModelError(f"{error}; nothing was changed") from error
     if not fixed.strip():
         raise ModelError("the model wrote no code")
     lines = fixed.split("\n")

@@ -17,6 +17,8 @@ from llama_lsp.features.actions.parse_python import STYLES, Style, detect_style,
 from llama_lsp.features.actions.placement import Edit, place, string_prefix
 from llama_lsp.features.actions.render import render
 from llama_lsp.features.actions.slots import fill_slots, go_summary, tidy
+from llama_lsp.features.audit import lines_of
+from llama_lsp.features.guard import Privacy
 from llama_lsp.model.backend import Backend, ModelError
 
 DEFAULT_STYLE: Style = "google"
@@ -117,14 +119,17 @@ def definition_source(snapshot: DocumentSnapshot, target: Target) -> str:
 
 
 def fill(plan_: DocPlan, snapshot: DocumentSnapshot, backend: Backend | None,
-         is_cancelled: Callable[[], bool]) -> None:
+         is_cancelled: Callable[[], bool], privacy: Privacy = Privacy(), path: str = "") -> None:
     """Ask the model for the plan's empty slots (no call when none are empty)."""
     if not plan_.slots:
         return
     if backend is None:
         raise ModelError("no model is loaded")
-    filled = fill_slots(backend, plan_.target, definition_source(snapshot, plan_.target),
-                        plan_.slots, is_cancelled)
+    text = definition_source(snapshot, plan_.target)
+    definition = plan_.target.definition
+    filled = fill_slots(backend, plan_.target, text, plan_.slots, is_cancelled, privacy,
+                        (lines_of(path or snapshot.uri, definition.start_line, text,
+                                  "definition"),))
     apply_answers(plan_, filled)
 
 

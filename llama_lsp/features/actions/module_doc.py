@@ -14,6 +14,8 @@ from llama_lsp.features.actions.docmodel import SUMMARY, Docstring
 from llama_lsp.features.actions.placement import ByteEdit, Edit, line_ending
 from llama_lsp.features.actions.render import render_python
 from llama_lsp.features.actions.slots import fill_slots, tidy
+from llama_lsp.features.audit import lines_of
+from llama_lsp.features.guard import Privacy
 from llama_lsp.features.actions.validate import EditRejected, check_edit
 from llama_lsp.model.backend import Backend, ModelError
 
@@ -54,7 +56,7 @@ def _module_target(snapshot: DocumentSnapshot, source: bytes) -> Target:
 
 
 def edit(snapshot: DocumentSnapshot, backend: Backend | None,
-         is_cancelled: Callable[[], bool]) -> Edit:
+         is_cancelled: Callable[[], bool], privacy: Privacy = Privacy(), path: str = "") -> Edit:
     """The validated edit adding a one-line module docstring before the first statement."""
     if not offered(snapshot, 0):
         raise EditRejected("this file already has a module docstring")
@@ -63,8 +65,10 @@ def edit(snapshot: DocumentSnapshot, backend: Backend | None,
     assert snapshot.language is not None
     source = snapshot.text.encode("utf-8", "surrogatepass")
     target = _module_target(snapshot, source)
-    summary = fill_slots(backend, target, snapshot.text[:HEAD_CHARS], [SUMMARY],
-                         is_cancelled)[SUMMARY]
+    head = snapshot.text[:HEAD_CHARS]
+    summary = fill_slots(backend, target, head, [SUMMARY], is_cancelled, privacy,
+                         (lines_of(path or snapshot.uri, 0, head, "module"),),
+                         "module-docstring")[SUMMARY]
     lines = render_python(Docstring(summary=tidy(summary)), target, "google", "    ")
     eol = line_ending(snapshot.text)
     first = _first_statement(snapshot)

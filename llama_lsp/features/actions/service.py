@@ -15,6 +15,7 @@ from llama_lsp.features.actions import codegen, docstrings, module_doc
 from llama_lsp.features.actions.analysis import FUNCTION_KINDS, analyze, indent_unit
 from llama_lsp.features.actions.placement import Edit, line_ending
 from llama_lsp.features.actions.validate import EditRejected, check_edit, definition_after
+from llama_lsp.features.guard import Privacy
 from llama_lsp.model.backend import Backend, ModelError
 
 
@@ -204,11 +205,24 @@ class Request:
     byte_offset: int
     message: str = ""
     docstring_style: str = "auto"
+    privacy: Privacy = Privacy()
+    """Redaction and audit of the model call."""
+    refusal: str | None = None
+    """Why the document must stay out of prompts (a secret-bearing file), if it must."""
+    path: str = ""
+    """The document's path as prompts and the audit log show it."""
+
+
+def refuse(refusal: str | None) -> None:
+    """Raise :class:`ActionFailed` for a document that must stay out of prompts."""
+    if refusal is not None:
+        raise ActionFailed(f"no model actions in a {refusal}")
 
 
 def compute(snapshot: DocumentSnapshot, request: Request, backend: Backend | None,
             is_cancelled: Callable[[], bool]) -> Edit:
     """The validated edit of one action; raises :class:`ActionFailed` with the reason."""
+    refuse(request.refusal)
     if not _usable(snapshot):
         raise ActionFailed(snapshot.problem or "this file has no syntax tree (unknown language)")
     definitions = docstrings.outline_of(snapshot)
@@ -216,11 +230,12 @@ def compute(snapshot: DocumentSnapshot, request: Request, backend: Backend | Non
         if request.kind is ActionKind.DOCSTRING:
             definition = docstrings.target_at(snapshot, definitions, request.byte_offset)
             if definition is None and module_doc.offered(snapshot, request.byte_offset):
-                return module_doc.edit(snapshot, backend, is_cancelled)
+                return module_doc.edit(snapshot, backend, is_cancelled, request.privacy,
+                                       request.path)
             if definition is None:
                 raise ActionFailed("no function, method or class here to document")
             return docstring_edit(snapshot, definition, definitions, request.docstring_style,
-                                  backend, is_cancelled)
+                                  backend, is_cancelled, request.privacy, request.path)
         definition = _definition_at(snapshot, definitions, request.byte_offset)
         if backend is None:
             raise ModelError("no model is loaded")
@@ -233,10 +248,11 @@ def compute(snapshot: DocumentSnapshot, request: Request, backend: Backend | Non
 
 def docstring_edit(snapshot: DocumentSnapshot, definition: Definition,
                    definitions: list[Definition], style: str, backend: Backend | None,
-                   is_cancelled: Callable[[], bool]) -> Edit:
+                   is_cancelled: Callable[[], bool], privacy: Privacy = Privacy(),
+                   path: str = "") -> Edit:
     """Plan, fill, render, place and validate the doc of ``definition``."""
     plan = docstrings.plan(snapshot, definition, definitions, style)
-    docstrings.fill(plan, snapshot, backend, is_cancelled)
+    docstrings.fill(plan, snapshot, backend, is_cancelled, privacy, path)
     edit = docstrings.edit_for(plan, snapshot)
     validate_edit(snapshot, edit, definition, check_doc=True)
     return edit
@@ -277,10 +293,12 @@ def _code_edit(snapshot: DocumentSnapshot, definition: Definition, request: Requ
         if not codegen.is_unimplemented(definition, source, language):
             raise ActionFailed(f"{definition.name} already has a body")
         byte_edit = codegen.implement(backend, source, definition, language, target.indent,
-                                      indent_unit(snapshot.text), eol, is_cancelled)
+                                      indent_unit(snapshot.text), eol, is_cancelled,
+                                      request.privacy, request.path or snapshot.uri)
     else:
         byte_edit = codegen.fix(backend, source, definition, language, target.indent, eol,
-                                request.message, is_cancelled)
+                                request.message, is_cancelled, request.privacy,
+                                request.path or snapshot.uri)
     edit = byte_edit.to_text(source)
     validate_edit(snapshot, edit, definition)
     return edit
@@ -301,17 +319,22 @@ def undocumented(snapshot: DocumentSnapshot) -> list[Definition]:
             and not _has_doc(snapshot, d)]
 
 
-def file_targets(snapshot: DocumentSnapshot) -> tuple[list[Definition], list[Definition]]:
-    """The file's outline, and the undocumented public definitions to document (in order)."""
+def file_targets(snapshot: DocumentSnapshot, refusal: str | None = None
+                 ) -> tuple[list[Definition], list[Definition]]:
+    """The file's outline, and the undocumented public definitions to document (in order);
+    :class:`ActionFailed` for a document that must stay out of prompts (``refusal``)."""
+    refuse(refusal)
     return docstrings.outline_of(snapshot), undocumented(snapshot)
 
 
 def file_edit(snapshot: DocumentSnapshot, definition: Definition, definitions: list[Definition],
               style: str, backend: Backend | None,
-              is_cancelled: Callable[[], bool]) -> Edit | str:
+              is_cancelled: Callable[[], bool], privacy: Privacy = Privacy(),
+              path: str = "") -> Edit | str:
     """The validated doc edit of one definition, or why it failed (one line for the user)."""
     try:
-        return docstring_edit(snapshot, definition, definitions, style, backend, is_cancelled)
+        return docstring_edit(snapshot, definition, definitions, style, backend, is_cancelled,
+                              privacy, path)
     except (ModelError, EditRejected) as error:
         return f"{definition.name}: {error}"
 

@@ -10,8 +10,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from llama_lsp.context.redaction import has_marker, strip_markers
 from llama_lsp.features.actions.analysis import Target
 from llama_lsp.features.actions.docmodel import ERRORS, PANICS, RETURNS, SUMMARY, YIELDS
+from llama_lsp.features.audit import Source
+from llama_lsp.features.guard import Privacy, call_model
 from llama_lsp.model.backend import Backend, GenerationRequest, ModelError
 
 SUMMARY_CHARS = 100
@@ -113,22 +116,28 @@ def max_tokens_for(slots: list[str]) -> int:
 
 
 def fill_slots(backend: Backend, target: Target, source: str, slots: list[str],
-               is_cancelled: Callable[[], bool]) -> dict[str, str]:
-    """Ask the model for ``slots`` (schema-constrained, greedy); slot key -> prose."""
+               is_cancelled: Callable[[], bool], privacy: Privacy = Privacy(),
+               sources: tuple[Source, ...] = (), feature: str = "docstring") -> dict[str, str]:
+    """Ask the model for ``slots`` (schema-constrained, greedy); slot key -> prose.
+
+    The prompt is redacted and the call audited (``privacy``); prose never quotes a redacted
+    value (a marker the model copied becomes "a secret value")."""
     if not slots:
         return {}
-    prompt = [*backend.info.bos, *backend.tokenize(slot_prompt(target, source))]
-    budget = backend.info.context_size - len(prompt)
-    max_tokens = min(max_tokens_for(slots), budget)
-    if max_tokens < 8:
-        raise ModelError("the definition is too long for the model's context")
-    result = backend.generate(
-        GenerationRequest(prompt=prompt, max_tokens=max_tokens, temperature=0.0,
-                          json_schema=slot_schema(slots)),
-        is_cancelled,
-    )
+
+    def request(prompt: list[int]) -> GenerationRequest:
+        max_tokens = min(max_tokens_for(slots), backend.info.context_size - len(prompt))
+        if max_tokens < 8:
+            raise ModelError("the definition is too long for the model's context")
+        return GenerationRequest(prompt=prompt, max_tokens=max_tokens, temperature=0.0,
+                                 json_schema=slot_schema(slots))
+
+    result, _ = call_model(backend, slot_prompt(target, source), request, is_cancelled,
+                           privacy, feature, sources)
     if result.stop_reason == "cancelled":
         raise ModelError("cancelled")
-    return parse_answer(result.text, slots)
+    answers = parse_answer(result.text, slots)
+    return {slot: strip_markers(text) if has_marker(text) else text
+            for slot, text in answers.items()}
 
 

@@ -216,7 +216,8 @@ class CompletionCoordinator:
             pipeline = self.pipeline_for(backend)
             pipeline.context_source = None if context is None else WorkspaceContext(
                 context.index, [accepted, *context.open_documents[1:]])
-            return accepted, offset, pipeline.complete(accepted, offset, settings, is_cancelled)
+            return accepted, offset, pipeline.complete(accepted, offset, settings, is_cancelled,
+                                                       feature="speculative-completion")
 
         def store(future) -> None:  # type: ignore[no-untyped-def]
             if future.cancelled() or future.exception() is not None:

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from typing import TYPE_CHECKING
 
 from llama_lsp.config.settings import Settings
 from llama_lsp.context.documents import DocumentSnapshot
+from llama_lsp.context.redaction import Redacted, add_counts, cut_at_marker
 from llama_lsp.context.window import CursorWindow, cursor_window
+from llama_lsp.features.audit import ModelCall, Source, lines_of
 from llama_lsp.features.completion.mode import choose_mode
 from llama_lsp.features.completion.postprocess import CompletionMode, FilterContext, postprocess
 from llama_lsp.features.completion.rerank import Candidate, can_rerank, next_code_line, rerank_line
+from llama_lsp.features.guard import Privacy, audit, redacted
 from llama_lsp.model.backend import (
     Backend,
     ContextFile,
@@ -62,6 +65,10 @@ class BuiltPrompt:
     """Token count of each context chunk (with its path header)."""
     fim_parts: FimParts | None = None
     """The same FIM prompt as text parts (for engines that lay out FIM prompts themselves)."""
+    redactions: Mapping[str, int] = field(default_factory=dict)
+    """Secret values replaced by markers in the prompt, by kind."""
+    sources: tuple[Source, ...] = ()
+    """The files and lines the prompt holds (for the audit log)."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,8 @@ class CompletionOutcome:
 _LINE_COMMENT = {"python": "#"}
 # Token lists of context chunk texts, kept between requests (chunks rarely change).
 CHUNK_TOKEN_CACHE_SIZE = 256
+# Redacted context chunk texts, kept between requests.
+CHUNK_REDACTION_CACHE_SIZE = 256
 
 
 class CompletionPipeline:
@@ -89,6 +98,17 @@ class CompletionPipeline:
         self.backend = backend
         self.context_source = context_source
         self._chunk_tokens: dict[str, list[int]] = {}
+        self._chunk_redactions: dict[tuple[str, bool, bool], Redacted] = {}
+
+    def _redacted_chunk(self, chunk: ContextChunk, privacy: Privacy) -> Redacted:
+        key = (chunk.text, chunk.code, privacy.redact)
+        found = self._chunk_redactions.get(key)
+        if found is None:
+            found = redacted(chunk.text, privacy, chunk.code)
+            if len(self._chunk_redactions) >= CHUNK_REDACTION_CACHE_SIZE:
+                self._chunk_redactions.pop(next(iter(self._chunk_redactions)), None)
+            self._chunk_redactions[key] = found
+        return found
 
     def _tokens_of(self, text: str) -> list[int]:
         tokens = self._chunk_tokens.get(text)
@@ -106,27 +126,36 @@ class CompletionPipeline:
         settings: Settings,
         mode: CompletionMode | None = None,
     ) -> BuiltPrompt:
-        """Tokenize extra context and the cursor window within the context budget."""
+        """Tokenize extra context and the cursor window within the context budget.
+
+        Every text passes the redactor first (``redactSecrets``): the prompt changes, the
+        document and the cursor do not.
+        """
         info = self.backend.info
+        privacy = Privacy.from_settings(settings)
         window = cursor_window(snapshot, offset, settings.prefix_lines, settings.suffix_lines)
         mode = mode or choose_mode(window, snapshot, offset)
         budget = info.context_size - self._max_tokens(mode, settings) - len(info.bos) - 8
         tokenize = self.backend.tokenize
+        code = snapshot.language is not None
+        prefix = redacted(window.prefix, privacy, code)
+        suffix = redacted(window.suffix, privacy, code) if info.fim is not None \
+            else Redacted("")
         suffix_tokens: list[int] = []
-        suffix_text = window.suffix
+        suffix_text = suffix.text
         if info.fim is not None:
-            all_suffix_tokens = tokenize(window.suffix)
+            all_suffix_tokens = tokenize(suffix.text)
             suffix_tokens = all_suffix_tokens[: int(budget * SUFFIX_BUDGET_SHARE)]
             if len(suffix_tokens) < len(all_suffix_tokens):
                 suffix_text = self.backend.detokenize(suffix_tokens)
         # A prompt ending in spaces forces an unnatural token split (" json" is one token),
         # so trailing blanks are left out and expected at the start of the generated text.
-        prefix_text = window.prefix.rstrip(" \t")
-        held_back = window.prefix[len(prefix_text):]
+        prefix_text = prefix.text.rstrip(" \t")
+        held_back = window.prefix[len(window.prefix.rstrip(" \t")):]
         prefix_tokens = tokenize(prefix_text)
         context_budget = min(settings.context_tokens, budget // 3)
-        context_tokens, chunks, sizes = self._context_tokens(snapshot, window, settings,
-                                                             context_budget)
+        context_tokens, chunks, sizes, chunk_counts, chunk_sources = self._context_tokens(
+            snapshot, window, settings, context_budget, privacy)
         budget -= len(context_tokens)
         while len(prefix_tokens) + len(suffix_tokens) > budget:
             lines = prefix_text.split("\n")
@@ -150,8 +179,14 @@ class CompletionPipeline:
             parts.update({"suffix": len(suffix_tokens), "fim markers": 3})
         else:
             tokens = prefix_prompt([*context_tokens, *prefix_tokens], info.bos)
+        path = self.context_source.path_of(snapshot) if self.context_source is not None \
+            else snapshot.uri
+        trimmed = prefix.text.count("\n") - prefix_text.count("\n")  # lines cut off the top
+        own = lines_of(path, window.first_line + trimmed,
+                       prefix_text + (suffix_text if info.fim is not None else ""), "window")
+        counts = add_counts(prefix.counts, suffix.counts, chunk_counts)
         return BuiltPrompt(tokens, parts, window, mode, info.fim is not None, held_back,
-                           tuple(chunks), tuple(sizes), fim_parts)
+                           tuple(chunks), tuple(sizes), fim_parts, counts, (*chunk_sources, own))
 
     @property
     def _repo_level(self) -> bool:
@@ -159,36 +194,43 @@ class CompletionPipeline:
         return fim is not None and fim.file_separator is not None
 
     def _context_tokens(
-        self, snapshot: DocumentSnapshot, window: CursorWindow, settings: Settings, budget: int
-    ) -> tuple[list[int], list[ContextChunk], list[int]]:
+        self, snapshot: DocumentSnapshot, window: CursorWindow, settings: Settings, budget: int,
+        privacy: Privacy,
+    ) -> tuple[list[int], list[ContextChunk], list[int], dict[str, int], list[Source]]:
         """Tokens of the chunks that fit ``budget`` (with path headers; stable chunks first and
-        the callee's definition last), the chunks in that order, and each one's token count."""
+        the callee's definition last), the chunks in that order (their text redacted), and each
+        one's token count, the redaction counts and where the chunks come from."""
         if self.context_source is None or not settings.cross_file_context or budget <= 0:
-            return [], [], []
+            return [], [], [], {}, []
         cursor_line = window.first_line + window.prefix.count("\n")
         window_lines = (window.first_line, cursor_line + window.suffix.count("\n"))
         candidates = self.context_source.gather(snapshot, cursor_line, window_lines,
                                                 window.line_before)
         if not candidates:
-            return [], [], []
+            return [], [], [], {}, []
         comment = _LINE_COMMENT.get(snapshot.language_id, "//")
         own_path = self.context_source.path_of(snapshot)
         header = self._file_tokens(own_path, None, comment)
         # Chosen by priority; laid out stable first and the callee's definition last.
         used = len(header)
-        chosen: list[tuple[ContextChunk, list[int]]] = []
+        chosen: list[tuple[ContextChunk, list[int], Redacted, Source]] = []
         for chunk in candidates:
+            safe = self._redacted_chunk(chunk, privacy)
+            source = lines_of(chunk.path, chunk.key[1], chunk.text, chunk.kind)
+            if safe.found:
+                chunk = dataclasses.replace(chunk, text=safe.text)
             piece = self._file_tokens(chunk.path, chunk.text, comment)
             if used + len(piece) <= budget:
                 used += len(piece)
-                chosen.append((chunk, piece))
+                chosen.append((chunk, piece, safe, source))
         chosen.sort(key=lambda item: item[0].at_cursor)
-        tokens = [token for _, piece in chosen for token in piece]
-        chunks = [chunk for chunk, _ in chosen]
-        sizes = [len(piece) for _, piece in chosen]
         if not chosen:
-            return [], [], []
-        return [*tokens, *header], chunks, sizes
+            return [], [], [], {}, []
+        tokens = [token for _, piece, _, _ in chosen for token in piece]
+        return ([*tokens, *header], [chunk for chunk, _, _, _ in chosen],
+                [len(piece) for _, piece, _, _ in chosen],
+                add_counts(*(safe.counts for _, _, safe, _ in chosen)),
+                [source for _, _, _, source in chosen])
 
     def _file_tokens(self, path: str, text: str | None, comment: str) -> list[int]:
         """A context file's tokens: path header and text (None: the cursor file's header)."""
@@ -215,8 +257,11 @@ class CompletionPipeline:
         mode: CompletionMode | None = None,
         budget: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        feature: str = "completion",
     ) -> CompletionOutcome:
         """Suggestions for the cursor at code-point ``offset`` of ``snapshot``.
+
+        A model call is appended to the audit log (``auditLog``) as ``feature``.
 
         With a ``budget`` (seconds from the start of generation) generation stops when it runs
         out and keeps what it has; ``extra["budget_expired"]`` then says the text may be short.
@@ -254,11 +299,14 @@ class CompletionPipeline:
             stop=("\n",) if prompt.mode is CompletionMode.SINGLE_LINE else (),
         )
         result = self.backend.generate(request, is_cancelled)
+        self._audit(prompt, result, settings, feature)
         if result.stop_reason == "cancelled":
             return CompletionOutcome([], prompt, result, result.text)
         generated = result.text
         candidates: list[Candidate] = []
-        following = next_code_line(prompt.window.suffix)
+        # The line the candidates are scored against enters the model too: redacted.
+        following = next_code_line(redacted(prompt.window.suffix, Privacy.from_settings(settings),
+                                            snapshot.language is not None).text)
         budget_expired = deadline is not None and clock() >= deadline
         if (prompt.mode is CompletionMode.SINGLE_LINE and not prompt.fim and following
                 and not budget_expired
@@ -271,12 +319,25 @@ class CompletionPipeline:
                 samples=settings.rerank_samples,
             )
             generated = max(candidates, key=lambda candidate: candidate.score).text
-        text = postprocess(restore_held_back(generated, prompt.held_back), context)
+        # A marker the model copied is never inserted into the document.
+        text = postprocess(restore_held_back(cut_at_marker(generated), prompt.held_back),
+                           context)
         suggestions = [Suggestion(text, offset, offset)] if text else []
         extra: dict[str, object] = {"budget_expired": budget_expired}
         if candidates:
             extra["candidates"] = candidates
         return CompletionOutcome(suggestions, prompt, result, generated, extra=extra)
+
+
+    def _audit(self, prompt: BuiltPrompt, result: GenerationResult, settings: Settings,
+               feature: str) -> None:
+        privacy = Privacy.from_settings(settings)
+        if privacy.audit.path is None:
+            return
+        text = self.backend.detokenize(prompt.tokens)
+        audit(self.backend, privacy, ModelCall(
+            feature, prompt.sources, prompt.redactions, len(prompt.tokens), result.n_generated,
+            text, {"mode": prompt.mode.value}))
 
 
 def _with_deadline(rule: Callable[[str], bool], deadline: float | None,

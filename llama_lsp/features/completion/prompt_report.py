@@ -9,13 +9,22 @@ from llama_lsp.context.documents import DocumentSnapshot
 from llama_lsp.features.completion.pipeline import CompletionPipeline
 
 
+class PromptRefused(ValueError):
+    """The document must stay out of prompts (a secret-bearing file): no prompt is built."""
+
+
 def prompt_report(pipeline: CompletionPipeline, snapshot: DocumentSnapshot, offset: int,
                   settings: Settings) -> dict[str, Any]:
     """Prompt text, token counts per part, mode and the context chunks (call on the model thread).
 
     ``prompt`` is the detokenized token list that generation would receive, so it shows FIM
-    markers and context headers exactly as the model sees them.
+    markers, context headers and redaction markers (``<redacted:kind>``) exactly as the model
+    sees them; ``redactions`` counts the secret values replaced, by kind. Raises
+    :class:`PromptRefused` for a secret-bearing file (a remote engine would tokenize it).
     """
+    if pipeline.context_source is not None and (
+            refusal := pipeline.context_source.refusal(snapshot)) is not None:
+        raise PromptRefused(f"no prompt in a {refusal}")
     built = pipeline.build_prompt(snapshot, offset, settings)
     return {
         "prompt": pipeline.backend.detokenize(built.tokens),
@@ -24,6 +33,7 @@ def prompt_report(pipeline: CompletionPipeline, snapshot: DocumentSnapshot, offs
         "mode": built.mode.value,
         "fim": built.fim,
         "model": pipeline.backend.info.name,
+        "redactions": dict(built.redactions),
         "context": [
             {"kind": chunk.kind, "origin": chunk.origin, "path": chunk.path,
              "line": chunk.key[1] + 1, "tokens": size}
@@ -38,6 +48,9 @@ def format_prompt_report(report: dict[str, Any]) -> str:
     parts = ", ".join(f"{name} {count}" for name, count in report["parts"].items())
     lines = [f"--- prompt for {report['model']}: {report['tokens']} tokens ({parts}); "
              f"{report['mode']}; {'FIM' if report['fim'] else 'prefix-only'} ---"]
+    if report.get("redactions"):
+        found = ", ".join(f"{kind} {count}" for kind, count in report["redactions"].items())
+        lines.append(f"--- redacted secret values: {found} ---")
     lines += [f"--- context: {chunk['kind']} from {chunk['origin']} {chunk['path']}:"
               f"{chunk['line']} ({chunk['tokens']} tokens) ---" for chunk in report["context"]]
     lines.append(report["prompt"])

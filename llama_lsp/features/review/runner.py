@@ -8,6 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from llama_lsp.context.syntax.languages import LanguageSpec, spec_for
+from llama_lsp.context.redaction import Redacted
+from llama_lsp.features.audit import ModelCall, Source
+from llama_lsp.features.guard import Privacy, audit, redacted
 from llama_lsp.features.review.cache import AnswerCache, answer_key, model_identity
 from llama_lsp.features.review.config import ReviewConfig
 from llama_lsp.features.review.diff import (
@@ -50,8 +53,10 @@ class Reviewer:
     """Reviews files of a diff with one backend; the same inputs give the same report."""
 
     def __init__(self, backend: Backend | Callable[[], Backend], config: ReviewConfig,
-                 cache: AnswerCache | None = None, progress: Progress | None = None) -> None:
-        """``backend`` may be a loader, called only when there is something to review."""
+                 cache: AnswerCache | None = None, progress: Progress | None = None,
+                 privacy: Privacy | None = None) -> None:
+        """``backend`` may be a loader, called only when there is something to review.
+        Prompts are always redacted; ``privacy`` says where model calls are audited."""
         self._backend = None if callable(backend) else backend
         self._load = backend
         self.config = config
@@ -59,6 +64,7 @@ class Reviewer:
         self.progress = progress or NoProgress()
         self.schema = schema_text()
         self.rules = SkipRules(config)
+        self.privacy = Privacy(True, privacy.audit) if privacy is not None else Privacy()
         self._settings = f"{PROMPT_VERSION}|{config.max_tokens}|{SEED}|{self.schema}"
 
     @property
@@ -121,13 +127,15 @@ class Reviewer:
             return None, reason, spec
         return new_side_text(file), self.rules.by_language(False), None
 
-    def _prompt_tokens(self, unit: ReviewUnit) -> tuple[list[int], str, ReviewUnit]:
-        """Prompt tokens for ``unit``; callees are dropped first when the context is short."""
+    def _prompt_tokens(self, unit: ReviewUnit) -> tuple[list[int], Redacted, ReviewUnit]:
+        """Prompt tokens for ``unit`` (redacted); callees are dropped first when the context is
+        short."""
         limit = self.backend.info.context_size - self.config.max_tokens
         for candidate in (unit, ReviewUnit(unit.path, unit.language, unit.title, unit.start_line,
                                            unit.lines, unit.changed, (), unit.truncated)):
-            text = review_prompt(candidate, self.config)
-            tokens = [*self.backend.info.bos, *self.backend.tokenize(text)]
+            text = redacted(review_prompt(candidate, self.config), self.privacy,
+                            unit.language != "plaintext")
+            tokens = [*self.backend.info.bos, *self.backend.tokenize(text.text)]
             if len(tokens) <= limit:
                 return tokens, text, candidate
         raise ModelError(f"the prompt ({len(tokens)} tokens) does not fit the model's context "
@@ -136,9 +144,10 @@ class Reviewer:
     def _answer(self, unit: ReviewUnit) -> _Answer:
         started = time.perf_counter()
         try:
-            tokens, text, _ = self._prompt_tokens(unit)
+            tokens, prompt, shown = self._prompt_tokens(unit)
         except ModelError as error:
             return _Answer(None, 0.0, False, str(error))
+        text = prompt.text
         key = answer_key(text, model_identity(self.backend.info), self._settings)
         if self.cache is not None and (cached := self.cache.get(key)) is not None:
             return _Answer(cached, time.perf_counter() - started, True)
@@ -148,12 +157,26 @@ class Reviewer:
             result = self.backend.generate(request, lambda: False)
         except ModelError as error:
             return _Answer(None, time.perf_counter() - started, False, str(error))
+        self._audit(shown, tokens, prompt, result.n_generated)
         if result.stop_reason == "length":
             return _Answer(None, time.perf_counter() - started, False,
                            f"the answer did not finish within {self.config.max_tokens} tokens")
         if self.cache is not None:
             self.cache.put(key, result.text)
         return _Answer(result.text, time.perf_counter() - started, False)
+
+    def _audit(self, unit: ReviewUnit, tokens: list[int], prompt: Redacted,
+               generated: int) -> None:
+        """One audit line for the model call on ``unit`` as shown (callees may have been
+        dropped to fit); the prompt is already redacted."""
+        if self.privacy.audit.path is None:
+            return
+        sources = [Source(unit.path, c.start_line, c.start_line + len(c.lines) - 1, "callee")
+                   for c in unit.callees]
+        sources.append(Source(unit.path, unit.start_line,
+                              unit.start_line + len(unit.lines) - 1, "change"))
+        audit(self.backend, self.privacy, ModelCall("review", tuple(sources), prompt.counts,
+                                                    len(tokens), generated, prompt.text))
 
     def _answers(self, planned: list[_Planned]) -> Iterator[_Answer]:
         """Answers in unit order; in parallel only for backends that declare it safe."""

@@ -59,7 +59,7 @@ class SkipRules:
             return "git's own data (.git)"
         if file.status == "deleted":
             return "deleted"
-        if (secret := secret_reason(PurePosixPath(path).name, DEFAULT_SECRET_PATTERNS)):
+        if (secret := secret_reason(path, DEFAULT_SECRET_PATTERNS)):
             return secret  # never sent to a model, as in the editor
         if file.binary:
             return "binary"
