@@ -4,7 +4,7 @@
 
 The editor starts this instead of the server. Every JSON-RPC message is passed on unchanged and
 one line is appended to LOG: ``{"t": seconds, "from": "client"|"server", "id": ..., "method":
-..., "error": bool}`` (and the params of ``window/showMessage``). :func:`replies` then tells whether every request got exactly one reply,
+..., "error": bool}`` (and the params of the notifications in :data:`LOGGED_PARAMS`). :func:`replies` then tells whether every request got exactly one reply,
 whatever the editor's own log says. Standalone: the standard library only.
 """
 
@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import IO, Any
 
 _lock = threading.Lock()
+# Notifications whose params are logged too: what the user is shown, and llama-lsp's own.
+LOGGED_PARAMS = {"window/showMessage", "$/llama-lsp/status", "$/llama-lsp/suggestionReady"}
 
 
 def _read_message(stream: IO[bytes]) -> bytes | None:
@@ -50,7 +52,7 @@ def _record(log: IO[str], origin: str, raw: bytes, started: float) -> None:
         message = {"unparsable": body[:200].decode("utf-8", "replace")}
     entry = {"t": round(time.monotonic() - started, 3), "from": origin, "id": message.get("id"),
              "method": message.get("method"), "error": "error" in message}
-    if entry["method"] == "window/showMessage":  # what the user is shown, for checks
+    if entry["method"] in LOGGED_PARAMS:
         entry["params"] = message.get("params")
     with _lock:
         log.write(json.dumps(entry) + "\n")
@@ -97,6 +99,7 @@ class Replies:
     replies_to_client: dict[Any, int] = field(default_factory=dict)
     replies_to_server: dict[Any, int] = field(default_factory=dict)
     messages: list[tuple[int, str]] = field(default_factory=list)
+    states: list[str] = field(default_factory=list)
 
     def problems(self) -> list[str]:
         """One line per request without exactly one reply (either direction); empty when all good."""
@@ -129,6 +132,10 @@ def replies(log_path: Path) -> Replies:
         if method == "window/showMessage" and isinstance(entry.get("params"), dict):
             params = entry["params"]
             result.messages.append((int(params.get("type", 4)), str(params.get("message", ""))))
+        if method == "$/llama-lsp/status" and isinstance(entry.get("params"), dict):
+            state = str(entry["params"].get("state"))
+            if not result.states or result.states[-1] != state:
+                result.states.append(state)
         if request_id is None:
             continue  # a notification
         if method is not None:
