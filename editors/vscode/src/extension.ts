@@ -17,11 +17,16 @@ import { ClientPhase, mergeStatus, ServerStatus, statusView } from "./status";
 import {
   AutomaticRetrigger,
   becameReady,
+  hasItems,
   parseSuggestionReady,
   Place,
+  ReadyWaiters,
   samePlace,
   SUGGESTION_READY_NOTIFICATION,
 } from "./recover";
+
+/** How long an empty answer waits for `$/llama-lsp/suggestionReady` at its place. */
+const READY_WAIT_MS = 10_000;
 
 const STATUS_NOTIFICATION = "$/llama-lsp/status";
 export const SERVER_COMMANDS = {
@@ -48,8 +53,9 @@ class LlamaLspExtension implements vscode.Disposable {
   private problem: string | undefined;
   private stopping = false;
   private readonly retrigger = new AutomaticRetrigger();
+  private readonly waiters = new ReadyWaiters();
   /** How often the extension asked again by itself (reported by the test command). */
-  private readonly askedAgain = { modelReady: 0, suggestionReady: 0, sentAutomatic: 0 };
+  private readonly askedAgain = { modelReady: 0, suggestionReady: 0, sentAutomatic: 0, afterWaiting: 0 };
   readonly log: vscode.LogOutputChannel;
   readonly item: vscode.StatusBarItem;
 
@@ -112,13 +118,27 @@ class LlamaLspExtension implements vscode.Disposable {
         // VS Code shows the server's suggestions as ghost text (inline completions); the same
         // suggestion as a completion list item would only compete with it for the model.
         provideCompletionItem: () => undefined,
-        // A request the extension triggered itself goes out as automatic, like one from typing.
-        provideInlineCompletionItems: (document, position, context, token, next) => {
-          if (this.retrigger.take(this.placeOf(document, position))) {
+        provideInlineCompletionItems: async (document, position, context, token, next) => {
+          const place = this.placeOf(document, position);
+          // A request the extension triggered itself goes out as automatic, like one from typing.
+          if (this.retrigger.take(place)) {
             this.askedAgain.sentAutomatic++;
             context = { ...context, triggerKind: vscode.InlineCompletionTriggerKind.Automatic };
           }
-          return next(document, position, context, token);
+          const result = await next(document, position, context, token);
+          if (!place || hasItems(result) || token.isCancellationRequested) {
+            return result;
+          }
+          // Empty: the server may be finishing the suggestion in the background. Until typing
+          // cancels this request, wait for $/llama-lsp/suggestionReady here, then ask again.
+          const ready = await this.waiters.wait(place, READY_WAIT_MS,
+            (cancel) => token.onCancellationRequested(cancel));
+          if (!ready || token.isCancellationRequested) {
+            return result;
+          }
+          this.askedAgain.afterWaiting++;
+          return next(document, position,
+            { ...context, triggerKind: vscode.InlineCompletionTriggerKind.Automatic }, token);
         },
         workspace: {
           configuration: async (params, token, next) => {
@@ -147,7 +167,8 @@ class LlamaLspExtension implements vscode.Disposable {
     });
     client.onNotification(SUGGESTION_READY_NOTIFICATION, (params: unknown) => {
       const ready = parseSuggestionReady(params);
-      if (ready && samePlace(ready, this.focusedPlace())) {
+      // A request still waiting there asks again itself; otherwise trigger one.
+      if (ready && !this.waiters.notify(ready) && samePlace(ready, this.focusedPlace())) {
         void this.askAgain("suggestionReady");
       }
     });

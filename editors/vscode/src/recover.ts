@@ -85,3 +85,55 @@ export class AutomaticRetrigger {
     return true;
   }
 }
+
+/**
+ * Requests whose answer was empty, waiting for `$/llama-lsp/suggestionReady` at their place: the
+ * server may still be finishing that suggestion in the background. VS Code asks its provider only
+ * once per document version and position, so the request itself waits and asks again, instead of
+ * a trigger that VS Code would answer from the empty result it already has.
+ */
+export class ReadyWaiters {
+  private readonly waiting = new Set<{ place: Place; done: (ready: boolean) => void }>();
+
+  /** True when `suggestionReady` for `place` comes within `timeoutMs`; false on timeout or cancel. */
+  wait(place: Place, timeoutMs: number, onCancel?: (cancel: () => void) => void): Promise<boolean> {
+    return new Promise((resolve) => {
+      const waiter = {
+        place,
+        done: (ready: boolean) => {
+          clearTimeout(timer);
+          this.waiting.delete(waiter);
+          resolve(ready);
+        },
+      };
+      const timer = setTimeout(() => waiter.done(false), timeoutMs);
+      this.waiting.add(waiter);
+      onCancel?.(() => waiter.done(false));
+    });
+  }
+
+  /** Wake the requests waiting at the place `ready` names; true when there was one. */
+  notify(ready: SuggestionReady): boolean {
+    let woke = false;
+    for (const waiter of [...this.waiting]) {
+      if (samePlace(ready, waiter.place)) {
+        waiter.done(true);
+        woke = true;
+      }
+    }
+    return woke;
+  }
+
+  get size(): number {
+    return this.waiting.size;
+  }
+}
+
+/** True when an inline completion result (list or array) has at least one item. */
+export function hasItems(result: unknown): boolean {
+  if (Array.isArray(result)) {
+    return result.length > 0;
+  }
+  const items = (result as { items?: unknown[] } | null | undefined)?.items;
+  return Array.isArray(items) && items.length > 0;
+}

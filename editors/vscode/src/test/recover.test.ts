@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { test } from "node:test";
-import { AutomaticRetrigger, becameReady, parseSuggestionReady, Place, samePlace } from "../recover";
+import { AutomaticRetrigger, becameReady, hasItems, parseSuggestionReady, Place, ReadyWaiters, samePlace } from "../recover";
 
 const place = (overrides: Partial<Place> = {}): Place => ({
   uri: "file:///w/a.py", version: 7, position: { line: 3, character: 11 }, selectionEmpty: true, ...overrides,
@@ -44,4 +44,32 @@ test("an armed retrigger turns the next request at that place automatic, once", 
   retrigger.arm(place());
   now += 2001;
   assert.equal(retrigger.take(place()), false, "expired");
+});
+
+test("a request waiting at a place wakes on suggestionReady there, not elsewhere", async () => {
+  const waiters = new ReadyWaiters();
+  const waiting = waiters.wait(place(), 5000);
+  assert.equal(waiters.notify({ uri: "file:///w/a.py", version: 8, position: { line: 3, character: 11 } }), false);
+  assert.equal(waiters.size, 1);
+  assert.equal(waiters.notify({ uri: "file:///w/a.py", version: 7, position: { line: 3, character: 11 } }), true);
+  assert.equal(await waiting, true);
+  assert.equal(waiters.size, 0);
+});
+
+test("a waiting request gives up on timeout and on cancellation", async () => {
+  const waiters = new ReadyWaiters();
+  assert.equal(await waiters.wait(place(), 10), false);
+  let cancel: (() => void) | undefined;
+  const waiting = waiters.wait(place(), 5000, (callback) => { cancel = callback; });
+  cancel?.();
+  assert.equal(await waiting, false);
+  assert.equal(waiters.size, 0);
+});
+
+test("empty and non-empty inline completion results", () => {
+  assert.equal(hasItems(undefined), false);
+  assert.equal(hasItems([]), false);
+  assert.equal(hasItems({ items: [] }), false);
+  assert.equal(hasItems({ items: [{ insertText: "x" }] }), true);
+  assert.equal(hasItems([{ insertText: "x" }]), true);
 });
