@@ -8,6 +8,7 @@ elpa-eglot on Debian).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -133,22 +134,30 @@ def test_field_eglot_completes_after_typing_during_the_model_load(tmp_path: Path
     session = Session(tmp_path, emacs, file)
     try:
         _wait(60, lambda: session.in_file("major-mode") == "python-mode", "Emacs and its server")
-        # Type at once: to the emptied line, TYPED and rubbing it out until the model is
-        # loading; then TYPED, completion-at-point (M-TAB) while it loads.
+        # Type at once: to the emptied line, TYPED and rubbing it out, key by key, until the
+        # model is loading; then completion-at-point (M-TAB) there and then, and again after
+        # retyping the line.
         session.keys("M-g", "g")
         session.type(str(LINE))
         session.keys("Enter", "C-e")
         rounds = 0
-        while "loading" not in session.states() and "ready" not in session.states():
-            session.type(TYPED)
-            session.keys(*["BSpace"] * len(TYPED))
+        while not {"loading", "ready"} & set(session.states()):
+            for key in [*TYPED, *["BSpace"] * len(TYPED)]:
+                session.keys(key, literal=key != "BSpace")
+                if {"loading", "ready"} & set(session.states()):
+                    break
             rounds += 1
             assert rounds < 300, f"the server never reported loading: {session.screen()}"
+        session.keys("M-Tab", "M-m", "C-k")
         session.type(TYPED)
-        states_at_first_completion = session.states()
         session.keys("M-Tab")
-        print(f"EMACS_FIELD rounds={rounds} states_at_first_completion={states_at_first_completion}")
-        assert "ready" not in states_at_first_completion, "completion was asked for before the model was ready"
+        log = session.tap_log.read_text(encoding="utf-8").splitlines()
+        ready_at = next((entry["t"] for entry in map(json.loads, log) if entry["method"] == "$/llama-lsp/status"
+                         and (entry.get("params") or {}).get("state") == "ready"), float("inf"))
+        asked_at = [entry["t"] for entry in map(json.loads, log)
+                    if entry["from"] == "client" and entry["method"] == "textDocument/completion"]
+        print(f"EMACS_FIELD rounds={rounds} completions_at={asked_at} ready_at={ready_at}")
+        assert asked_at and asked_at[0] < ready_at, "completion was asked for while the model loaded"
 
         # Once the model is ready the user asks again (M-TAB, about once a second) until
         # something is inserted; it must be whole.
