@@ -117,11 +117,19 @@ vim.rpcrequest(nvim, "nvim_input", line_number .. "GA")
 local status_at_first_key = status()
 local first_key_ms = elapsed_ms()
 local rounds = 0
-repeat
-  type_keys(typed_keys)
-  type_keys(rub_out)
+local round = vim.list_extend(vim.list_extend({}, typed_keys), rub_out)
+while status() == "starting" and elapsed_ms() < 60000 do
+  for _, key in ipairs(round) do
+    type_keys({ key })
+    if status() ~= "starting" then
+      break
+    end
+  end
   rounds = rounds + 1
-until status() ~= "starting" or elapsed_ms() > 60000
+end
+-- Back to the indentation (what is left of TYPED is rubbed out), then TYPED.
+type_keys(vim.split(string.rep("<BS>,", #lua("return vim.api.nvim_get_current_line()") - #indent), ",",
+  { trimempty = true }))
 type_keys(typed_keys)
 local typed_at = vim.uv.hrtime()
 local status_at_pause = status()
