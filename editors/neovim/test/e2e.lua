@@ -36,9 +36,7 @@ local llama = require("llama_lsp")
 llama.setup({
   cmd = { python, "-m", "llama_lsp", "serve" },
   -- 4096: the docstring prompt (worked example + code) and its JSON answer must both fit.
-  settings = { model = model ~= "" and model or nil, contextSize = 4096, threads = 1,
-    -- No wall-clock budget: the result must not depend on how busy the machine is.
-    firstRequestBudgetMs = 600000 },
+  settings = { model = model ~= "" and model or nil, contextSize = 4096, threads = 1 },
   ghost_text = { debounce_ms = 30 },
 })
 

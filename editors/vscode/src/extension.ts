@@ -14,6 +14,19 @@ import { isServerCommand, resolveServerCommand, INSTALL_COMMAND, INSTALL_HINT } 
 import { CONFIG_SECTION } from "./serverSettings";
 import { onlyServerKeys, RESTART_SETTINGS, serverSettings } from "./settings";
 import { ClientPhase, mergeStatus, ServerStatus, statusView } from "./status";
+import {
+  AutomaticRetrigger,
+  becameReady,
+  hasItems,
+  parseSuggestionReady,
+  Place,
+  ReadyWaiters,
+  samePlace,
+  SUGGESTION_READY_NOTIFICATION,
+} from "./recover";
+
+/** How long an empty answer waits for `$/llama-lsp/suggestionReady` at its place. */
+const READY_WAIT_MS = 10_000;
 
 const STATUS_NOTIFICATION = "$/llama-lsp/status";
 export const SERVER_COMMANDS = {
@@ -39,6 +52,10 @@ class LlamaLspExtension implements vscode.Disposable {
   private status: ServerStatus | undefined;
   private problem: string | undefined;
   private stopping = false;
+  private readonly retrigger = new AutomaticRetrigger();
+  private readonly waiters = new ReadyWaiters();
+  /** How often the extension asked again by itself (reported by the test command). */
+  private readonly askedAgain = { modelReady: 0, suggestionReady: 0, sentAutomatic: 0, afterWaiting: 0 };
   readonly log: vscode.LogOutputChannel;
   readonly item: vscode.StatusBarItem;
 
@@ -101,6 +118,28 @@ class LlamaLspExtension implements vscode.Disposable {
         // VS Code shows the server's suggestions as ghost text (inline completions); the same
         // suggestion as a completion list item would only compete with it for the model.
         provideCompletionItem: () => undefined,
+        provideInlineCompletionItems: async (document, position, context, token, next) => {
+          const place = this.placeOf(document, position);
+          // A request the extension triggered itself goes out as automatic, like one from typing.
+          if (this.retrigger.take(place)) {
+            this.askedAgain.sentAutomatic++;
+            context = { ...context, triggerKind: vscode.InlineCompletionTriggerKind.Automatic };
+          }
+          const result = await next(document, position, context, token);
+          if (!place || hasItems(result) || token.isCancellationRequested) {
+            return result;
+          }
+          // Empty: the server may be finishing the suggestion in the background. Until typing
+          // cancels this request, wait for $/llama-lsp/suggestionReady here, then ask again.
+          const ready = await this.waiters.wait(place, READY_WAIT_MS,
+            (cancel) => token.onCancellationRequested(cancel));
+          if (!ready || token.isCancellationRequested) {
+            return result;
+          }
+          this.askedAgain.afterWaiting++;
+          return next(document, position,
+            { ...context, triggerKind: vscode.InlineCompletionTriggerKind.Automatic }, token);
+        },
         workspace: {
           configuration: async (params, token, next) => {
             const result = await next(params, token);
@@ -118,8 +157,20 @@ class LlamaLspExtension implements vscode.Disposable {
     this.status = undefined;
     this.setPhase("starting");
     client.onNotification(STATUS_NOTIFICATION, (payload: ServerStatus) => {
-      this.status = mergeStatus(this.status, payload);
+      const previous = this.status;
+      this.status = mergeStatus(previous, payload);
       this.render();
+      if (becameReady(previous, payload)) {
+        // What was typed while the model loaded got no suggestion: ask again now.
+        void this.askAgain("modelReady");
+      }
+    });
+    client.onNotification(SUGGESTION_READY_NOTIFICATION, (params: unknown) => {
+      const ready = parseSuggestionReady(params);
+      // A request still waiting there asks again itself; otherwise trigger one.
+      if (ready && !this.waiters.notify(ready) && samePlace(ready, this.focusedPlace())) {
+        void this.askAgain("suggestionReady");
+      }
     });
     client.onDidChangeState((event) => {
       if (event.newState === State.Running) {
@@ -136,6 +187,33 @@ class LlamaLspExtension implements vscode.Disposable {
       this.setPhase("crashed", message);
       void vscode.window.showErrorMessage(message, "Show log").then((pick) => pick && this.log.show());
     }
+  }
+
+  /** A document position in the protocol's terms (the URI and position the server sees). */
+  private placeOf(document: vscode.TextDocument, position: vscode.Position, selectionEmpty = true): Place | undefined {
+    const converter = this.client?.code2ProtocolConverter;
+    if (!converter) {
+      return undefined;
+    }
+    return { uri: converter.asUri(document.uri), version: document.version,
+      position: converter.asPosition(position), selectionEmpty };
+  }
+
+  /** The active editor's document version and cursor. */
+  private focusedPlace(): Place | undefined {
+    const editor = vscode.window.activeTextEditor;
+    return editor && this.placeOf(editor.document, editor.selection.active, editor.selection.isEmpty);
+  }
+
+  /** Ask for the inline suggestion at the active editor's cursor again, as automatic. */
+  private async askAgain(why: "modelReady" | "suggestionReady"): Promise<void> {
+    const place = this.focusedPlace();
+    if (!place || !place.selectionEmpty || !this.enabled()) {
+      return;
+    }
+    this.askedAgain[why]++;
+    this.retrigger.arm(place);
+    await vscode.commands.executeCommand("editor.action.inlineSuggest.trigger");
   }
 
   private async offerFix(error: string, fix: string): Promise<void> {
@@ -268,6 +346,7 @@ class LlamaLspExtension implements vscode.Disposable {
       statusBarText: this.item.text,
       serverCommands: this.serverCommands(),
       enabled: this.enabled(),
+      askedAgain: this.askedAgain,
       settings: this.serverSettings(),
       document: editor ? { uri: editor.document.uri.toString(), languageId: editor.document.languageId,
         text: editor.document.getText(), cursor: editor.selection.active } : undefined,

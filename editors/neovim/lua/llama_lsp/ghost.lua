@@ -169,6 +169,57 @@ function M.cancel(bufnr)
   cancel_pending(bufnr)
 end
 
+local function in_insert_mode()
+  return vim.api.nvim_get_mode().mode:sub(1, 1) == "i"
+end
+
+--- True when this module asks for ghost text (not the built-in inline completion, not disabled).
+local function asking()
+  local settings = state.options and state.options.settings or {}
+  return options.enabled and not M.builtin and settings.enabled ~= false
+end
+
+--- The model became ready: in insert mode, ask for the suggestion that typing during the load
+--- could not get.
+function M.on_ready()
+  local bufnr = vim.api.nvim_get_current_buf()
+  if asking() and in_insert_mode() and state.client(bufnr) and not M.current(bufnr) then
+    M.request(bufnr)
+  end
+end
+
+--- True when `params` ($/llama-lsp/suggestionReady: uri, version, position) names the current
+--- buffer's version and the cursor of the current window.
+---@param params {uri: string, version: integer, position: {line: integer, character: integer}}
+---@param bufnr integer
+---@param client vim.lsp.Client
+---@return boolean
+function M.is_here(params, bufnr, client)
+  if type(params.uri) ~= "string" or type(params.position) ~= "table" then
+    return false
+  end
+  if vim.uri_to_fname(params.uri) ~= vim.uri_to_fname(vim.uri_from_bufnr(bufnr)) then
+    return false
+  end
+  local version = vim.lsp.util.buf_versions[bufnr]
+  if version == nil or params.version ~= version then
+    return false
+  end
+  local position = vim.lsp.util.make_position_params(0, client.offset_encoding).position
+  return position.line == params.position.line and position.character == params.position.character
+end
+
+--- The server finished in the background a suggestion it could not give in time: when the
+--- cursor is still there (same document version and position), ask again and show it.
+---@param params table
+function M.on_suggestion_ready(params)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local client = state.client(bufnr)
+  if asking() and client and in_insert_mode() and not M.current(bufnr) and M.is_here(params, bufnr, client) then
+    M.request(bufnr)
+  end
+end
+
 --- The part of `text` that one accept of `kind` inserts ("all", "line" or "word").
 ---@param text string
 ---@param kind "all"|"line"|"word"

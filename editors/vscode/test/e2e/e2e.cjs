@@ -1,6 +1,9 @@
 // VS Code end-to-end test: code-server with the built .vsix, driven by Debian's chromium through
-// playwright-core. Exit code 0 when ghost text from llama-lsp appeared, Tab accepted it and the
-// status bar and the test-only command report a ready server. Run through run.sh.
+// playwright-core. Field conditions: the keyboard types from the moment the file opens, while the
+// server starts and loads the demo model, with the default settings. Exit code 0 when a whole
+// suggestion appeared after the pause, Tab accepted it, the status bar and the test-only command
+// report a ready server, and every request got exactly one reply (the tap's log). Run through
+// run.sh.
 "use strict";
 const { spawn } = require("node:child_process");
 const fs = require("node:fs");
@@ -17,9 +20,11 @@ const WORK = env("E2E_WORK");
 const WORKSPACE = env("E2E_WORKSPACE");
 const ARTIFACTS = env("E2E_ARTIFACTS");
 const STATE_FILE = path.join(WORK, "state.json");
+const TAP_LOG = path.join(WORK, "tap.jsonl"); // written by tests/lsp_tap.py (run.sh)
 const FILE = "inventory.py";
 const LINE = 51; // the `data = ` line of examples/python/inventory.py
 const TYPED = "data = ";
+const EXPECTED = "json.load("; // how the demo model's suggestion there starts
 const { chromium } = require(path.join(TOOLS, "node_modules", "playwright-core"));
 
 const log = (message) => console.log(`[vscode-e2e ${(performance.now() / 1000).toFixed(1)}s] ${message}`);
@@ -92,6 +97,55 @@ async function pollState(page, accept) {
   return state;
 }
 
+/** A whole suggestion, not a fragment: it starts with EXPECTED, and its first line closes every
+ * bracket it opens and does not stop after an operator, a dot or a comma. */
+function whole(text) {
+  const first = text.split("\n")[0].trim();
+  if (!first.startsWith(EXPECTED) || /[.,=+\-*/]\s*$/.test(first)) {
+    return false;
+  }
+  let depth = 0;
+  for (const char of first.replace(/[^()[\]{}]/g, "")) {
+    depth += "([{".includes(char) ? 1 : -1;
+    if (depth < 0) {
+      return false;
+    }
+  }
+  return depth === 0;
+}
+
+/** Requests (either way) without exactly one reply, from the tap's log. */
+function unanswered() {
+  const requests = new Map();
+  const replies = new Map();
+  for (const line of fs.readFileSync(TAP_LOG, "utf8").split("\n").filter(Boolean)) {
+    const entry = JSON.parse(line);
+    if (entry.id === null || entry.id === undefined) {
+      continue;
+    }
+    // A request from one side is answered from the other.
+    const key = `${entry.method ? entry.from : entry.from === "client" ? "server" : "client"}:${entry.id}`;
+    if (entry.method) {
+      requests.set(key, entry.method);
+    } else {
+      replies.set(key, (replies.get(key) ?? 0) + 1);
+    }
+  }
+  const problems = [];
+  for (const [key, method] of requests) {
+    if (replies.get(key) !== 1) {
+      problems.push(`${key} ${method}: ${replies.get(key) ?? 0} replies`);
+    }
+  }
+  for (const key of replies.keys()) {
+    if (!requests.has(key)) {
+      problems.push(`reply to unknown request ${key}`);
+    }
+  }
+  const inline = [...requests.values()].filter((method) => method === "textDocument/inlineCompletion").length;
+  return { problems, requests: requests.size, inline };
+}
+
 function check(condition, message, details) {
   if (!condition) {
     throw new Error(`${message}${details === undefined ? "" : `: ${JSON.stringify(details, null, 2)}`}`);
@@ -132,31 +186,45 @@ async function drive(port, started) {
     await page.locator(".monaco-workbench").waitFor({ timeout: 120_000 });
     log("workbench loaded");
 
-    // Open the Python file and wait for the server and its model.
+    // Open the Python file and type at once, while the server starts and loads the model: TYPED
+    // and rubbing it out again until the model is loading (the server is up and answering), then
+    // TYPED once more and the pause, still before the model is ready.
     await openFile(page, FILE);
     await page.locator(".monaco-editor .view-lines").first().waitFor();
-    const ready = page.locator(".statusbar-item", { hasText: /llama-lsp: (?!loading)/ });
-    await page.locator(".statusbar-item", { hasText: "llama-lsp" }).first().waitFor({ timeout: 60_000 });
-    await page.waitForFunction(() => [...document.querySelectorAll(".statusbar-item")]
-      .some((item) => /llama-lsp: /.test(item.textContent) && !/loading|error|not installed|stopped/.test(item.textContent)),
-      undefined, { timeout: 180_000 });
-    figures.readyAfterS = ((performance.now() - started) / 1000).toFixed(1);
-    log(`status bar: ${(await ready.first().textContent()).trim()}`);
-
-    // Go to the (indented, emptied) `data = ` line and type it as a user would.
     await page.keyboard.press("Control+G");
     await page.locator(".quick-input-widget input").fill(`:${LINE}`);
     await page.keyboard.press("Enter");
     await page.keyboard.press("End");
+    const statusText = async () => ((await page.locator(".statusbar-item", { hasText: "llama-lsp" }).allTextContents())[0] ?? "")
+      .trim();
+    const isReady = (text) => /llama-lsp: /.test(text) && !/loading|error|not installed|stopped/.test(text);
+    figures.statusAtFirstKey = await statusText();
+    figures.firstKeyAfterS = ((performance.now() - started) / 1000).toFixed(1);
+    figures.rounds = 0;
+    do {
+      await page.keyboard.type(TYPED, { delay: 60 });
+      for (let i = 0; i < TYPED.length; i++) {
+        await page.keyboard.press("Backspace", { delay: 60 });
+      }
+      figures.rounds++;
+    } while (!/loading/.test(await statusText()) && !isReady(await statusText()) &&
+      performance.now() - started < 180_000);
     await page.keyboard.type(TYPED, { delay: 60 });
     const typedAt = performance.now();
+    figures.statusAtPause = await statusText();
+    log(`typed from ${figures.firstKeyAfterS} s (status "${figures.statusAtFirstKey}") to the pause (status "${figures.statusAtPause}")`);
+    check(!isReady(figures.statusAtFirstKey) && !isReady(figures.statusAtPause),
+      "typing and the pause began before the model was ready", figures);
+
+    // The pause: no more keys. The first ghost text shown must be a whole suggestion.
     const ghost = page.locator(".monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text").first();
-    await ghost.waitFor({ state: "visible", timeout: 60_000 });
+    await ghost.waitFor({ state: "visible", timeout: 180_000 });
     figures.timeToGhostTextMs = Math.round(performance.now() - typedAt);
     const ghostText = (await page.locator(".monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text").allTextContents())
       .join("").replace(/\u00a0/g, " ");
     log(`ghost text after ${figures.timeToGhostTextMs} ms: ${JSON.stringify(ghostText)}`);
-    check(ghostText.trim().length > 0, "llama-lsp ghost text is shown");
+    check(whole(ghostText), "the first ghost text shown is a whole suggestion", ghostText);
+    figures.statusWhenShown = await statusText();
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, "vscode-ghost-text.png") });
 
@@ -174,6 +242,9 @@ async function drive(port, started) {
       "the status bar shows ready", { status: after.status, text: after.statusBarText });
     check(after.serverCommands.includes("llama-lsp.showPrompt"), "the server offers llama-lsp.showPrompt",
       after.serverCommands);
+    figures.askedAgain = after.askedAgain;
+    check(after.askedAgain?.modelReady >= 1 && after.askedAgain?.sentAutomatic >= 1,
+      "the extension asked again (as automatic) when the model became ready", after.askedAgain);
     await page.screenshot({ path: path.join(ARTIFACTS, "vscode-accepted.png") });
 
     // A figure, not a check: a second suggestion in the same file (warm KV cache), if any.
@@ -223,6 +294,16 @@ async function drive(port, started) {
     } else {
       log("skip: the server has no llama-lsp.generateDocstring command yet");
     }
+    // Every request got exactly one reply (requests still in flight get 30 s to finish).
+    let replies = unanswered();
+    for (let i = 0; i < 60 && replies.problems.length > 0; i++) {
+      await page.waitForTimeout(500);
+      replies = unanswered();
+    }
+    figures.requests = replies.requests;
+    figures.inlineCompletionRequests = replies.inline;
+    check(replies.problems.length === 0 && replies.inline >= 2,
+      `every one of ${replies.requests} requests got exactly one reply`, replies.problems);
     figures.totalS = ((performance.now() - started) / 1000).toFixed(1);
     console.log(`VSCODE_E2E_FIGURES ${JSON.stringify(figures)}`);
   } catch (error) {

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # VS Code end-to-end test: build the .vsix offline, install it into code-server 4.100.3, open a
 # workspace on 127.0.0.1 in headless Debian chromium (playwright-core, no browser download),
-# type in a Python file and check llama-lsp's ghost text (demo model), Tab, the status bar and
-# the extension's test-only command. Installs its prerequisites when missing (apt, npm).
+# type in a Python file while the model loads (default settings) and check that llama-lsp's
+# ghost text (demo model) appears whole, Tab, the status bar, the extension's test-only command,
+# and that every request got exactly one reply (the server runs behind tests/lsp_tap.py).
+# Installs its prerequisites when missing (apt, npm).
 # Artifacts (screenshots, code-server log): test-artifacts/ at the repository root.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -30,15 +32,17 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # 2. code-server and playwright-core, once, in $TOOLS. @vscode/ripgrep's postinstall would
-#    download rg: seed its cache from Debian's rg instead.
+#    download rg: seed its cache from Debian's rg instead. npm 11 runs no install scripts unless
+#    allowed (allowScripts), and code-server's own postinstall needs --unsafe-perm as root.
 if [ ! -x "$TOOLS/node_modules/.bin/code-server" ] || [ ! -d "$TOOLS/node_modules/playwright-core" ]; then
   echo "vscode-e2e: installing code-server@$CODE_SERVER_VERSION and playwright-core into $TOOLS"
   export TMPDIR="${TMPDIR:-/tmp}"
   mkdir -p "$TMPDIR/vscode-ripgrep-cache-1.15.11" "$TOOLS"
   tar czf "$TMPDIR/vscode-ripgrep-cache-1.15.11/ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz" -C /usr/bin rg
-  [ -f "$TOOLS/package.json" ] || echo '{"name": "llama-lsp-e2e-tools", "private": true}' > "$TOOLS/package.json"
-  (cd "$TOOLS" && npm_config_yes=true npm install "code-server@$CODE_SERVER_VERSION" \
-    "playwright-core@$PLAYWRIGHT_VERSION" --unsafe-perm)
+  [ -f "$TOOLS/package.json" ] || echo '{"name": "llama-lsp-e2e-tools", "private": true,
+    "allowScripts": {"code-server": true, "argon2": true}}' > "$TOOLS/package.json"
+  (cd "$TOOLS" && npm_config_yes=true npm_config_unsafe_perm=true npm_config_dangerously_allow_all_scripts=true \
+    npm install "code-server@$CODE_SERVER_VERSION" "playwright-core@$PLAYWRIGHT_VERSION")
 fi
 
 # 3. Build, unit-test and package the extension (offline once node_modules is there).
@@ -55,9 +59,15 @@ sed '51s/data = $//' "$ROOT/examples/python/inventory.py" > "$WORK/workspace/inv
 # A function without a docstring, for the docstring command.
 printf '\n\ndef total_quantity(inventory: Inventory) -> int:\n    return sum(item.quantity for item in inventory.items.values())\n' \
   >> "$WORK/workspace/inventory.py"
+# The server as the extension starts it (serverPath ... serve), behind the tap that logs messages.
+cat > "$WORK/llama-lsp-tapped" <<SH
+#!/bin/sh
+exec "$PYTHON" "$ROOT/tests/lsp_tap.py" "$WORK/tap.jsonl" -- "$PYTHON" -m llama_lsp "\$@"
+SH
+chmod +x "$WORK/llama-lsp-tapped"
 cat > "$WORK/user-data/User/settings.json" <<JSON
 {
-  "llama-lsp.pythonPath": "$PYTHON",
+  "llama-lsp.serverPath": "$WORK/llama-lsp-tapped",
   "workbench.startupEditor": "none",
   "workbench.tips.enabled": false,
   "workbench.welcomePage.walkthroughs.openOnInstall": false,
@@ -74,7 +84,7 @@ JSON
   --extensions-dir "$WORK/extensions" --install-extension "$EXTENSION/llama-lsp.vsix"
 
 # 5. Drive it. PYTHONPATH: the server runs from this checkout even when not pip-installed.
-E2E_TOOLS="$TOOLS" E2E_WORK="$WORK" E2E_WORKSPACE="$WORK/workspace" E2E_ARTIFACTS="$ARTIFACTS" \
+E2E_TOOLS="$TOOLS" E2E_WORK="$WORK" E2E_PYTHON="$PYTHON" E2E_ROOT="$ROOT" E2E_WORKSPACE="$WORK/workspace" E2E_ARTIFACTS="$ARTIFACTS" \
   XDG_CONFIG_HOME="$WORK/config" PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" \
   node "$HERE/e2e.cjs"
 echo "vscode-e2e: passed in $((SECONDS - started)) s"
