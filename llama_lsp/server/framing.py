@@ -27,7 +27,7 @@ MAX_HEADER_LINE_BYTES = 8 * 1024
 _HEADER_NAME = re.compile(rb"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
 _CONTENT_LENGTH = re.compile(rb"content-length", re.IGNORECASE)
 _OUTSIDE_STRING = re.compile(rb'["{}\[\]]|content-length', re.IGNORECASE)
-_INSIDE_STRING = re.compile(rb'["\\]')
+_INSIDE_STRING = re.compile(rb'["\\\x00-\x1f]')  # a raw control byte ends a string: bad JSON
 _WHITESPACE = b" \t\r\n"
 _NAME = b"content-length"
 
@@ -55,7 +55,8 @@ class JsonValueEnd:
     """Finds, incrementally, where a JSON object or array that starts at ``start`` ends.
 
     Only brackets and strings are tracked, so the cost is one step per bracket or string
-    boundary; a ``Content-Length`` outside strings ends the search (a new frame began).
+    boundary; a ``Content-Length`` outside strings, or a line break inside one, ends the search
+    (a new frame began, or this is not JSON).
     """
 
     def __init__(self, start: int) -> None:
@@ -79,6 +80,10 @@ class JsonValueEnd:
                 if match.group() == b"\\":
                     position = match.end() + 1  # may pass ``end``: the escaped byte comes later
                     continue
+                if match.group() != b'"':  # not JSON; perhaps a header line follows
+                    result = -1
+                    position = match.start()
+                    break
                 in_string = False
                 position = match.end()
                 continue
@@ -238,7 +243,7 @@ class FrameDecoder:
                     return True
                 return False
             head = bytes(buffer[start:start + len(_NAME)]).lower()
-            if len(head) < len(_NAME) and _NAME.startswith(head) and len(buffer) < length:
+            if len(head) < len(_NAME) and _NAME.startswith(head):
                 return False  # too early to tell a body from another header
             if head == _NAME:  # another header, where a body should be
                 events.append(FramingError("a header without a body"))
