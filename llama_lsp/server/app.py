@@ -14,7 +14,7 @@ from pygls.lsp.server import LanguageServer
 
 from llama_lsp import __version__
 from llama_lsp.model.host import ModelHost
-from llama_lsp.server.protocol import LlamaProtocol
+from llama_lsp.server.protocol import LlamaProtocol, strict_converter
 from llama_lsp.server.session import Session
 from llama_lsp.server.tcp import serve_tcp
 from llama_lsp.server.transport import DescriptorWriter, claim_stdout, descriptor_reader, pump
@@ -26,7 +26,8 @@ class LlamaLanguageServer(LanguageServer):
     protocol: LlamaProtocol
 
     def __init__(self, host: ModelHost | None = None) -> None:
-        super().__init__("llama-lsp", __version__, protocol_cls=LlamaProtocol)
+        super().__init__("llama-lsp", __version__, protocol_cls=LlamaProtocol,
+                         converter_factory=strict_converter)
         self.session = Session(host=host or ModelHost())
 
     def start_io(self, stdin: BinaryIO | None = None,  # type: ignore[override]

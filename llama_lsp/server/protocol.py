@@ -18,9 +18,11 @@ request is answered with its own id.
 from __future__ import annotations
 
 import asyncio
+import enum
 import json
 import logging
 import re
+from collections.abc import Generator
 from concurrent.futures import Future
 from typing import Any
 
@@ -35,7 +37,8 @@ from pygls.exceptions import (
     JsonRpcRequestCancelled,
     JsonRpcServerNotInitialized,
 )
-from pygls.protocol import LanguageServerProtocol
+from pygls.protocol import LanguageServerProtocol, default_converter
+from pygls.protocol.language_server import lsp_method
 from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage
 
 from llama_lsp.server.framing import Event, Frame, FramingError
@@ -105,6 +108,29 @@ def describe_invalid_params(error: BaseException) -> str:
     if isinstance(error, RecursionError):
         return "the params are nested too deeply"
     return _one_line(f"{type(error).__name__}: {error}")
+
+
+def _strict_int(value: Any, cls: type) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"expected an integer, got {value!r:.40}")
+    return cls(value) if issubclass(cls, enum.Enum) else value  # an enum checks its values
+
+
+def _strict_str(value: Any, cls: type) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a string, got {value!r:.40}")
+    return cls(value) if issubclass(cls, enum.Enum) else value
+
+
+def strict_converter() -> cattrs.Converter:
+    """pygls's converter, except that numbers are not strings and strings are not numbers
+    (cattrs would turn ``"3"`` into 3 and 5 into ``"5"``)."""
+    converter = default_converter()
+    converter.register_structure_hook(int, _strict_int)
+    converter.register_structure_hook(str, _strict_str)
+    return converter
 
 
 class LlamaProtocol(LanguageServerProtocol):
@@ -222,6 +248,18 @@ class LlamaProtocol(LanguageServerProtocol):
         if error is not None:
             error = types.ResponseError(code=error.code, message=_one_line(error.message))
         super()._send_response(msg_id, result, error)
+
+    @lsp_method(types.SHUTDOWN)
+    def lsp_shutdown(self, *args: Any) -> Generator[Any, Any, None]:
+        """pygls's, over a copy of the requests in flight: cancelling one that runs on a
+        thread answers it at once, which removes it from the dict pygls iterates."""
+        if (user_handler := self.fm.features.get(types.SHUTDOWN)) is not None:
+            yield user_handler, args, None
+        current_id = self.msg_id
+        for msg_id, future in list(self._request_futures.items()):
+            if msg_id != current_id and not future.done():
+                future.cancel()
+        self._shutdown = True
 
     # -- replies ---------------------------------------------------------------------------
 
