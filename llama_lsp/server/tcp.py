@@ -1,6 +1,7 @@
 """``serve --tcp``: one session, owned by the first client, and only its user may connect.
 
-A connection is admitted when no client holds the session yet and, for a loopback
+A connection is admitted when no client holds the session when it sends its first bytes
+and, for a loopback
 connection, the client's socket belongs to the user running the server (checked through
 :mod:`llama_lsp.server.peer`; on systems that do not say, only the first-client rule
 applies). Others get a ``window/showMessage`` saying why, and are closed: they can neither
@@ -56,20 +57,37 @@ async def serve_tcp(protocol: LlamaProtocol, host: str, port: int, stop: threadi
     finished: asyncio.Future[int] = loop.create_future()
     taken = False
 
+    def refuse(writer: asyncio.StreamWriter, reason: str) -> None:
+        logger.warning("refused a connection from %s: %s", writer.get_extra_info("peername"),
+                       reason)
+        writer.write(_refusal_frame(reason))
+        writer.close()
+
     async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         nonlocal taken
         reason = refusal(writer.get_extra_info("socket"), taken)
         if reason is not None:
-            logger.warning("refused a connection from %s: %s",
-                           writer.get_extra_info("peername"), reason)
-            writer.write(_refusal_frame(reason))
+            refuse(writer, reason)
+            return
+        # The session goes to the first connection that says something (not to a probe
+        # that connects and leaves).
+        first = await reader.read(CHUNK_BYTES)
+        if not first:
             writer.close()
+            return
+        if taken:
+            refuse(writer, refusal(None, taken) or "")
             return
         taken = True
         protocol.set_writer(StreamWriter(writer, loop))
+        chunks = [first]
+
+        async def read() -> bytes:
+            return chunks.pop() if chunks else await reader.read(CHUNK_BYTES)
+
         code = 0
         try:
-            await pump(lambda: reader.read(CHUNK_BYTES), protocol, stop)
+            await pump(read, protocol, stop)
         except SystemExit as exit_:
             code = exit_.code if isinstance(exit_.code, int) else 0
         except ConnectionError as error:
