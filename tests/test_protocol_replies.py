@@ -231,6 +231,17 @@ def _type_while_loading(server: RawServer, seconds_after_ready: float,
     assert not pending_reloads and ready_since is not None, server.stderr()[-2000:]
 
 
+def _docstring_then_shutdown(server: RawServer) -> None:
+    """A grammar compiles for a docstring while typing goes on; shutdown cancels what is left."""
+    server.request("workspace/executeCommand", {
+        "command": "llama-lsp.generateDocstring", "arguments": [URI, {"line": 3, "character": 5}]})
+    for _ in range(4):
+        server.request("textDocument/inlineCompletion", _inline())
+        time.sleep(0.25)  # typing speed
+    assert server.close() == 0
+    _assert_one_reply_each(server, timeout=0)
+
+
 def test_typing_while_a_tiny_model_loads_and_reloads(constant_model: TinyModelInfo,
                                                       tiny_fim_model: TinyModelInfo) -> None:
     server = RawServer()
@@ -239,14 +250,7 @@ def test_typing_while_a_tiny_model_loads_and_reloads(constant_model: TinyModelIn
         _type_while_loading(server, 1.0, [{"model": str(tiny_fim_model.path)},
                                           {"model": str(constant_model.path),
                                            "contextSize": 1024}])
-        # A grammar compiles for the docstring; the shutdown that follows cancels it.
-        server.request("workspace/executeCommand", {
-            "command": "llama-lsp.generateDocstring",
-            "arguments": [URI, {"line": 3, "character": 5}]})
-        for _ in range(4):
-            server.request("textDocument/inlineCompletion", _inline())
-        assert server.close() == 0
-        _assert_one_reply_each(server, timeout=0)
+        _docstring_then_shutdown(server)
     finally:
         server.kill()
 
@@ -257,13 +261,7 @@ def test_typing_while_the_demo_model_loads_and_reloads() -> None:
     try:
         server.initialize({})
         _type_while_loading(server, 2.0, [{"contextSize": 2048}])
-        docstring = server.request("workspace/executeCommand", {
-            "command": "llama-lsp.generateDocstring",
-            "arguments": [URI, {"line": 3, "character": 5}]})
-        server.request("textDocument/inlineCompletion", _inline())  # during the grammar
-        server.reply(docstring, timeout=180)
-        _assert_one_reply_each(server, timeout=60)
-        assert server.close() == 0
+        _docstring_then_shutdown(server)
     finally:
         server.kill()
 

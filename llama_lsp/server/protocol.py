@@ -26,6 +26,7 @@ from collections.abc import Generator
 from concurrent.futures import Future
 from typing import Any
 
+import attrs
 import cattrs
 from lsprotocol import types
 from pygls.exceptions import (
@@ -198,6 +199,10 @@ class LlamaProtocol(LanguageServerProtocol):
             return
         message_type = self.get_message_type(method) or (
             JsonRPCRequestMessage if has_id else JsonRPCNotification)
+        if has_id and "id" not in attrs.fields_dict(message_type):
+            self._reply_error(msg_id, JsonRpcInvalidRequest(
+                f"llama-lsp: {method} is a notification: send it without an id"))
+            return
         try:
             message = self._converter.structure(data, message_type)
         except Exception as error:  # noqa: BLE001 - any params that do not fit the method
