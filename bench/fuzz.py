@@ -81,6 +81,8 @@ def main() -> int:
     print(f"hangs       {stats.hangs}")
     print(f"unanswered  {stats.unanswered}")
     print(f"duplicates  {stats.duplicates}")
+    print(f"slow        {stats.slow} (answered after --timeout, or cancelled by shutdown: "
+          "model jobs)")
     print(f"peak RSS    {stats.peak_rss_kib / 1024:.0f} MiB (server process)")
     for problem in stats.problems[:20]:
         print(f"  - {problem}")

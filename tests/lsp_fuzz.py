@@ -55,12 +55,24 @@ def _settings(model: str) -> st.SearchStrategy[dict[str, Any]]:
         [{"model": model}, {"model": "/nonexistent/missing.gguf"}, {"model": model}])
 
 
-def templates(model: str) -> dict[str, st.SearchStrategy[Any]]:
-    """Well-formed params for every method the server registers (None: no params)."""
-    command_arguments = st.one_of(
+MODEL_COMMANDS = COMMANDS[2:]  # they generate with a grammar: seconds to minutes each
+
+
+def templates(model: str, model_commands: bool = True) -> dict[str, st.SearchStrategy[Any]]:
+    """Well-formed params for every method the server registers (None: no params).
+
+    ``model_commands=False`` sends the model-backed commands only arguments they refuse.
+    """
+    valid_arguments = st.one_of(
         st.tuples(uris, positions).map(list),
         st.tuples(uris, positions, st.text(max_size=20)).map(list),
         st.tuples(uris).map(list), st.lists(json_values, max_size=3))
+    invalid_arguments = st.lists(json_values, max_size=3).filter(
+        lambda a: not a or a[0] not in URIS)
+    command_params = st.sampled_from(COMMANDS).flatmap(
+        lambda name: st.fixed_dictionaries({"command": st.just(name), "arguments": (
+            valid_arguments if model_commands or name not in MODEL_COMMANDS
+            else invalid_arguments)}))
     return {
         "initialize": st.fixed_dictionaries({"processId": st.none(), "capabilities": st.just({})}),
         "initialized": st.just({}),
@@ -76,8 +88,7 @@ def templates(model: str) -> dict[str, st.SearchStrategy[Any]]:
             "context": st.fixed_dictionaries({"diagnostics": st.just([])})}),
         "codeAction/resolve": st.fixed_dictionaries({
             "title": st.text(max_size=10), "data": json_values}),
-        "workspace/executeCommand": st.fixed_dictionaries({
-            "command": st.sampled_from(COMMANDS), "arguments": command_arguments}),
+        "workspace/executeCommand": command_params,
         "textDocument/didOpen": st.fixed_dictionaries({"textDocument": st.fixed_dictionaries({
             "uri": uris, "languageId": st.sampled_from(["python", "javascript", "rust", "x"]),
             "version": st.integers(0, 100), "text": texts})}),
@@ -143,10 +154,11 @@ class Message:
 
 
 @st.composite
-def messages(draw: st.DrawFn, model: str, methods: list[str], next_id: list[int]) -> Message:
+def messages(draw: st.DrawFn, model: str, methods: list[str], next_id: list[int],
+             model_commands: bool = True) -> Message:
     """One fuzzed message (ids from ``next_id``, a one-element counter)."""
     method = draw(st.sampled_from(methods))
-    params = draw(templates(model)[method])
+    params = draw(templates(model, model_commands)[method])
     is_request = method not in NOTIFICATIONS or draw(st.integers(0, 9)) == 0
     mutation = draw(st.sampled_from(["none", "none", "none", "leaf", "drop", "params",
                                      "json", "frame"]))
@@ -209,6 +221,8 @@ class FuzzStats:
     crashes: int = 0
     hangs: int = 0
     unanswered: int = 0
+    slow: int = 0
+    """Requests answered only after the batch timeout (or cancelled by shutdown)."""
     duplicates: int = 0
     peak_rss_kib: int = 0
     problems: list[str] = field(default_factory=list)
@@ -231,6 +245,9 @@ class FuzzSession:
     def __init__(self, model: str, encoding: str, stats: FuzzStats) -> None:
         self.model, self.encoding, self.stats = model, encoding, stats
         self.next_id = [1000]
+        self.pending: set[int] = set()  # slow requests, not answered yet
+        self.maybe: list[int] = []
+        self.reported: set[int] = set()
         self.server = self._start()
 
     def _start(self) -> RawServer:
@@ -241,7 +258,11 @@ class FuzzSession:
         return server
 
     def send(self, batch: list[Message], timeout: float = 30) -> None:
-        """Send ``batch``; check that each request in it is answered once and the server lives."""
+        """Send ``batch``; check that each request in it is answered once and the server lives.
+
+        A request still running after ``timeout`` while the server answers others (a model
+        job) counts as slow; it must be answered by :meth:`finish`, which cancels it.
+        """
         server = self.server
         maybe: list[int] = []  # requests in broken frames: at most one reply
         for message in batch:
@@ -263,31 +284,42 @@ class FuzzSession:
         alive = server.process.poll() is None
         self.stats.peak_rss_kib = max(self.stats.peak_rss_kib, peak_rss_kib(server.process.pid))
         waiting = server.unanswered(timeout if answered and alive else 0)
-        counts = server.reply_counts()
-        duplicates = [i for i in [*server.sent_ids, *maybe] if counts[i] > 1]
+        self.maybe += maybe
+        self._check_duplicates()
+        methods = [m.method for m in batch]
         if not alive:
             self.stats.crashes += 1
-            self.stats.problems.append(
-                f"exit {server.process.returncode} after {[m.method for m in batch]}: "
-                f"{server.stderr()[-400:]}")
+            self.stats.problems.append(f"exit {server.process.returncode} after {methods}: "
+                                       f"{server.stderr()[-400:]}")
         elif not answered:
             self.stats.hangs += 1
-            self.stats.problems.append(f"no answer after {[m.method for m in batch]}")
-        if waiting:
-            self.stats.unanswered += len(waiting)
-            self.stats.problems.append(f"unanswered {waiting} in {[m.method for m in batch]}")
-        self.stats.duplicates += len(duplicates)
-        if duplicates:
-            self.stats.problems.append(f"answered twice: {duplicates}")
+            self.stats.problems.append(f"no answer after {methods}")
         if server.garbage:
             self.stats.problems.append(f"garbage on stdout: {server.garbage[:2]}")
-        server.sent_ids.clear()
         if not alive or not answered:
+            lost = sorted(set(waiting) | self.pending)
+            self.stats.unanswered += len(lost)
+            self.stats.problems.append(f"unanswered {lost}, the last batch {methods}")
             server.kill()
             self.server = self._start()
-        else:
+            self.pending, self.maybe = set(), []
+            return
+        self.stats.slow += len(waiting)
+        self.pending |= set(waiting)
+        server.sent_ids[:] = sorted(self.pending)
+        if not self.pending:
             with server._condition:  # keep memory flat over long runs
                 server.messages.clear()
+            self.maybe = []
+
+    def _check_duplicates(self) -> None:
+        counts = self.server.reply_counts()
+        twice = [i for i in [*self.server.sent_ids, *self.maybe] if counts[i] > 1]
+        new = [i for i in twice if i not in self.reported]
+        self.reported.update(new)
+        self.stats.duplicates += len(new)
+        if new:
+            self.stats.problems.append(f"answered twice: {new}")
 
     def finish(self, timeout: float = 30) -> None:
         """shutdown, requests after it, exit: every request answered, exit code 0."""
@@ -297,6 +329,7 @@ class FuzzSession:
             "textDocument": {"uri": URIS[0]}, "position": {"line": 0, "character": 0}})
         self.stats.requests += 2
         waiting = server.unanswered(timeout)
+        self._check_duplicates()
         self.stats.unanswered += len(waiting)
         if waiting:
             self.stats.problems.append(f"unanswered at shutdown: {waiting}")

@@ -112,6 +112,10 @@ def describe_invalid_params(error: BaseException) -> str:
 
 
 def _strict_int(value: Any, cls: type) -> int:
+    if issubclass(cls, bool):
+        if not isinstance(value, bool):
+            raise ValueError(f"expected true or false, got {value!r:.40}")
+        return value
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
