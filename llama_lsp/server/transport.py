@@ -123,4 +123,7 @@ async def pump(read: Callable[[], Awaitable[bytes]], protocol: LlamaProtocol,
                 logger.warning("the client closed the connection in the middle of a message")
             return
         for event in decoder.feed(data):
-            protocol.receive(event)
+            try:
+                protocol.receive(event)
+            except Exception:  # noqa: BLE001 - one message must not end the session
+                logger.exception("a message could not be handled")
