@@ -86,6 +86,8 @@ def main() -> int:
     print(f"peak RSS    {stats.peak_rss_kib / 1024:.0f} MiB (server process)")
     for problem in stats.problems[:20]:
         print(f"  - {problem}")
+    for slow in stats.slow_methods[:10]:
+        print(f"  slow: {slow}")
     broken = stats.crashes + stats.hangs + stats.unanswered + stats.duplicates
     return 1 if broken or stats.problems else 0
 

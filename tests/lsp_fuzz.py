@@ -223,6 +223,7 @@ class FuzzStats:
     unanswered: int = 0
     slow: int = 0
     """Requests answered only after the batch timeout (or cancelled by shutdown)."""
+    slow_methods: list[str] = field(default_factory=list)
     duplicates: int = 0
     peak_rss_kib: int = 0
     problems: list[str] = field(default_factory=list)
@@ -283,7 +284,10 @@ class FuzzSession:
         answered = server.wait_for(lambda: bool(server.replies(sentinel)), timeout)
         alive = server.process.poll() is None
         self.stats.peak_rss_kib = max(self.stats.peak_rss_kib, peak_rss_kib(server.process.pid))
-        waiting = server.unanswered(timeout if answered and alive else 0)
+        batch_ids = [m.request_id for m in batch if m.expects_reply]
+        server.wait_for(lambda: all(server.replies(i) for i in batch_ids),
+                        timeout if answered and alive else 0)
+        waiting = [i for i in server.sent_ids if not server.replies(i)]
         self.maybe += maybe
         self._check_duplicates()
         methods = [m.method for m in batch]
@@ -304,8 +308,12 @@ class FuzzSession:
             self.server = self._start()
             self.pending, self.maybe = set(), []
             return
-        self.stats.slow += len(waiting)
-        self.pending |= set(waiting)
+        new_slow = [i for i in waiting if i not in self.pending]
+        self.stats.slow += len(new_slow)
+        for message in batch:
+            if message.request_id in new_slow:
+                self.stats.slow_methods.append(f"{message.method} {message.data[-160:]!r}")
+        self.pending = set(waiting)
         server.sent_ids[:] = sorted(self.pending)
         if not self.pending:
             with server._condition:  # keep memory flat over long runs
