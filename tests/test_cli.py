@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tiny_models import TinyModelInfo
 
 CLI = [sys.executable, "-m", "llama_lsp"]
@@ -97,3 +99,13 @@ def test_serve_tcp_answers_initialize_on_loopback(constant_model: TinyModelInfo)
     finally:
         server.kill()
         server.wait(10)
+
+
+@pytest.mark.demo_model
+def test_complete_and_doctor_print_only_their_own_output(tmp_path: Path) -> None:
+    # Gemma 3 has a sliding-window cache: llama.cpp logs about it while loading.
+    source = tmp_path / "m.py"
+    source.write_text("import json\n\n\ndef load(path):\n    with open(path) as f:\n        return ")
+    for done in (_run("doctor"), _run("complete", f"{source}:6:16")):
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() and done.stderr == ""

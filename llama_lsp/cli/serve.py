@@ -28,7 +28,5 @@ def run_serve(args: argparse.Namespace) -> int:
         if args.host not in ("127.0.0.1", "localhost", "::1"):
             print(f"llama-lsp: listening on {args.host}:{args.port}: any machine that can reach "
                   "it can read the code you send", file=sys.stderr)
-        server.start_tcp(args.host, args.port)
-    else:
-        server.start_io()
-    return 0
+        return server.start_tcp(args.host, args.port)
+    return server.start_io()

@@ -23,6 +23,7 @@ from llama_lsp.model.backend import (
 )
 from llama_lsp.model.fim import FimTokens, detect_fim_tokens
 from llama_lsp.model.grammar_sampling import GreedyGrammarSampler
+from llama_lsp.model.native_log import route_native_log
 from llama_lsp.model.pinning import verify_model_sha256
 
 GGUF_MAGIC = b"GGUF"
@@ -89,6 +90,7 @@ class EmbeddedBackend:
                 f"llama-cpp-python is not importable ({error}); reinstall with "
                 "'pip install --force-reinstall llama-cpp-python'"
             ) from error
+        route_native_log()
         # One core is left to the editor and the server's own threads: llama.cpp's threads
         # wait for each other at every layer, so one that loses its core stalls them all.
         threads = settings.threads or default_threads()

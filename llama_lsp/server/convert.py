@@ -10,6 +10,8 @@ from pygls.exceptions import JsonRpcInvalidParams
 
 from llama_lsp.context.positions import LineIndex, Position, PositionEncoding
 
+MAX_UINTEGER = 2**31 - 1
+"""LSP's ``uinteger``."""
 _ENCODINGS = {encoding.value: encoding for encoding in PositionEncoding}
 
 
@@ -47,8 +49,8 @@ def uri_and_position(arguments: Sequence[Any], command: str) -> tuple[str, types
         return arguments[0], raw
     line = raw.get("line") if isinstance(raw, dict) else None
     character = raw.get("character") if isinstance(raw, dict) else None
-    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0
+    if not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_UINTEGER
                for v in (line, character)):
         raise JsonRpcInvalidParams(f"{command}: the position must be {{line, character}} with "
-                                   f"integers >= 0, got {raw!r}")
+                                   f"integers from 0 to {MAX_UINTEGER}, got {raw!r:.200}")
     return arguments[0], types.Position(line=line, character=character)  # type: ignore[arg-type]
