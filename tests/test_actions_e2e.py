@@ -299,3 +299,38 @@ async def test_implement_command_replaces_the_placeholder_body(client: LanguageC
     assert lines[:2] == source.split("\n")[:2] and "NotImplementedError" not in text
     assert lines[2].startswith("    x") and set(lines[2].strip()) == {"x"}  # the constant model
     assert text.endswith("\n\n\nz = 1\n")
+
+
+@pytest_lsp.fixture(config=SERVER)
+async def loading_client(lsp_client: LanguageClient, constant_model: TinyModelInfo):
+    """A session whose model is still loading (listing actions needs no model)."""
+    await lsp_client.initialize_session(initialize_params(
+        "visual-studio-code", {"model": str(constant_model.path), "contextSize": 4096}))
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest.mark.parametrize(("uri", "language", "text"), [
+    (URI, "python", "def f(x):\n    return x\n\n\n"),
+    ("file:///workspace/app.js", "javascript", "function f(x) {\n  return x;\n}\n\n\n"),
+    (URI, "python", "\n\n\n"),
+    (URI, "python", ""),
+])
+async def test_code_actions_answer_at_every_line_of_the_file(
+        loading_client: LanguageClient, uri: str, language: str, text: str) -> None:
+    # Issue 14: a cursor on the blank lines below the last definition crashed the server.
+    open_document(loading_client, uri, text, language)
+    lines = text.split("\n")
+    for line, content in enumerate(lines):
+        for character in (0, len(content)):
+            assert isinstance(await actions_at(loading_client, line, character, uri=uri), list)
+        whole = await loading_client.text_document_code_action_async(types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(start=types.Position(line, 0),
+                              end=types.Position(len(lines) - 1, 0)),
+            context=types.CodeActionContext(diagnostics=[types.Diagnostic(
+                range=types.Range(start=types.Position(line, 0),
+                                  end=types.Position(len(lines) - 1, 0)),
+                message="problem")])))
+        assert whole is not None
+    assert await actions_at(loading_client, 0, 0, uri=uri) is not None  # still serving

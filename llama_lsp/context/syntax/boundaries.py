@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from tree_sitter import Tree
 
+from llama_lsp.context.syntax import walk
+
 _CONTAINER_SUFFIXES = (
     "module", "program", "source_file", "translation_unit", "block", "body",
     "declaration_list", "compound_statement", "_definition", "_declaration", "_statement",
@@ -24,7 +26,7 @@ def is_container(node_type: str) -> bool:
 
 def starts_at_boundary(tree: Tree, line: int, column: int) -> bool:
     """True when a window may start at ``(line, column)`` (the line's first non-blank)."""
-    node = tree.root_node.named_descendant_for_point_range((line, column), (line, column))
+    node = walk.named_descendant_for_point(tree.root_node, line, column)
     while node is not None and node.start_point[0] >= line and node.parent is not None:
         node = node.parent
     if node is None or node.start_point[0] >= line:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from tree_sitter import Node, Tree
 
+from llama_lsp.context.syntax import walk
 from llama_lsp.context.syntax.outline import Definition
 
 DOCUMENTED_KINDS = frozenset({
@@ -129,7 +130,8 @@ def indent_unit(text: str) -> str:
 def _outermost(definition: Definition, tree: Tree) -> Node | None:
     """The largest node inside the definition's span that contains its name."""
     name_end = definition.name_start_byte + len(definition.name.encode("utf-8"))
-    node = tree.root_node.descendant_for_byte_range(definition.name_start_byte, name_end)
+    node = walk.descendant_for_byte_range(tree.root_node, definition.name_start_byte,
+                                         name_end)
     if node is None:
         return None
     while (parent := node.parent) is not None and (
@@ -424,7 +426,8 @@ def analyze(definition: Definition, tree: Tree, source: bytes, language_id: str)
         function = _function_node(params_node)
     body = None
     if body_start is not None and definition.body_end_byte is not None:
-        body = tree.root_node.descendant_for_byte_range(body_start, definition.body_end_byte)
+        body = walk.descendant_for_byte_range(tree.root_node, body_start,
+                                              definition.body_end_byte)
         while body is not None and (parent := body.parent) is not None and (
                 parent.start_byte, parent.end_byte) == (body.start_byte, body.end_byte):
             body = parent  # the block, not its only statement

@@ -10,6 +10,7 @@ from enum import Enum
 from llama_lsp.context.documents import DocumentSnapshot
 from tree_sitter import Node, Tree
 
+from llama_lsp.context.syntax import walk
 from llama_lsp.context.syntax.outline import Definition, outline
 from llama_lsp.features.actions import codegen, docstrings, module_doc
 from llama_lsp.features.actions.analysis import FUNCTION_KINDS, analyze, indent_unit
@@ -98,7 +99,7 @@ def _declaration_below(source: bytes, offset: int) -> int:
 
 def _top_level(tree: Tree, start_byte: int, end_byte: int) -> list[Node]:
     """The root's children that overlap ``[start_byte, end_byte]``."""
-    node = tree.root_node.first_child_for_byte(start_byte)
+    node = walk.first_child_for_byte(tree.root_node, start_byte)
     found = []
     while node is not None and node.start_byte <= end_byte:
         found.append(node)

@@ -1,6 +1,7 @@
 """Decide whether a completion is one line or several, from the line and the syntax tree."""
 
 from llama_lsp.context.documents import DocumentSnapshot
+from llama_lsp.context.syntax import walk
 from llama_lsp.context.window import CursorWindow
 from llama_lsp.features.completion.postprocess.context import CompletionMode
 
@@ -21,7 +22,7 @@ def _inside_expression(snapshot: DocumentSnapshot, offset: int) -> bool:
     if snapshot.tree is None:
         return False
     byte = len(snapshot.text[:offset].encode("utf-8", "surrogatepass"))
-    node = snapshot.tree.root_node.descendant_for_byte_range(byte, byte)
+    node = walk.descendant_for_byte_range(snapshot.tree.root_node, byte, byte)
     while node is not None:
         if node.type in _EXPRESSION_CONTAINERS and node.start_byte < byte < node.end_byte:
             return True
