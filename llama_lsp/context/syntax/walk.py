@@ -37,3 +37,22 @@ def named_descendant_for_point(node: Node, line: int, column: int) -> Node:
     if not tuple(node.start_point) <= point <= tuple(node.end_point):
         return node
     return node.named_descendant_for_point_range(point, point) or node
+
+
+def children_overlapping(node: Node, start: int, end: int) -> list[Node]:
+    """The children of ``node`` that end after ``start`` and begin at or before ``end``.
+
+    A tree cursor steps from sibling to sibling in constant time, where ``Node.next_sibling``
+    searches from the parent (quadratic over a file's top-level statements).
+    """
+    if node.child_count == 0 or start >= node.end_byte:
+        return []
+    cursor = node.walk()
+    if cursor.goto_first_child_for_byte(max(start, 0)) is None:
+        return []
+    found = []
+    while cursor.node is not None and cursor.node.start_byte <= end:
+        found.append(cursor.node)
+        if not cursor.goto_next_sibling():
+            break
+    return found

@@ -99,12 +99,7 @@ def _declaration_below(source: bytes, offset: int) -> int:
 
 def _top_level(tree: Tree, start_byte: int, end_byte: int) -> list[Node]:
     """The root's children that overlap ``[start_byte, end_byte]``."""
-    node = walk.first_child_for_byte(tree.root_node, start_byte)
-    found = []
-    while node is not None and node.start_byte <= end_byte:
-        found.append(node)
-        node = node.next_sibling
-    return found
+    return walk.children_overlapping(tree.root_node, start_byte, end_byte)
 
 
 def _local_outline(snapshot: DocumentSnapshot, source: bytes, start_byte: int,
