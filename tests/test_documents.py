@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tree_sitter import Node, Parser, Point, Tree
 
-from llama_lsp.context.documents import Document, DocumentStore, uri_to_path
+from llama_lsp.context.documents import Document, DocumentStore, looks_binary, uri_to_path
 from llama_lsp.context.positions import LineIndex, Position, PositionEncoding
 from llama_lsp.context.syntax.languages import (
     LANGUAGES,
@@ -657,3 +657,46 @@ def test_queries_run_on_a_tree_parsed_under_a_budget() -> None:
     assert names == [d.name for d in outline(fresh, source, snapshot.language)]
     assert "LIMIT" in names and "Thing599" in names
     assert [i.module for i in imports(snapshot.tree, source, snapshot.language)] == ["os"]
+
+
+# --- parse limits and binary documents (issue 14) -------------------------------------------
+
+
+def test_a_document_over_the_line_limit_has_no_tree_but_completions() -> None:
+    document = Document("file:///w/a.py", "python", 1, "x = 1\n" * 30, 10**6,
+                        max_parse_lines=20)
+    snapshot = document.snapshot()
+    assert snapshot.tree is None and snapshot.problem is None
+    assert snapshot.no_tree is not None and "maxParseLines (20)" in snapshot.no_tree
+
+
+def test_a_document_over_the_parse_byte_limit_has_no_tree() -> None:
+    snapshot = Document("file:///w/a.py", "python", 1, "x = 1\n" * 30, 10**6,
+                        max_parse_bytes=100).snapshot()
+    assert snapshot.tree is None and snapshot.problem is None
+    assert "maxParseBytes (100)" in (snapshot.no_tree or "")
+
+
+def test_edits_across_the_parse_limit_drop_and_restore_the_tree() -> None:
+    document = Document("file:///w/a.py", "python", 1, "x = 1\n", 10**6, max_parse_lines=5)
+    document.apply_change(Position(1, 0), Position(1, 0), "y = 2\n" * 5, UTF16, 2)
+    assert document.snapshot().tree is None and document.snapshot().no_tree
+    document.apply_change(Position(1, 0), Position(6, 0), "", UTF16, 3)
+    snapshot = document.snapshot()
+    assert snapshot.no_tree is None and snapshot.tree is not None
+    assert str(snapshot.tree.root_node) == str(_fresh_tree(document, "x = 1\n").root_node)
+
+
+@pytest.mark.parametrize(("text", "binary"), [
+    ("x = 1\n" * 100, False),
+    ("\x00" * 10, True),
+    (bytes(range(1, 32)).decode() * 50, True),
+    ("\ufffd" * 30 + "text" * 20, True),
+    ("naïve = 'é'\n\tif x:\x1b[0m\n" * 50, False),
+    ("", False),
+])
+def test_binary_documents_are_told_apart_from_text(text: str, binary: bool) -> None:
+    assert looks_binary(text) is binary
+    snapshot = _open(text).snapshot()
+    assert (snapshot.problem is not None) is binary
+    assert snapshot.tree is None if binary else snapshot.tree is not None

@@ -154,6 +154,11 @@ OPTIONS: tuple[Option, ...] = (
            _positive_int),
     Option("maxFileBytes", "max_file_bytes", 2_000_000,
            "Files larger than this are not parsed and get no completions.", _positive_int),
+    Option("maxParseLines", "max_parse_lines", 20_000,
+           "Files with more lines get no syntax tree: completions see only the text around "
+           "the cursor, and code actions are not offered.", _positive_int),
+    Option("maxParseBytes", "max_parse_bytes", 1_000_000,
+           "Files larger than this get no syntax tree (as for maxParseLines).", _positive_int),
     Option("crossFileContext", "cross_file_context", True,
            "Add definitions and similar code from other files to the prompt.", _bool),
     Option("contextTokens", "context_tokens", 1024,
@@ -235,6 +240,8 @@ class Settings:
     prefix_lines: int = 128
     suffix_lines: int = 32
     max_file_bytes: int = 2_000_000
+    max_parse_lines: int = 20_000
+    max_parse_bytes: int = 1_000_000
     cross_file_context: bool = True
     context_tokens: int = 1024
     rerank_candidates: int = 1

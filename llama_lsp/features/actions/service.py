@@ -206,7 +206,8 @@ def compute(snapshot: DocumentSnapshot, request: Request, backend: Backend | Non
             is_cancelled: Callable[[], bool]) -> Edit:
     """The validated edit of one action; raises :class:`ActionFailed` with the reason."""
     if not _usable(snapshot):
-        raise ActionFailed(snapshot.problem or "this file has no syntax tree (unknown language)")
+        raise ActionFailed(snapshot.problem or snapshot.no_tree
+                           or "this file has no syntax tree (unknown language)")
     definitions = docstrings.outline_of(snapshot)
     try:
         if request.kind is ActionKind.DOCSTRING:
