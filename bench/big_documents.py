@@ -7,7 +7,8 @@ small file, for code actions (answered on the protocol thread) and an inline com
 seconds until each reply (or "no reply" after ``--timeout``).
 
 Cases: 4,000 top-level Python constants, 4,000 JavaScript consts, 100,000 Python lines,
-binary bytes (decoded as an editor would show them) and a NUL-filled document.
+binary bytes (decoded as an editor would show them) and a NUL-filled document. First, in this
+process, the outline of 1,000 to 16,000 top-level constants (it should grow linearly).
 
     python bench/big_documents.py [--model PATH] [--timeout 30]
 """
@@ -121,11 +122,36 @@ def _ask(client: Client, uri: str, line: int, timeout: float) -> tuple[str, str]
     return figures[0], figures[1]
 
 
+def outline_times() -> None:
+    """Seconds to outline files of top-level constants (Python and JavaScript)."""
+    from tree_sitter import Parser
+
+    from llama_lsp.context.syntax.languages import load_language, spec_for
+    from llama_lsp.context.syntax.outline import outline, prepare_queries
+
+    print(f"{'top-level constants':<20} {'python outline':>15} {'javascript outline':>19}")
+    for count in (1000, 2000, 4000, 8000, 16000):
+        figures = []
+        for language, line in (("python", "CONST_{0} = {0}\n"),
+                               ("javascript", "export const C{0} = {0};\n")):
+            spec = spec_for(language)
+            assert spec is not None
+            prepare_queries(spec)
+            source = "".join(line.format(i) for i in range(count)).encode()
+            tree = Parser(load_language(spec)).parse(source)
+            started = time.perf_counter()
+            outline(tree, source, spec)
+            figures.append(f"{time.perf_counter() - started:.3f} s")
+        print(f"{count:<20} {figures[0]:>15} {figures[1]:>19}", flush=True)
+    print()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", type=Path, help="GGUF model (default: a tiny random one)")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait per reply")
     args = parser.parse_args()
+    outline_times()
     with tempfile.TemporaryDirectory() as folder:
         model = args.model
         if model is None:
