@@ -912,22 +912,12 @@ def test_set_directives_come_before_text_predicates() -> None:
                     assert all(p < 0 or p > pattern.index("#set!") for p in predicates), pattern
 
 
-@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
-def test_sliced_queries_find_the_same_outline_and_imports(case: Case,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    """Whole-file queries run a few top-level nodes at a time: the outline must not change."""
-    tree, source, spec = parse(case.language, case.source)
-    whole = outline(tree, source, spec), imports(tree, source, spec)
-    monkeypatch.setattr(outline_module, "TOP_LEVEL_NODES_PER_SLICE", 1)
-    assert (outline(tree, source, spec), imports(tree, source, spec)) == whole
-
-
-def test_sliced_queries_on_a_large_file(monkeypatch: pytest.MonkeyPatch) -> None:
-    tree, data, spec = parse("python", _large_python_file(2000))
-    monkeypatch.setattr(outline_module, "TOP_LEVEL_NODES_PER_SLICE", 10**9)
-    whole = outline(tree, data, spec)
-    monkeypatch.setattr(outline_module, "TOP_LEVEL_NODES_PER_SLICE", 7)
-    assert outline(tree, data, spec) == whole
+def test_node_by_node_queries_on_a_large_file() -> None:
+    tree, _, spec = parse("python", "LIMIT = 1\n" + _large_python_file(2000))
+    query = outline_module._queries(spec).definitions
+    found = outline_module._query_matches(query, tree.root_node)
+    assert len(found) == len(_match_keys(found))
+    assert _match_keys(found) == _match_keys(QueryCursor(query).matches(tree.root_node))
 
 
 def _match_keys(matches) -> set[tuple[int, tuple[tuple[str, tuple[int, ...]], ...]]]:  # type: ignore[no-untyped-def]

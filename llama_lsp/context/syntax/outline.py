@@ -411,10 +411,6 @@ def _nesting(ordered: list[_Found]) -> list[_Found | None]:
     return enclosing
 
 
-# A whole-file query runs over this many top-level nodes at a time, so another thread (the
-# event loop) gets the interpreter between slices instead of waiting for the whole file.
-TOP_LEVEL_NODES_PER_SLICE = 20
-
 _Match = tuple[int, dict[str, list[Node]]]
 
 
@@ -428,9 +424,11 @@ def _query_matches(query: Query, root: Node,
     """Every match under ``root`` (touching ``byte_range``), in time linear in the file.
 
     Patterns anchored at ``root`` (module-level constants) are read in one pass that starts
-    only at ``root``; the rest top-level node by top-level node, a slice at a time. (One
-    cursor over the root with a byte range per slice would return every root-anchored match
-    of the file again for each slice: quadratic.) No match is returned twice.
+    only at ``root``; the rest one top-level node at a time, so another thread (the event
+    loop) gets the interpreter between nodes instead of waiting for the whole file. (One
+    cursor over the root with a byte range per group of nodes would return every
+    root-anchored match of the file again for each group: quadratic.) No match is returned
+    twice.
     """
     rooted = QueryCursor(query)
     rooted.set_max_start_depth(0)
@@ -444,9 +442,8 @@ def _query_matches(query: Query, root: Node,
     matches = rooted.matches(root)
     if byte_range is not None:  # a root-anchored match touches every range: keep the near ones
         matches = [match for match in matches if _intersects(match[1], *byte_range)]
-    for first in range(0, len(children), TOP_LEVEL_NODES_PER_SLICE):
-        for child in children[first:first + TOP_LEVEL_NODES_PER_SLICE]:
-            matches += inner.matches(child)
+    for child in children:
+        matches += inner.matches(child)
     return matches
 
 
