@@ -44,13 +44,17 @@ texts = st.text(max_size=40) | st.sampled_from(["\x00\x00\x00", "\ud800", "\r\n\
 
 
 def _settings(model: str) -> st.SearchStrategy[dict[str, Any]]:
-    value = st.one_of(json_values, st.integers(0, 50))
+    # Out-of-bounds numbers are refused by the settings' bounds; large in-bounds ones (a
+    # context of a million tokens) would really be applied, so they become 8.
+    out_of_bounds = st.sampled_from([-1, 0, 10**12, 1e9, -2.5])
+    value = st.one_of(json_values, st.integers(0, 50), out_of_bounds)
     return st.dictionaries(
         st.sampled_from(["enabled", "maxTokens", "debounceMinMs", "unknownSetting", "model",
-                         "languages", "contextSize"]),
+                         "languages", "contextSize", "firstRequestBudgetMs"]),
         value, max_size=3).map(
         lambda d: {k: (model if k == "model" and isinstance(v, str) else
-                       v if not isinstance(v, int) or isinstance(v, bool) or 0 < v <= 50
+                       v if not isinstance(v, (int, float)) or isinstance(v, bool)
+                       or 0 < v <= 50 or v <= 0 or v >= 1e9
                        else 8) for k, v in d.items()}) | st.sampled_from(
         [{"model": model}, {"model": "/nonexistent/missing.gguf"}, {"model": model}])
 

@@ -824,3 +824,15 @@ def test_disk_is_checked_at_most_every_few_seconds(ws: Workspace) -> None:
     assert ws.index.excluded_reason(path) is None
     ws.now += DISK_CHECK_SECONDS
     assert ws.index.excluded_reason(path) == f"ignored by {ws.root / '.gitignore'}"
+
+
+def test_files_over_the_parse_limits_give_no_outline(ws: Workspace) -> None:
+    small = ws.write("small.py", "def one():\n    return 1\n")
+    big = ws.write("big.py", "def one():\n    return 1\n" + "x = 1\n" * 10)
+    ws.index.parse_limits = (5, 10**6)
+    assert ws.index.file_outline(small) is not None
+    assert ws.index.file_outline(big) is None
+    ws.index.parse_limits = (10**6, 30)
+    wide = ws.write("wide.py", "def one():\n    return 1111111111111111111111111111\n")
+    assert ws.index.file_outline(wide) is None
+    assert ws.index.file_outline(small) is not None

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from tree_sitter import Node, Parser, Point, Tree
 
-from llama_lsp.context.documents import Document, DocumentStore, uri_to_path
+from llama_lsp.context.documents import Document, DocumentStore, looks_binary, uri_to_path
 from llama_lsp.context.positions import LineIndex, Position, PositionEncoding
 from llama_lsp.context.syntax.languages import (
     LANGUAGES,
@@ -16,7 +16,7 @@ from llama_lsp.context.syntax.languages import (
     load_language,
     spec_for,
 )
-from llama_lsp.context.syntax.parsing import IncrementalParser
+from llama_lsp.context.syntax.parsing import IncrementalParser, TextEdit
 
 UTF8 = PositionEncoding.UTF8
 UTF16 = PositionEncoding.UTF16
@@ -657,3 +657,123 @@ def test_queries_run_on_a_tree_parsed_under_a_budget() -> None:
     assert names == [d.name for d in outline(fresh, source, snapshot.language)]
     assert "LIMIT" in names and "Thing599" in names
     assert [i.module for i in imports(snapshot.tree, source, snapshot.language)] == ["os"]
+
+
+# --- parse limits and binary documents (issue 14) -------------------------------------------
+
+
+def test_a_document_over_the_line_limit_has_no_tree_but_completions() -> None:
+    document = Document("file:///w/a.py", "python", 1, "x = 1\n" * 30, 10**6,
+                        max_parse_lines=20)
+    snapshot = document.snapshot()
+    assert snapshot.tree is None and snapshot.problem is None
+    assert snapshot.no_tree is not None and "maxParseLines (20)" in snapshot.no_tree
+
+
+def test_a_document_over_the_parse_byte_limit_has_no_tree() -> None:
+    snapshot = Document("file:///w/a.py", "python", 1, "x = 1\n" * 30, 10**6,
+                        max_parse_bytes=100).snapshot()
+    assert snapshot.tree is None and snapshot.problem is None
+    assert "maxParseBytes (100)" in (snapshot.no_tree or "")
+
+
+def test_edits_across_the_parse_limit_drop_and_restore_the_tree() -> None:
+    document = Document("file:///w/a.py", "python", 1, "x = 1\n", 10**6, max_parse_lines=5)
+    document.apply_change(Position(1, 0), Position(1, 0), "y = 2\n" * 5, UTF16, 2)
+    assert document.snapshot().tree is None and document.snapshot().no_tree
+    document.apply_change(Position(1, 0), Position(6, 0), "", UTF16, 3)
+    snapshot = document.snapshot()
+    assert snapshot.no_tree is None and snapshot.tree is not None
+    assert str(snapshot.tree.root_node) == str(_fresh_tree(document, "x = 1\n").root_node)
+
+
+@pytest.mark.parametrize(("text", "binary"), [
+    ("x = 1\n" * 100, False),
+    ("\x00" * 10, True),
+    (bytes(range(1, 32)).decode() * 50, True),
+    ("\ufffd" * 30 + "text" * 20, True),
+    ("naïve = 'é'\n\tif x:\x1b[0m\n" * 50, False),
+    ("", False),
+])
+def test_binary_documents_are_told_apart_from_text(text: str, binary: bool) -> None:
+    assert looks_binary(text) is binary
+    snapshot = _open(text).snapshot()
+    assert (snapshot.problem is not None) is binary
+    assert snapshot.tree is None if binary else snapshot.tree is not None
+
+
+# --- halted and resumed reparses (issue 14) -------------------------------------------------
+
+
+class _Steps:
+    """A clock that moves one second per reading: a budget of n seconds is n parse steps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+def _point(source: bytes, byte: int) -> tuple[int, int]:
+    return source.count(b"\n", 0, byte), byte - (source.rfind(b"\n", 0, byte) + 1)
+
+
+def _replay(text: bytes, edits: list[tuple[int, int, bytes]], budgets: list[int]
+            ) -> tuple[bytes, Tree, Tree]:
+    """Apply ``edits`` to two parsers: one reparses under budgets of a few parse steps (halting
+    and resuming), the other in one run; every other edit is parsed before the next."""
+    spec = spec_for("python")
+    assert spec is not None
+    halted, one_run = IncrementalParser(spec, clock=_Steps()), IncrementalParser(spec)
+    halted.parse_full(text)
+    one_run.parse_full(text)
+
+    def finish() -> None:
+        step = 0
+        while not halted.reparse(text, budgets[step % len(budgets)]):
+            step += 1
+        one_run.reparse(text)
+
+    for index, (start, end, inserted) in enumerate(edits):
+        start = min(start, len(text))
+        end = min(max(start, end), len(text))
+        new = text[:start] + inserted + text[end:]
+        edit = TextEdit(start, end, start + len(inserted), _point(text, start),
+                        _point(text, end), _point(new, start + len(inserted)))
+        text = new
+        halted.edit(edit)
+        one_run.edit(edit)
+        if index % 2:
+            finish()
+    finish()
+    assert halted.tree is not None and one_run.tree is not None
+    return text, halted.tree, one_run.tree
+
+
+_PIECES = [b"def f(x):\n    return x\n", b"class A:\n    def m(self):\n        pass\n", b"\n",
+           b"    ", b"(", b")", b"x = [1,\n 2]\n", b"'''doc\n'''", b"#c\n", b"if x:\n", b":",
+           b'"', b"lambda: 1", b"    y = 2\n", "é".encode()]
+_CHUNKS = st.lists(st.sampled_from(_PIECES), max_size=4).map(b"".join)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=30).map(b"".join),
+       st.lists(st.tuples(st.integers(0, 400), st.integers(0, 10), _CHUNKS), min_size=1,
+                max_size=5),
+       st.lists(st.integers(1, 6), min_size=1, max_size=3))
+@example(  # found by a random search: error recovery ended differently after halts
+    b"'''doc\n'''def f(x):\n    return x\n#c\nif x:\nclass A:\n    def m(self):\n        pass\n"
+    b"\n    y = 2\n:def f(x):\n    return x\n    (class A:\n    def m(self):\n        pass\n"
+    b":)\n)    def f(x):\n    return x\n",
+    [(168, 6, b""), (29, 6, b"#c\n    y = 2\n"), (132, 1, b""),
+     (135, 9, b"'''doc\n'''\"")], [1, 3, 2])
+def test_a_halted_and_resumed_reparse_equals_one_run(
+        text: bytes, edits: list[tuple[int, int, bytes]], budgets: list[int]) -> None:
+    edits = [(start, start + length, inserted) for start, length, inserted in edits]
+    final, halted, one_run = _replay(text, edits, budgets)
+    assert _dump(halted.root_node) == _dump(one_run.root_node)
+    if not one_run.root_node.has_error:  # error recovery may reuse old nodes differently
+        fresh = Parser(one_run.language).parse(final)
+        assert _dump(halted.root_node) == _dump(fresh.root_node)

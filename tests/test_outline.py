@@ -8,7 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pytest
-from tree_sitter import Parser, Tree
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tree_sitter import Parser, QueryCursor, Tree
 
 from llama_lsp.context.syntax import outline as outline_module
 from llama_lsp.context.syntax.languages import LANGUAGES, LanguageSpec, load_language, spec_for
@@ -910,19 +912,59 @@ def test_set_directives_come_before_text_predicates() -> None:
                     assert all(p < 0 or p > pattern.index("#set!") for p in predicates), pattern
 
 
+def test_node_by_node_queries_on_a_large_file() -> None:
+    tree, _, spec = parse("python", "LIMIT = 1\n" + _large_python_file(2000))
+    query = outline_module._queries(spec).definitions
+    found = outline_module._query_matches(query, tree.root_node)
+    assert len(found) == len(_match_keys(found))
+    assert _match_keys(found) == _match_keys(QueryCursor(query).matches(tree.root_node))
+
+
+def _match_keys(matches) -> set[tuple[int, tuple[tuple[str, tuple[int, ...]], ...]]]:  # type: ignore[no-untyped-def]
+    return {(pattern, tuple(sorted((name, tuple(n.id for n in nodes))
+                                   for name, nodes in captures.items())))
+            for pattern, captures in matches}
+
+
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
-def test_sliced_queries_find_the_same_outline_and_imports(case: Case,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    """Whole-file queries run a few top-level nodes at a time: the outline must not change."""
-    tree, source, spec = parse(case.language, case.source)
-    whole = outline(tree, source, spec), imports(tree, source, spec)
-    monkeypatch.setattr(outline_module, "TOP_LEVEL_NODES_PER_SLICE", 1)
-    assert (outline(tree, source, spec), imports(tree, source, spec)) == whole
+def test_query_matches_are_those_of_one_whole_file_query(case: Case) -> None:
+    """Root-anchored patterns once, the rest top-level node by node: the same matches as one
+    query over the whole tree, none twice."""
+    tree, _, spec = parse(case.language, case.source)
+    queries = outline_module._queries(spec)
+    for query in (queries.definitions, queries.imports):
+        found = outline_module._query_matches(query, tree.root_node)
+        assert len(found) == len(_match_keys(found))
+        assert _match_keys(found) == _match_keys(QueryCursor(query).matches(tree.root_node))
 
 
-def test_sliced_queries_on_a_large_file(monkeypatch: pytest.MonkeyPatch) -> None:
-    tree, data, spec = parse("python", _large_python_file(2000))
-    monkeypatch.setattr(outline_module, "TOP_LEVEL_NODES_PER_SLICE", 10**9)
-    whole = outline(tree, data, spec)
-    monkeypatch.setattr(outline_module, "TOP_LEVEL_NODES_PER_SLICE", 7)
-    assert outline(tree, data, spec) == whole
+@pytest.mark.parametrize(("language", "line"), [("python", "CONST_{} = {}\n"),
+                                                ("javascript", "export const C{} = {};\n")])
+def test_many_top_level_statements_give_each_match_once(language: str, line: str) -> None:
+    """4,000 top-level constants: 4,000 definitions from as many matches (a root-anchored
+    pattern read slice by slice returned every constant again per slice: quadratic)."""
+    tree, data, spec = parse(language, "".join(line.format(i, i) for i in range(4000)))
+    query = outline_module._queries(spec).definitions
+    matches = outline_module._query_matches(query, tree.root_node)
+    assert len(matches) == len(_match_keys(matches)) < 3 * 4000
+    assert len(outline(tree, data, spec)) == 4000
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(CASES), st.integers(0, 5000), st.integers(0, 400))
+def test_a_range_reads_the_matches_that_touch_it(case: Case, start: int, length: int) -> None:
+    tree, data, spec = parse(case.language, case.source)
+    start = min(start, len(data))
+    end = min(start + length, len(data))
+    query = outline_module._queries(spec).definitions
+    found = _match_keys(outline_module._query_matches(query, tree.root_node, (start, end)))
+    whole = QueryCursor(query).matches(tree.root_node)
+    assert found <= _match_keys(whole)
+    inside = [(p, c) for p, c in whole
+              if all(start <= n.start_byte and n.end_byte <= end for ns in c.values() for n in ns)]
+    assert _match_keys(inside) <= found
+    ranged = {d.name_start_byte for d in outline(tree, data, spec, byte_range=(start, end))}
+    every = outline(tree, data, spec)
+    assert ranged <= {d.name_start_byte for d in every}
+    assert {d.name_start_byte for d in every if start <= d.start_byte and d.end_byte <= end
+            } <= ranged

@@ -24,7 +24,7 @@ def test_remote_settings_resolve_and_change_the_model_identity() -> None:
 @pytest.mark.parametrize("raw, needle", [
     ({"backend": "vllm"}, "must be one of embedded, llamacpp-server, openai"),
     ({"apiKeyEnv": "sk-live-1234"}, "NAME of an environment variable"),
-    ({"requestTimeoutSeconds": 0}, "must be a number > 0"),
+    ({"requestTimeoutSeconds": 0}, "must be a number between 0.1 and 3600"),
     ({"fimTemplate": "<PRE>{prefix}"}, "needs both {prefix} and {suffix}"),
 ])
 def test_bad_remote_settings_are_reported_without_echoing_them(raw: dict[str, object],

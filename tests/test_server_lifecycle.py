@@ -117,7 +117,7 @@ async def test_invalid_setting_is_reported_and_defaults_kept(raw_client: Languag
         "visual-studio-code", {"model": str(constant_model.path), "maxTokens": -3}))
     await wait_for_model(raw_client)
     warnings = [m.message for m in raw_client.messages if m.type == types.MessageType.Warning]
-    assert any("maxTokens" in w and "positive integer" in w for w in warnings)
+    assert any("maxTokens" in w and "between 1 and 8192" in w for w in warnings)
 
 
 async def test_model_loading_reports_work_done_progress(raw_client: LanguageClient,

@@ -10,6 +10,7 @@ from llama_lsp.config.settings import (
     CONFIG_SECTION,
     DEFAULT_SECRET_PATTERNS,
     OPTIONS,
+    Bounded,
     Settings,
     resolve_settings,
 )
@@ -112,17 +113,17 @@ def test_section_that_is_not_an_object_is_treated_as_an_unknown_key():
 @pytest.mark.parametrize(
     ("key", "value", "fragment"),
     [
-        ("contextSize", 0, "positive integer"),
-        ("contextSize", -5, "positive integer"),
-        ("contextSize", "4096", "positive integer"),
-        ("contextSize", 1.5, "positive integer"),
-        ("contextSize", True, "positive integer"),
-        ("threads", 0, "positive integer"),
-        ("threads", False, "positive integer"),
-        ("gpuLayers", -2, ">= -1"),
-        ("gpuLayers", 1.0, ">= -1"),
-        ("gpuLayers", True, ">= -1"),
-        ("maxTokens", None, "positive integer"),
+        ("contextSize", 0, "integer between"),
+        ("contextSize", -5, "integer between"),
+        ("contextSize", "4096", "integer between"),
+        ("contextSize", 1.5, "integer between"),
+        ("contextSize", True, "integer between"),
+        ("threads", 0, "integer between"),
+        ("threads", False, "integer between"),
+        ("gpuLayers", -2, "between -1 and"),
+        ("gpuLayers", 1.0, "between -1 and"),
+        ("gpuLayers", True, "between -1 and"),
+        ("maxTokens", None, "integer between"),
         ("temperature", -0.1, "between 0 and 2"),
         ("temperature", 2.5, "between 0 and 2"),
         ("temperature", "hot", "between 0 and 2"),
@@ -132,12 +133,12 @@ def test_section_that_is_not_an_object_is_treated_as_an_unknown_key():
         ("languages", {"python": 1}, "language ids"),
         ("enabled", "true", "true or false"),
         ("enabled", 1, "true or false"),
-        ("prefixLines", 0, "positive integer"),
-        ("suffixLines", -1, "positive integer"),
-        ("maxFileBytes", "2MB", "positive integer"),
+        ("prefixLines", 0, "integer between"),
+        ("suffixLines", -1, "integer between"),
+        ("maxFileBytes", "2MB", "integer between"),
         ("model", 42, "must be a string"),
         ("crossFileContext", "yes", "true or false"),
-        ("contextTokens", 0, "positive integer"),
+        ("contextTokens", 0, "integer between"),
         ("secretPatterns", "*.pem", "glob patterns"),
         ("secretPatterns", ["*.pem", 3], "glob patterns"),
     ],
@@ -159,7 +160,8 @@ def test_invalid_value_gives_one_message_and_keeps_previous_value(key, value, fr
 def test_invalid_value_over_defaults_names_the_default():
     settings, problems = resolve_settings({"maxTokens": 0})
     assert settings.max_tokens == 64
-    assert problems == ["llama-lsp setting 'maxTokens' must be a positive integer; using 64"]
+    assert problems == [
+        "llama-lsp setting 'maxTokens' must be an integer between 1 and 8192; using 64"]
 
 
 def test_valid_and_invalid_and_unknown_together():
@@ -274,3 +276,38 @@ def test_invoked_request_compares_at_least_the_invoked_candidates():
     off, _ = resolve_settings({"invokedRerankCandidates": 1, "invokedRerankSamples": 0})
     assert (off.for_invoked_request().rerank_candidates,
             off.for_invoked_request().rerank_samples) == (1, 0)
+
+
+NUMERIC = [option for option in OPTIONS
+           if isinstance(option.default, (int, float)) and not isinstance(option.default, bool)
+           or option.key == "threads"]
+
+
+def test_every_numeric_setting_has_bounds() -> None:
+    assert {option.key for option in NUMERIC} >= {"debounceMinMs", "contextSize", "temperature"}
+    for option in NUMERIC:
+        assert isinstance(option.parse, Bounded), option.key
+        assert option.default is None or \
+            option.parse.minimum <= option.default <= option.parse.maximum
+
+
+@pytest.mark.parametrize("option", NUMERIC, ids=lambda option: option.key)
+def test_values_outside_the_bounds_are_reported_and_the_previous_value_kept(option) -> None:
+    bounds = option.parse
+    previous = Settings()
+    step = 1 if bounds.integer else 0.01
+    for value in (bounds.maximum + step, bounds.minimum - step, 1e9 * max(1, bounds.maximum),
+                  float("nan"), float("inf")):
+        settings, problems = resolve_settings({option.key: value}, previous)
+        assert settings == previous, value
+        assert len(problems) == 1 and "between" in problems[0]
+    for value in (bounds.minimum, bounds.maximum):
+        settings, problems = resolve_settings({option.key: value}, previous)
+        assert problems == [] and getattr(settings, option.field_name) == value
+
+
+def test_a_huge_debounce_is_refused() -> None:
+    settings, problems = resolve_settings({"debounceMinMs": 1e9})
+    assert settings.debounce_min_ms == 10
+    assert problems == ["llama-lsp setting 'debounceMinMs' must be an integer between 0 and "
+                        "2000; using 10"]

@@ -26,6 +26,9 @@ PIECES = {
                    "const x = 1;\n", "class A { m() {} }\n", "{", "/** doc */\n", "é"],
     "rust": ["fn f(a: i32) -> i32 {\n    a\n}\n", "\n", "/// doc\n", "struct S;\n", "{",
              "impl S {\n", "}\n"],
+    # Comments after blank lines: TreeCursor.goto_first_child_for_byte misses them from a gap.
+    "go": ["package a\n", "\n", "\n\n", "// c\n", "const x = 1\n", "type T int\n",
+           "func f() {}\n", "{"],
 }
 
 UNSAFE_CALLS = re.compile(r"(?<!\bwalk)\.(first_child_for_byte|first_named_child_for_byte|"
@@ -73,6 +76,25 @@ def test_first_child_for_byte_is_the_first_child_ending_after_it(
                 expected.start_byte, expected.end_byte, expected.type)
 
 
+def test_a_gap_before_a_comment_finds_the_comment() -> None:
+    tree = parse("go", "package a\n\n\n// c\nconst x = 1\n")
+    child = walk.first_child_for_byte(tree.root_node, 10)
+    assert child is not None and child.type == "comment"
+    assert [c.type for c in walk.children_overlapping(tree.root_node, 10, 20)] == [
+        "comment", "const_declaration"]
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(sources(), POSITIONS, st.integers(0, 80))
+def test_children_overlapping_are_those_that_overlap(source: tuple[str, str], start: int,
+                                                     length: int) -> None:
+    root = parse(*source).root_node
+    expected = [(c.start_byte, c.end_byte) for c in _children(root)
+                if c.end_byte > max(start, 0) and c.start_byte <= start + length]
+    found = walk.children_overlapping(root, start, start + length)
+    assert [(c.start_byte, c.end_byte) for c in found] == expected
+
+
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(sources(), POSITIONS, st.integers(0, 50))
 def test_descendant_for_byte_range_spans_the_range_or_is_the_root(
@@ -98,7 +120,7 @@ def test_named_descendant_for_point_contains_the_point_or_is_the_root(
 def test_code_action_offers_anywhere_in_any_source(source: tuple[str, str],
                                                    data: st.DataObject) -> None:
     language, text = source
-    extension = {"python": "py", "javascript": "js", "rust": "rs"}[language]
+    extension = {"python": "py", "javascript": "js", "rust": "rs", "go": "go"}[language]
     snapshot = Document(f"file:///t.{extension}", language, 1, text, 10**7).snapshot()
     size = len(snapshot.source)
     start = data.draw(st.integers(0, size + 3))
@@ -114,3 +136,18 @@ def test_position_lookups_go_through_the_safe_walks() -> None:
                  for number, line in enumerate(path.read_text().splitlines(), 1)
                  if UNSAFE_CALLS.search(line)]
     assert offenders == []
+
+
+def test_every_byte_of_every_golden_outline_case() -> None:
+    """Node.first_child_for_byte crashed from a gap between two Go const declarations."""
+    from test_outline import CASES
+    from test_outline import parse as parse_case
+
+    for case in CASES:
+        tree, data, _ = parse_case(case.language, case.source)
+        children = _children(tree.root_node)
+        for byte in range(-1, len(data) + 2):
+            expected = next((c for c in children if c.end_byte > max(byte, 0)), None)
+            found = walk.first_child_for_byte(tree.root_node, byte)
+            assert (found and found.start_byte) == (expected and expected.start_byte), (
+                case.language, byte)

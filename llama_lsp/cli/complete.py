@@ -74,7 +74,8 @@ def run_complete(args: argparse.Namespace) -> int:
         print(f"llama-lsp: {error}", file=sys.stderr)
         return 2
     document = Document(path.resolve().as_uri(), language_id_for_path(str(path)), 0, text,
-                        settings.max_file_bytes)
+                        settings.max_file_bytes, settings.max_parse_lines,
+                        settings.max_parse_bytes)
     snapshot = document.snapshot()
     try:
         offset = snapshot.index.offset_at(Position(line, column), PositionEncoding.UTF32)
@@ -86,7 +87,8 @@ def run_complete(args: argparse.Namespace) -> int:
         model_file_sha256(backend.info.path, wait=True)
     root = project_root(path.resolve())
     index = WorkspaceIndex([root], ExclusionPolicy([root], settings.secret_patterns,
-                                                   settings.max_file_bytes), background=False)
+                                                   settings.max_file_bytes), background=False,
+                           parse_limits=(settings.max_parse_lines, settings.max_parse_bytes))
     pipeline = CompletionPipeline(backend, WorkspaceContext(index, [snapshot]))
     try:
         return _complete_and_print(pipeline, snapshot, offset, settings, args.show_prompt)

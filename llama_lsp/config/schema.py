@@ -11,14 +11,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from llama_lsp.config import settings
-from llama_lsp.config.settings import OPTIONS, Option
+from llama_lsp.config.settings import OPTIONS, Bounded, Option
 
 _BY_PARSER: dict[str, dict[str, Any]] = {
-    "_positive_int": {"type": "integer", "minimum": 1},
-    "_non_negative_int": {"type": "integer", "minimum": 0},
-    "_optional_positive_int": {"type": ["integer", "null"], "minimum": 1},
-    "_int_at_least_minus_one": {"type": "integer", "minimum": -1},
-    "_temperature": {"type": "number", "minimum": 0, "maximum": 2},
     "_optional_str": {"type": ["string", "null"]},
     "_audit_path": {"type": ["string", "null"]},
     "_language_switches": {"type": "object", "additionalProperties": {"type": "boolean"}},
@@ -59,6 +54,11 @@ def option_schema(option: Option) -> dict[str, Any]:
     choices = getattr(option.parse, "choices", None)
     if choices:
         schema: dict[str, Any] = {"type": "string", "enum": list(choices)}
+    elif isinstance(option.parse, Bounded):
+        bounds = option.parse
+        kind = "integer" if bounds.integer else "number"
+        schema = {"type": [kind, "null"] if bounds.optional else kind,
+                  "minimum": bounds.minimum, "maximum": bounds.maximum}
     elif parser_name in _BY_PARSER and getattr(settings, parser_name, None) is option.parse:
         schema = dict(_BY_PARSER[parser_name])
     else:

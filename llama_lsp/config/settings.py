@@ -35,32 +35,33 @@ class Option:
     parse: Callable[[Any], Any]
 
 
-def _positive_int(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError("must be a positive integer")
-    return value
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def _non_negative_int(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError("must be an integer >= 0")
-    return value
+@dataclass(frozen=True)
+class Bounded:
+    """A numeric validator with inclusive bounds (the VS Code schema shows them too)."""
 
+    minimum: float
+    maximum: float
+    integer: bool = True
+    optional: bool = False
+    """None is accepted too (meaning: the default behaviour)."""
+    note: str = ""
 
-def _optional_positive_int(value: Any) -> int | None:
-    return None if value is None else _positive_int(value)
-
-
-def _int_at_least_minus_one(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < -1:
-        raise ValueError("must be an integer >= -1 (-1 offloads all layers)")
-    return value
-
-
-def _temperature(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 2:
-        raise ValueError("must be a number between 0 and 2")
-    return float(value)
+    def __call__(self, value: Any) -> Any:
+        if value is None and self.optional:
+            return None
+        kinds = (int,) if self.integer else (int, float)
+        if isinstance(value, bool) or not isinstance(value, kinds) or value != value \
+                or not self.minimum <= value <= self.maximum:
+            kind = "an integer" if self.integer else "a number"
+            nullable = "null or " if self.optional else ""
+            note = f" ({self.note})" if self.note else ""
+            raise ValueError(f"must be {nullable}{kind} between {_number(self.minimum)} and "
+                             f"{_number(self.maximum)}{note}")
+        return value if self.integer else float(value)
 
 
 def _optional_str(value: Any) -> str | None:
@@ -127,12 +128,6 @@ def _env_var_name(value: Any) -> str | None:
     return value
 
 
-def _positive_number(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ValueError("must be a number > 0")
-    return float(value)
-
-
 def _audit_path(value: Any) -> str | None:
     if value is None or value == "":
         return None
@@ -165,57 +160,70 @@ OPTIONS: tuple[Option, ...] = (
            "The approved model file's SHA-256 (64 hex digits): a model file with another hash "
            "is refused. Checked once per file version (cached by path, size and time). "
            "Empty: no check.", _sha256),
-    Option("contextSize", "context_size", 4096, "Model context window in tokens.", _positive_int),
+    Option("contextSize", "context_size", 4096, "Model context window in tokens.",
+           Bounded(128, 1_048_576)),
     Option("threads", "threads", None, "CPU threads for generation (default: all cores but one).",
-           _optional_positive_int),
+           Bounded(1, 1024, optional=True)),
     Option("gpuLayers", "gpu_layers", 0, "Layers to offload to the GPU (-1: all).",
-           _int_at_least_minus_one),
-    Option("maxTokens", "max_tokens", 64, "Most tokens generated for one completion.", _positive_int),
-    Option("temperature", "temperature", 0.0, "Sampling temperature; 0 is greedy.", _temperature),
+           Bounded(-1, 10_000, note="-1 offloads all layers")),
+    Option("maxTokens", "max_tokens", 64, "Most tokens generated for one completion.",
+           Bounded(1, 8192)),
+    Option("temperature", "temperature", 0.0, "Sampling temperature; 0 is greedy.",
+           Bounded(0, 2, integer=False)),
     Option("languages", "languages", {},
            'Enable or disable completions per language id, e.g. {"markdown": false}.',
            _language_switches),
     Option("enabled", "enabled", True, "Serve completions at all.", _bool),
     Option("prefixLines", "prefix_lines", 128, "Lines before the cursor kept in the prompt.",
-           _positive_int),
+           Bounded(1, 100_000)),
     Option("suffixLines", "suffix_lines", 32, "Lines after the cursor kept in the prompt.",
-           _positive_int),
+           Bounded(1, 100_000)),
     Option("maxFileBytes", "max_file_bytes", 2_000_000,
-           "Files larger than this are not parsed and get no completions.", _positive_int),
+           "Files larger than this are not parsed and get no completions.",
+           Bounded(1, 1_000_000_000)),
+    Option("maxParseLines", "max_parse_lines", 20_000,
+           "Files with more lines get no syntax tree: completions see only the text around "
+           "the cursor, and code actions are not offered.", Bounded(1, 10_000_000)),
+    Option("maxParseBytes", "max_parse_bytes", 1_000_000,
+           "Files larger than this get no syntax tree (as for maxParseLines).",
+           Bounded(1, 1_000_000_000)),
     Option("crossFileContext", "cross_file_context", True,
            "Add definitions and similar code from other files to the prompt.", _bool),
     Option("contextTokens", "context_tokens", 1024,
-           "Most prompt tokens spent on context from outside the cursor window.", _positive_int),
+           "Most prompt tokens spent on context from outside the cursor window.",
+           Bounded(1, 1_048_576)),
     Option("rerankCandidates", "rerank_candidates", 1,
            "Models without FIM tokens: single-line candidates compared by how well the next line "
-           "of code follows them (1 turns this off).", _positive_int),
+           "of code follows them (1 turns this off).", Bounded(1, 32)),
     Option("rerankSamples", "rerank_samples", 0,
            "Models without FIM tokens: also compare this many single-line candidates sampled at "
-           "temperature 0.8 with fixed seeds (0 turns this off).", _non_negative_int),
+           "temperature 0.8 with fixed seeds (0 turns this off).", Bounded(0, 64)),
     Option("invokedRerankCandidates", "invoked_rerank_candidates", 3,
            "Like rerankCandidates, for a suggestion the user asks for explicitly (the editor's "
            "trigger-suggestion command, `llama-lsp complete`); the larger of the two applies.",
-           _positive_int),
+           Bounded(1, 32)),
     Option("invokedRerankSamples", "invoked_rerank_samples", 8,
            "Like rerankSamples, for a suggestion the user asks for explicitly; the larger of the "
-           "two applies.", _non_negative_int),
+           "two applies.", Bounded(0, 64)),
     Option("completionCache", "completion_cache", True,
            "Reuse earlier completions (same context, typed-through, speculative) instead of "
            "asking the model again.", _bool),
-    Option("cacheSize", "cache_size", 256, "Completions kept in the cache (LRU).", _positive_int),
+    Option("cacheSize", "cache_size", 256, "Completions kept in the cache (LRU).",
+           Bounded(1, 100_000)),
     Option("cacheTtlSeconds", "cache_ttl_seconds", 300,
-           "Cached and shown completions are not reused after this many seconds.", _positive_int),
+           "Cached and shown completions are not reused after this many seconds.",
+           Bounded(1, 86_400)),
     Option("speculativeCompletion", "speculative_completion", True,
            "After a suggestion is shown, compute the next one in the background as if it were "
            "accepted.", _bool),
     Option("debounceMinMs", "debounce_min_ms", 10,
-           "Hold before generating after a pause in typing (ms).", _non_negative_int),
+           "Hold before generating after a pause in typing (ms).", Bounded(0, 2_000)),
     Option("debounceMaxMs", "debounce_max_ms", 120,
            "Longest hold before generating while typing, adapted to typing speed (ms).",
-           _non_negative_int),
+           Bounded(0, 5_000)),
     Option("firstRequestBudgetMs", "first_request_budget_ms", 250,
            "Generation time limit for the first request after a pause (ms); what is ready by "
-           "then is shown.", _positive_int),
+           "then is shown.", Bounded(1, 60_000)),
     Option("secretPatterns", "secret_patterns", DEFAULT_SECRET_PATTERNS,
            "File name globs that never reach a prompt (replaces the default list).", _globs),
     Option("docstringStyle", "docstring_style", "auto",
@@ -240,7 +248,7 @@ OPTIONS: tuple[Option, ...] = (
            _bool),
     Option("requestTimeoutSeconds", "request_timeout_seconds", 30.0,
            "Remote backends: longest wait for the server's next byte (connecting: at most 5 s).",
-           _positive_number),
+           Bounded(0.1, 3_600, integer=False)),
     Option("fimTemplate", "fim_template", "auto",
            "openai backend: FIM markers as text: auto (ask the server's tokenizer), none "
            "(prefix-only prompts), qwen, starcoder, deepseek, codellama, or a template such as "
@@ -273,6 +281,8 @@ class Settings:
     prefix_lines: int = 128
     suffix_lines: int = 32
     max_file_bytes: int = 2_000_000
+    max_parse_lines: int = 20_000
+    max_parse_bytes: int = 1_000_000
     cross_file_context: bool = True
     context_tokens: int = 1024
     rerank_candidates: int = 1

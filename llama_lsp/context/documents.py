@@ -6,15 +6,34 @@ features read an immutable :class:`DocumentSnapshot`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from urllib.parse import unquote, urlparse
 
 from tree_sitter import Tree
 
+from llama_lsp.config.settings import Settings
 from llama_lsp.context.positions import LineIndex, Position, PositionEncoding
 from llama_lsp.context.syntax.languages import LanguageSpec, spec_for
 from llama_lsp.context.syntax.parsing import IncrementalParser, TextEdit
+
+_DEFAULTS = Settings()
+BINARY_SNIFF_CHARS = 8192
+"""Characters from the start of a document that decide whether it looks binary."""
+BINARY_SHARE = 0.1
+"""Share of control or undecodable characters above which a document looks binary."""
+_ODD_CHARACTERS = re.compile("[\x00-\x07\x0e-\x1a\x1c-\x1f\x7f\ufffd]")
+"""Control characters other than tab, line breaks, backspace and escape; DEL; U+FFFD."""
+
+
+def looks_binary(text: str) -> bool:
+    """True for a document with NUL characters, or whose start is mostly control or
+    undecodable (U+FFFD) characters: not text a model should read."""
+    if "\x00" in text:
+        return True
+    head = text[:BINARY_SNIFF_CHARS]
+    return len(_ODD_CHARACTERS.findall(head)) > BINARY_SHARE * len(head)
 
 
 def uri_to_path(uri: str) -> str | None:
@@ -38,6 +57,9 @@ class DocumentSnapshot:
     language: LanguageSpec | None
     problem: str | None = None
     """Why this document gets no completions (binary, too large), or None."""
+    no_tree: str | None = None
+    """Why a document whose language has a grammar gets no syntax tree (more lines or bytes
+    than the parse limits): completions then see only the text around the cursor."""
     tree_current: bool = True
     """False when the reparse ran out of its time budget: ``tree`` is then the previous parse
     with the newer edits' positions applied (its nodes are right except at the new text)."""
@@ -77,18 +99,21 @@ class Document:
     version: int
     text: str
     max_bytes: int
+    max_parse_lines: int = _DEFAULTS.max_parse_lines
+    max_parse_bytes: int = _DEFAULTS.max_parse_bytes
     _index: LineIndex = field(init=False)
     _parser: IncrementalParser | None = field(init=False, default=None)
     _problem: str | None = field(init=False, default=None)
+    _no_tree: str | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self._index = LineIndex(self.text)
         self._reset_parser()
 
     def _reset_parser(self) -> None:
-        self._problem = self._check_problem()
+        self._problem, self._no_tree = self._check_limits()
         spec = spec_for(self.language_id, uri_to_path(self.uri))
-        if spec is None or self._problem is not None:
+        if spec is None or self._problem is not None or self._no_tree is not None:
             self._parser = None
             return
         try:
@@ -99,18 +124,23 @@ class Document:
             return
         self._parser.parse_full(self.text.encode("utf-8", "surrogatepass"))
 
-    def _check_problem(self) -> str | None:
-        if "\x00" in self.text:
-            return "the document looks binary (it contains NUL characters)"
-        if len(self.text) > self.max_bytes or (
-            not self.text.isascii()
-            and len(self.text.encode("utf-8", "surrogatepass")) > self.max_bytes
-        ):
-            return (
-                f"the document is larger than maxFileBytes ({self.max_bytes} bytes); "
-                "raise that setting to get completions here"
-            )
-        return None
+    def _check_limits(self) -> tuple[str | None, str | None]:
+        """(why the document gets no completions, why it gets no syntax tree)."""
+        text = self.text
+        size = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+        if size > self.max_bytes:
+            return (f"the document is larger than maxFileBytes ({self.max_bytes} bytes); "
+                    "raise that setting to get completions here"), None
+        if looks_binary(text):
+            return "the document looks binary (NUL, control or undecodable characters)", None
+        lines = self._index.line_count
+        if lines > self.max_parse_lines:
+            return None, (f"{lines} lines, more than maxParseLines ({self.max_parse_lines}): "
+                          "no syntax tree, completions see only the text around the cursor")
+        if size > self.max_parse_bytes:
+            return None, (f"{size} bytes, more than maxParseBytes ({self.max_parse_bytes}): "
+                          "no syntax tree, completions see only the text around the cursor")
+        return None, None
 
     def replace_all(self, text: str, version: int) -> None:
         """Replace the whole text (a full-sync change)."""
@@ -136,8 +166,7 @@ class Document:
         self.text = new_index.text
         self.version = version
         self._index = new_index
-        problem_before = self._problem
-        if self._check_problem() != problem_before:
+        if self._check_limits() != (self._problem, self._no_tree):
             self._reset_parser()
             return
         if self._parser is None:
@@ -190,6 +219,7 @@ class Document:
             tree=parser.share() if parser else None,
             language=parser.spec if parser else None,
             problem=self._problem,
+            no_tree=self._no_tree,
             tree_current=current,
         )
 
@@ -197,13 +227,18 @@ class Document:
 class DocumentStore:
     """All open documents, by URI."""
 
-    def __init__(self, max_bytes: int = 2_000_000) -> None:
+    def __init__(self, max_bytes: int = _DEFAULTS.max_file_bytes,
+                 max_parse_lines: int = _DEFAULTS.max_parse_lines,
+                 max_parse_bytes: int = _DEFAULTS.max_parse_bytes) -> None:
         self.max_bytes = max_bytes
+        self.max_parse_lines = max_parse_lines
+        self.max_parse_bytes = max_parse_bytes
         self._documents: dict[str, Document] = {}
 
     def open(self, uri: str, language_id: str, version: int, text: str) -> Document:
         """Start tracking a document (re-opening replaces it)."""
-        document = Document(uri, language_id, version, text, self.max_bytes)
+        document = Document(uri, language_id, version, text, self.max_bytes,
+                            self.max_parse_lines, self.max_parse_bytes)
         self._documents[uri] = document
         return document
 

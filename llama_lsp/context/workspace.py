@@ -17,6 +17,7 @@ from pathlib import Path
 
 from tree_sitter import Parser
 
+from llama_lsp.config.settings import Settings
 from llama_lsp.context.documents import DocumentSnapshot
 from llama_lsp.context.exclusions import ExclusionPolicy, read_context_file
 from llama_lsp.context.imports import package_siblings, resolve_import
@@ -30,6 +31,7 @@ from llama_lsp.context.syntax.outline import (
 )
 
 logger = logging.getLogger(__name__)
+_DEFAULTS = Settings()
 
 # At most this many files reached through imports are used for one document.
 MAX_IMPORTED_FILES = 24
@@ -75,9 +77,13 @@ class WorkspaceIndex:
     """Definitions of open documents and the workspace files their imports reach."""
 
     def __init__(self, roots: list[Path], policy: ExclusionPolicy, background: bool = True,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 parse_limits: tuple[int, int] = (_DEFAULTS.max_parse_lines,
+                                                  _DEFAULTS.max_parse_bytes)) -> None:
         self.roots = [root.resolve() for root in roots]
         self.policy = policy
+        self.parse_limits = parse_limits
+        """(lines, bytes): imported files over either are not parsed (no definitions)."""
         self._clock = clock
         self._verdicts: dict[Path, tuple[float, str | None]] = {}
         self._stamps: dict[Path, tuple[float, tuple[int, int] | None]] = {}
@@ -184,8 +190,10 @@ class WorkspaceIndex:
         result: FileOutline | None = None
         spec = spec_for(None, str(path))
         text = read_context_file(path, self.policy) if spec is not None else None
-        if spec is not None and text is not None:
-            source = text.encode("utf-8", "surrogatepass")
+        source = text.encode("utf-8", "surrogatepass") if text is not None else b""
+        max_lines, max_bytes = self.parse_limits
+        if spec is not None and text is not None and len(source) <= max_bytes \
+                and text.count("\n") < max_lines:
             tree = Parser(load_language(spec)).parse(source)
             result = _outline_source(path.as_uri(), path, spec, source, tree, stamp)
         with self._lock:

@@ -59,9 +59,12 @@ def _apply_settings(ls: LlamaLanguageServer, raw: Any) -> None:
     before = session.settings
     session.settings, problems = resolve_settings(raw, session.settings)
     session.documents.max_bytes = session.settings.max_file_bytes
+    session.documents.max_parse_lines = session.settings.max_parse_lines
+    session.documents.max_parse_bytes = session.settings.max_parse_bytes
     session.apply_latency_settings()
-    if session.index is not None and (before.secret_patterns, before.max_file_bytes) != (
-            session.settings.secret_patterns, session.settings.max_file_bytes):
+    index_settings = ("secret_patterns", "max_file_bytes", "max_parse_lines", "max_parse_bytes")
+    if session.index is not None and any(getattr(before, name) != getattr(session.settings, name)
+                                         for name in index_settings):
         session.start_index(session.roots)
     for problem in problems:
         ls.window_show_message(
@@ -222,6 +225,8 @@ def did_open(ls: LlamaLanguageServer, params: types.DidOpenTextDocumentParams) -
         ls.session.index.prepare(snapshot.language)
     if (problem := snapshot.problem) is not None:
         _log(ls, f"{item.uri}: no completions: {problem}", types.MessageType.Warning)
+    elif snapshot.no_tree is not None:
+        _log(ls, f"{item.uri}: {snapshot.no_tree}", types.MessageType.Info)
 
 
 def did_change(ls: LlamaLanguageServer, params: types.DidChangeTextDocumentParams) -> None:

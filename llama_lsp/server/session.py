@@ -73,4 +73,5 @@ class Session:
             self.index.close()
         self.roots = roots
         policy = ExclusionPolicy(roots, self.settings.secret_patterns, self.settings.max_file_bytes)
-        self.index = WorkspaceIndex(roots, policy)
+        self.index = WorkspaceIndex(roots, policy, parse_limits=(
+            self.settings.max_parse_lines, self.settings.max_parse_bytes))

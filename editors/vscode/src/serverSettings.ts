@@ -15,6 +15,8 @@ export const SERVER_SETTING_KEYS: readonly string[] = [
   "prefixLines",
   "suffixLines",
   "maxFileBytes",
+  "maxParseLines",
+  "maxParseBytes",
   "crossFileContext",
   "contextTokens",
   "rerankCandidates",

@@ -53,6 +53,7 @@ from pathlib import Path
 
 from tree_sitter import Node, Query, QueryCursor, QueryError, Tree
 
+from llama_lsp.context.syntax import walk
 from llama_lsp.context.syntax.languages import LanguageSpec, load_language
 
 logger = logging.getLogger(__name__)
@@ -410,25 +411,39 @@ def _nesting(ordered: list[_Found]) -> list[_Found | None]:
     return enclosing
 
 
-# A whole-file query runs over this many top-level nodes at a time, so another thread (the
-# event loop) gets the interpreter between slices instead of waiting for the whole file.
-TOP_LEVEL_NODES_PER_SLICE = 20
+_Match = tuple[int, dict[str, list[Node]]]
 
 
-def _matches_in_slices(cursor: QueryCursor,
-                       root: Node) -> list[tuple[int, dict[str, list[Node]]]]:
-    """Every match under ``root``, queried a group of top-level nodes at a time.
+def _intersects(captures: dict[str, list[Node]], start: int, end: int) -> bool:
+    return any(node.start_byte <= end and start <= node.end_byte
+               for nodes in captures.values() for node in nodes)
 
-    A match that spans two groups is returned twice; callers key what they keep by node id.
+
+def _query_matches(query: Query, root: Node,
+                   byte_range: tuple[int, int] | None = None) -> list[_Match]:
+    """Every match under ``root`` (touching ``byte_range``), in time linear in the file.
+
+    Patterns anchored at ``root`` (module-level constants) are read in one pass that starts
+    only at ``root``; the rest one top-level node at a time, so another thread (the event
+    loop) gets the interpreter between nodes instead of waiting for the whole file. (One
+    cursor over the root with a byte range per group of nodes would return every
+    root-anchored match of the file again for each group: quadratic.) No match is returned
+    twice.
     """
-    children = root.children
-    if len(children) <= TOP_LEVEL_NODES_PER_SLICE:
-        return cursor.matches(root)
-    matches: list[tuple[int, dict[str, list[Node]]]] = []
-    for first in range(0, len(children), TOP_LEVEL_NODES_PER_SLICE):
-        group = children[first:first + TOP_LEVEL_NODES_PER_SLICE]
-        cursor.set_byte_range(group[0].start_byte, group[-1].end_byte)
-        matches += cursor.matches(root)
+    rooted = QueryCursor(query)
+    rooted.set_max_start_depth(0)
+    inner = QueryCursor(query)
+    if byte_range is None:
+        children = root.children
+    else:
+        rooted.set_byte_range(*byte_range)
+        inner.set_byte_range(*byte_range)
+        children = walk.children_overlapping(root, *byte_range)
+    matches = rooted.matches(root)
+    if byte_range is not None:  # a root-anchored match touches every range: keep the near ones
+        matches = [match for match in matches if _intersects(match[1], *byte_range)]
+    for child in children:
+        matches += inner.matches(child)
     return matches
 
 
@@ -440,15 +455,18 @@ def outline(tree: Tree, source: bytes, spec: LanguageSpec,
     With ``byte_range`` and/or ``roots`` (top-level nodes), only matches touching that range
     inside those nodes are read (much faster on big files): definitions around or inside it,
     and the comments and parameters the range covers. Patterns anchored at the root (e.g.
-    module-level constants) need the root among ``roots``.
+    module-level constants) need the root among ``roots`` (or no ``roots``).
     """
-    cursor = QueryCursor(_queries(spec).definitions)
-    if byte_range is not None:
-        cursor.set_byte_range(*byte_range)
-    if byte_range is None and roots is None:
-        matches = _matches_in_slices(cursor, tree.root_node)
+    query = _queries(spec).definitions
+    if roots is None:
+        matches = _query_matches(query, tree.root_node, byte_range)
     else:
-        matches = [match for root in roots or [tree.root_node] for match in cursor.matches(root)]
+        cursor = QueryCursor(query)
+        if byte_range is not None:
+            cursor.set_byte_range(*byte_range)
+        matches = [match for root in roots
+                   for match in (_query_matches(query, root, byte_range)
+                                 if root == tree.root_node else cursor.matches(root))]
     seen = _collect(matches, source)
     if not seen.found:
         return []
@@ -530,7 +548,7 @@ def imports(tree: Tree, source: bytes, spec: LanguageSpec) -> list[ImportRef]:
     """Every import in the tree, in source order."""
     queries = _queries(spec)
     grouped: dict[tuple[int, int], tuple[Node, Node, dict[int, Node], bool]] = {}
-    for pattern, captures in _matches_in_slices(QueryCursor(queries.imports), tree.root_node):
+    for pattern, captures in _query_matches(queries.imports, tree.root_node):
         statement, module = captures.get("import"), captures.get("module")
         if not statement or not module:
             continue

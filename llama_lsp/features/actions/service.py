@@ -100,12 +100,7 @@ def _declaration_below(source: bytes, offset: int) -> int:
 
 def _top_level(tree: Tree, start_byte: int, end_byte: int) -> list[Node]:
     """The root's children that overlap ``[start_byte, end_byte]``."""
-    node = walk.first_child_for_byte(tree.root_node, start_byte)
-    found = []
-    while node is not None and node.start_byte <= end_byte:
-        found.append(node)
-        node = node.next_sibling
-    return found
+    return walk.children_overlapping(tree.root_node, start_byte, end_byte)
 
 
 def _local_outline(snapshot: DocumentSnapshot, source: bytes, start_byte: int,
@@ -225,7 +220,8 @@ def compute(snapshot: DocumentSnapshot, request: Request, backend: Backend | Non
     """The validated edit of one action; raises :class:`ActionFailed` with the reason."""
     refuse(request.refusal)
     if not _usable(snapshot):
-        raise ActionFailed(snapshot.problem or "this file has no syntax tree (unknown language)")
+        raise ActionFailed(snapshot.problem or snapshot.no_tree
+                           or "this file has no syntax tree (unknown language)")
     definitions = docstrings.outline_of(snapshot)
     try:
         if request.kind is ActionKind.DOCSTRING:
