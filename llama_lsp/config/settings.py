@@ -47,6 +47,15 @@ def _non_negative_int(value: Any) -> int:
     return value
 
 
+def _int_between(low: int, high: int) -> Callable[[Any], int]:
+    """A validator for an integer in ``[low, high]``."""
+    def parse(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"must be an integer from {low} to {high}")
+        return value
+    return parse
+
+
 def _optional_positive_int(value: Any) -> int | None:
     return None if value is None else _positive_int(value)
 
@@ -186,8 +195,15 @@ OPTIONS: tuple[Option, ...] = (
            "Longest hold before generating while typing, adapted to typing speed (ms).",
            _non_negative_int),
     Option("firstRequestBudgetMs", "first_request_budget_ms", 250,
-           "Generation time limit for the first request after a pause (ms); what is ready by "
-           "then is shown.", _positive_int),
+           "Time limit (ms) for ghost text asked for after a pause: a suggestion not whole by "
+           "then is finished in the background and announced ($/llama-lsp/suggestionReady).",
+           _positive_int),
+    Option("warmStart", "warm_start", True,
+           "Evaluate the prompt ahead of need (when a document is opened or first edited, and "
+           "when the model becomes ready), as background work any request interrupts.", _bool),
+    Option("warmStartMemoryMb", "warm_start_memory_mb", 256,
+           "Memory (MiB) for the model state of recently edited files, so returning to one is "
+           "not a cold start (embedded engine; 0 keeps none).", _int_between(0, 16384)),
     Option("secretPatterns", "secret_patterns", DEFAULT_SECRET_PATTERNS,
            "File name globs that never reach a prompt (replaces the default list).", _globs),
     Option("docstringStyle", "docstring_style", "auto",
@@ -248,6 +264,8 @@ class Settings:
     debounce_min_ms: int = 10
     debounce_max_ms: int = 120
     first_request_budget_ms: int = 250
+    warm_start: bool = True
+    warm_start_memory_mb: int = 256
     secret_patterns: tuple[str, ...] = DEFAULT_SECRET_PATTERNS
     docstring_style: str = "auto"
     backend: str = "embedded"

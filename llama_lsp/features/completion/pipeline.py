@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -21,6 +20,7 @@ from llama_lsp.model.backend import (
     FimParts,
     GenerationRequest,
     GenerationResult,
+    Prefilling,
 )
 from llama_lsp.model.prompts import fim_prompt, prefix_prompt
 
@@ -213,14 +213,9 @@ class CompletionPipeline:
         settings: Settings,
         is_cancelled: Callable[[], bool] = lambda: False,
         mode: CompletionMode | None = None,
-        budget: float | None = None,
-        clock: Callable[[], float] = time.monotonic,
     ) -> CompletionOutcome:
-        """Suggestions for the cursor at code-point ``offset`` of ``snapshot``.
-
-        With a ``budget`` (seconds from the start of generation) generation stops when it runs
-        out and keeps what it has; ``extra["budget_expired"]`` then says the text may be short.
-        """
+        """Suggestions for the cursor at code-point ``offset`` of ``snapshot``: always whole
+        (the line or block is done) unless cancelled, which gives none."""
         if snapshot.problem:
             return CompletionOutcome([], skipped=snapshot.problem)
         if self.context_source is not None and (
@@ -242,16 +237,16 @@ class CompletionPipeline:
             suffix=prompt.window.suffix,
             callee=callee,
         )
-        deadline = clock() + budget if budget is not None else None
         request = GenerationRequest(
             prompt=prompt.tokens,
             max_tokens=self._max_tokens(prompt.mode, settings),
             temperature=settings.temperature,
-            should_stop=_with_deadline(_stop_rule(context, prompt.held_back), deadline, clock),
+            should_stop=_stop_rule(context, prompt.held_back),
             fim_parts=prompt.fim_parts,
             # A remote engine stops by itself at a line break instead of generating on
             # until it notices the closed stream.
             stop=("\n",) if prompt.mode is CompletionMode.SINGLE_LINE else (),
+            slot=snapshot.uri,
         )
         result = self.backend.generate(request, is_cancelled)
         if result.stop_reason == "cancelled":
@@ -259,9 +254,7 @@ class CompletionPipeline:
         generated = result.text
         candidates: list[Candidate] = []
         following = next_code_line(prompt.window.suffix)
-        budget_expired = deadline is not None and clock() >= deadline
         if (prompt.mode is CompletionMode.SINGLE_LINE and not prompt.fim and following
-                and not budget_expired
                 and (settings.rerank_candidates > 1 or settings.rerank_samples > 0)
                 and can_rerank(self.backend)):
             candidates = rerank_line(
@@ -273,17 +266,26 @@ class CompletionPipeline:
             generated = max(candidates, key=lambda candidate: candidate.score).text
         text = postprocess(restore_held_back(generated, prompt.held_back), context)
         suggestions = [Suggestion(text, offset, offset)] if text else []
-        extra: dict[str, object] = {"budget_expired": budget_expired}
+        extra: dict[str, object] = {}
         if candidates:
             extra["candidates"] = candidates
         return CompletionOutcome(suggestions, prompt, result, generated, extra=extra)
 
 
-def _with_deadline(rule: Callable[[str], bool], deadline: float | None,
-                   clock: Callable[[], float]) -> Callable[[str], bool]:
-    if deadline is None:
-        return rule
-    return lambda text: rule(text) or clock() >= deadline
+    def warm(self, snapshot: DocumentSnapshot, offset: int, settings: Settings,
+             is_cancelled: Callable[[], bool] = lambda: False) -> int:
+        """Evaluate ahead of need the prompt for a cursor at ``offset`` (the start of a line:
+        context and the prefix up to it, the part that stays while the user types on that
+        line); stops early once ``is_cancelled``. Returns the tokens evaluated (0 for an
+        engine that cannot, or a document that gets no completions)."""
+        backend = self.backend
+        if not isinstance(backend, Prefilling) or snapshot.problem or \
+                not settings.language_enabled(snapshot.language_id):
+            return 0
+        if self.context_source is not None and self.context_source.refusal(snapshot):
+            return 0
+        prompt = self.build_prompt(snapshot, offset, settings)
+        return backend.prefill(prompt.tokens, snapshot.uri, is_cancelled)
 
 
 def restore_held_back(generated: str, held_back: str) -> str:
