@@ -267,7 +267,8 @@ async def session(args: argparse.Namespace) -> int:
     options = dict(pair.split("=", 1) for pair in args.set)
     options = {key: json.loads(value) if value[:1] in "0123456789-tf[{\"" else value
                for key, value in options.items()}
-    client = await StdioClient.start([sys.executable, "-m", "llama_lsp", "serve"],
+    client = await StdioClient.start([sys.executable, "-m", "llama_lsp", "serve",
+                                      "--log-level", args.log_level],
                                      stderr=workspace / "server.log")
     editor = Editor(client, {f.uri: f for f in files}, small)
     client.handlers["$/llama-lsp/suggestionReady"] = editor.suggestion_ready
@@ -340,6 +341,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1, help="seed of the pause pattern")
     parser.add_argument("--wait", type=float, default=15.0,
                         help="longest wait for ghost text at a measured pause (s)")
+    parser.add_argument("--log-level", default="warning",
+                        help="the server's log level (its log: server.log in the workspace)")
     parser.add_argument("--trace", type=Path, help="write status notifications and requests "
                         "here (JSON lines)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",

@@ -316,6 +316,11 @@ class CompletionCoordinator:
             return
         outcome = result.result()
         generation = outcome.generation
+        if generation is not None and outcome.prompt is not None:
+            logger.debug("%s@%d: %s, prompt %d tokens (%d reused), %d generated, %s, %.0f ms",
+                         flight.snapshot.uri.rsplit("/", 1)[-1], flight.offset,
+                         outcome.prompt.mode.value, generation.n_prompt, generation.n_reused,
+                         generation.n_generated, generation.stop_reason, generation.wall_ms)
         if outcome.skipped or generation is None or generation.stop_reason == "cancelled":
             return
         text = outcome.suggestions[0].text if outcome.suggestions else ""
