@@ -824,3 +824,24 @@ def test_disk_is_checked_at_most_every_few_seconds(ws: Workspace) -> None:
     assert ws.index.excluded_reason(path) is None
     ws.now += DISK_CHECK_SECONDS
     assert ws.index.excluded_reason(path) == f"ignored by {ws.root / '.gitignore'}"
+
+
+def test_context_chunks_stay_pinned_while_the_window_start_does(
+        ws: Workspace, plain_backend: EmbeddedBackend) -> None:
+    snapshot, offset = _small_workspace(ws)
+    pipeline = CompletionPipeline(plain_backend, ws.context())
+    first = pipeline.build_prompt(snapshot, offset, SETTINGS)
+    ws.write("lib.py", SMALL_LIB.replace("* 3", "* 4"))  # another file changes meanwhile
+    fresh = CompletionPipeline(plain_backend, ws.context()).build_prompt(snapshot, offset,
+                                                                         SETTINGS)
+    assert "value * 4" in plain_backend.detokenize(fresh.tokens)
+    # The same document and window start: the prompt keeps its start (and the KV cache).
+    assert pipeline.build_prompt(snapshot, offset, SETTINGS).tokens == first.tokens
+    # A file that is no longer a candidate (here: deleted) is not kept by the pin.
+    (ws.root / "lib.py").unlink()
+    ws.now += DISK_CHECK_SECONDS
+    fresh = CompletionPipeline(plain_backend, ws.context()).build_prompt(snapshot, offset,
+                                                                         SETTINGS)
+    assert "value *" not in plain_backend.detokenize(fresh.tokens)
+    later = pipeline.build_prompt(snapshot, offset, SETTINGS)
+    assert "value *" not in plain_backend.detokenize(later.tokens)

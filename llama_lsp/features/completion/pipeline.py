@@ -80,6 +80,17 @@ class CompletionOutcome:
 _LINE_COMMENT = {"python": "#"}
 # Token lists of context chunk texts, kept between requests (chunks rarely change).
 CHUNK_TOKEN_CACHE_SIZE = 256
+# Documents whose chosen context chunks are pinned (least recently chosen go first).
+PINNED_DOCUMENTS = 64
+
+
+@dataclass(frozen=True)
+class _Pin:
+    """The stable context chunks chosen for a document's prompt, and for which window start,
+    budget and file header."""
+
+    key: tuple[object, ...]
+    chosen: tuple[tuple[ContextChunk, list[int]], ...]
 
 
 class CompletionPipeline:
@@ -89,6 +100,8 @@ class CompletionPipeline:
         self.backend = backend
         self.context_source = context_source
         self._chunk_tokens: dict[str, list[int]] = {}
+        self._pins: dict[str, _Pin] = {}
+        """The stable context chunks of each recent document's prompt (see _context_tokens)."""
 
     def _tokens_of(self, text: str) -> list[int]:
         tokens = self._chunk_tokens.get(text)
@@ -162,26 +175,49 @@ class CompletionPipeline:
         self, snapshot: DocumentSnapshot, window: CursorWindow, settings: Settings, budget: int
     ) -> tuple[list[int], list[ContextChunk], list[int]]:
         """Tokens of the chunks that fit ``budget`` (with path headers; stable chunks first and
-        the callee's definition last), the chunks in that order, and each one's token count."""
+        the callee's definition last), the chunks in that order, and each one's token count.
+
+        The stable chunks chosen for a document are pinned while its cursor window starts on
+        the same line: edits elsewhere (another file, a definition above) do not change the
+        start of this document's prompt until the window moves (every ``WINDOW_START_QUANTUM``
+        lines), which is when the prefix is evaluated again anyway."""
         if self.context_source is None or not settings.cross_file_context or budget <= 0:
             return [], [], []
         cursor_line = window.first_line + window.prefix.count("\n")
         window_lines = (window.first_line, cursor_line + window.suffix.count("\n"))
         candidates = self.context_source.gather(snapshot, cursor_line, window_lines,
                                                 window.line_before)
-        if not candidates:
-            return [], [], []
         comment = _LINE_COMMENT.get(snapshot.language_id, "//")
         own_path = self.context_source.path_of(snapshot)
         header = self._file_tokens(own_path, None, comment)
-        # Chosen by priority; laid out stable first and the callee's definition last.
-        used = len(header)
-        chosen: list[tuple[ContextChunk, list[int]]] = []
-        for chunk in candidates:
-            piece = self._file_tokens(chunk.path, chunk.text, comment)
-            if used + len(piece) <= budget:
+        pin = self._pins.get(snapshot.uri)
+        chosen: list[tuple[ContextChunk, list[int]]] | None = None
+        allowed = {chunk.path for chunk in candidates}
+        if pin is not None and pin.key == (window.first_line, budget, tuple(header)) and all(
+                chunk.path in allowed for chunk, _ in pin.chosen):
+            # The stable chunks stay as they were while the window start does, so the KV
+            # cache keeps serving this file's prompt when other files change meanwhile. A
+            # file that is no longer a candidate (excluded since, or closed) ends the pin.
+            chosen = list(pin.chosen)
+            used = len(header) + sum(len(piece) for _, piece in chosen)
+            for chunk in (chunk for chunk in candidates if chunk.at_cursor):
+                piece = self._file_tokens(chunk.path, chunk.text, comment)
+                if used + len(piece) > budget:
+                    chosen = None  # no room for the callee: choose afresh
+                    break
                 used += len(piece)
                 chosen.append((chunk, piece))
+        if chosen is None:
+            # Chosen by priority; laid out stable first and the callee's definition last.
+            used = len(header)
+            chosen = []
+            for chunk in candidates:
+                piece = self._file_tokens(chunk.path, chunk.text, comment)
+                if used + len(piece) <= budget:
+                    used += len(piece)
+                    chosen.append((chunk, piece))
+            self._pin(snapshot.uri, _Pin((window.first_line, budget, tuple(header)), tuple(
+                item for item in chosen if not item[0].at_cursor)))
         chosen.sort(key=lambda item: item[0].at_cursor)
         tokens = [token for _, piece in chosen for token in piece]
         chunks = [chunk for chunk, _ in chosen]
@@ -189,6 +225,12 @@ class CompletionPipeline:
         if not chosen:
             return [], [], []
         return [*tokens, *header], chunks, sizes
+
+    def _pin(self, uri: str, pin: _Pin) -> None:
+        self._pins.pop(uri, None)
+        if len(self._pins) >= PINNED_DOCUMENTS:
+            self._pins.pop(next(iter(self._pins)))
+        self._pins[uri] = pin
 
     def _file_tokens(self, path: str, text: str | None, comment: str) -> list[int]:
         """A context file's tokens: path header and text (None: the cursor file's header)."""
