@@ -8,8 +8,9 @@ types it back, at one key every 60 ms from the first second (while the model loa
 pauses of 0.5-2 s at word ends, a second file opened after the first stretch, and switches
 back and forth between the two files, continuing where they left off in each.
 
-The client behaves like VS Code: after every change it asks for inline completion at the
-cursor and cancels its previous request; a suggestion that comes back for the current
+The client behaves like VS Code: when the cursor lands in a newly opened file it asks for
+the code actions there; after every change it asks for inline completion at the cursor and
+cancels its previous request; a suggestion that comes back for the current
 version and cursor is shown; typing its next character keeps the rest shown; during a pause
 a shown suggestion that matches the code to type is accepted (Tab); and on
 ``$/llama-lsp/suggestionReady`` for the current version and cursor it asks again. The first
@@ -116,6 +117,14 @@ class Editor:
             "text": file.text}})
         self.current = file
         self.ghost = None
+
+    def place_cursor(self) -> None:
+        """What VS Code sends when the cursor lands somewhere: the code actions there."""
+        file = self.current
+        at = position(file.text, file.cursor)
+        self.client.request("textDocument/codeAction", {
+            "textDocument": {"uri": file.uri}, "range": {"start": at, "end": at},
+            "context": {"diagnostics": []}})
 
     def switch(self, file: File) -> None:
         self.current = file
@@ -284,6 +293,7 @@ async def session(args: argparse.Namespace) -> int:
         if file.opened_at is None:
             editor.open(file)
             await asyncio.sleep(1.0)  # finding the place to type
+            editor.place_cursor()
         elif file is not editor.current:
             editor.switch(file)
             await asyncio.sleep(0.5)

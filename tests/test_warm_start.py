@@ -152,5 +152,5 @@ async def test_opening_a_document_warms_its_prompt_for_the_request(
     assert answer is not None
     assert answer.status["reusedTokens"] >= coordinator.warm_tokens - 2
     # An edit whose cursor window starts where the warmed one does needs no new warm-up.
-    assert not coordinator.edited(document, 10, settings, lambda _: None)
+    assert not coordinator.cursor_on(document, 10, settings, lambda _: None)
     host.close()

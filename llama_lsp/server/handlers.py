@@ -257,7 +257,7 @@ def did_change(ls: LlamaLanguageServer, params: types.DidChangeTextDocumentParam
     last = params.content_changes[-1] if params.content_changes else None
     if isinstance(last, types.TextDocumentContentChangePartial):
         line = last.range.start.line + last.text.count("\n")
-        session.completions.edited(document, line, session.settings, session.context_for)
+        session.completions.cursor_on(document, line, session.settings, session.context_for)
 
 
 def did_close(ls: LlamaLanguageServer, params: types.DidCloseTextDocumentParams) -> None:

@@ -344,10 +344,11 @@ class CompletionCoordinator:
     # -----------------------------------------------------------------------------------------
     # Warm start
 
-    def edited(self, document: Document, line: int, settings: Settings,
-               context_for: ContextSource) -> bool:
-        """``document`` was edited on ``line``: warm the prompt there when the document was
-        not warmed yet or the edit is in another part of it (see ``warm``)."""
+    def cursor_on(self, document: Document, line: int, settings: Settings,
+                  context_for: ContextSource) -> bool:
+        """The cursor is on ``line`` of ``document`` (an edit there, or a request with that
+        position): warm the prompt there when the document was not warmed yet or the cursor
+        window starts elsewhere than the one warmed (see ``warm``)."""
         self._edited_line[document.uri] = line
         warmed = self._warmed.get(document.uri)
         if warmed is not None and window_start(warmed, settings.prefix_lines) == \
