@@ -11,6 +11,11 @@ from tiny_models import TinyModelInfo
 from llama_lsp.config.settings import Settings, resolve_settings
 from llama_lsp.context.documents import Document
 from llama_lsp.features.completion.coordinator import CompletionCoordinator, window_start
+from llama_lsp.features.completion.pipeline import (
+    QUICK_MISSING_TOKENS,
+    QUICK_TAIL_LINES,
+    CompletionPipeline,
+)
 from llama_lsp.model import embedded
 from llama_lsp.model.backend import GenerationRequest
 from llama_lsp.model.embedded import EmbeddedBackend
@@ -154,3 +159,26 @@ async def test_opening_a_document_warms_its_prompt_for_the_request(
     # An edit whose cursor window starts where the warmed one does needs no new warm-up.
     assert not coordinator.cursor_on(document, 10, settings, lambda _: None)
     host.close()
+
+
+def test_a_cold_place_is_answered_from_a_quick_prompt_until_the_full_one_is_warm(
+        tiny_plain_model: TinyModelInfo) -> None:
+    settings = Settings(context_size=4096, max_tokens=4)
+    backend = EmbeddedBackend.load(tiny_plain_model.path, settings)
+    pipeline = CompletionPipeline(backend)
+    body = "".join(f"def f{n}(x):\n    return x + {n}\n" for n in range(50))
+    text = body + "y = "
+    snapshot = Document("file:///t/q.py", "python", 1, text, 10**6).snapshot()
+    full = pipeline.build_prompt(snapshot, len(text), settings)
+    assert len(full.tokens) > QUICK_MISSING_TOKENS + QUICK_TAIL_LINES * 20
+    cold = pipeline.complete(snapshot, len(text), settings, quick=True)
+    assert cold.extra.get("quick") and cold.generation is not None
+    assert cold.generation.n_prompt < len(full.tokens) // 2
+    assert cold.prompt is not None and backend.detokenize(cold.prompt.tokens).endswith(
+        "".join(body.splitlines(keepends=True)[-(QUICK_TAIL_LINES - 1):]) + "y =")
+    pipeline.warm(snapshot, len(body), settings)  # the full prompt, up to the cursor's line
+    warm = pipeline.complete(snapshot, len(text), settings, quick=True)
+    assert not warm.extra.get("quick") and warm.generation is not None
+    assert warm.generation.n_prompt == len(full.tokens)
+    assert warm.generation.n_reused >= len(full.tokens) - 4
+    backend.close()

@@ -123,6 +123,10 @@ class Prefilling(Protocol):
         """Keep the KV states of documents left behind within ``budget_bytes`` (0: none)."""
         ...
 
+    def cached_prefix(self, prompt: list[int], slot: str | None) -> int:
+        """How many leading tokens of ``prompt`` the KV cache of ``slot``'s document holds."""
+        ...
+
 
 class Backend(Protocol):
     """A loaded model that completes token prompts. Use from one thread unless

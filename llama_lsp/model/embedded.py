@@ -237,6 +237,11 @@ class EmbeddedBackend:
                 break
         return llm.n_tokens - start
 
+    def cached_prefix(self, prompt: list[int], slot: str | None) -> int:
+        """How many leading tokens of ``prompt`` the KV cache of ``slot``'s document holds."""
+        self._use_slot(slot)
+        return common_prefix_length(self._llm._input_ids, prompt)
+
     def keep_states(self, budget_bytes: int) -> None:
         """Keep the KV states of documents left behind within ``budget_bytes`` (0: none)."""
         self.states.set_budget(budget_bytes)

@@ -77,6 +77,7 @@ class _Flight:
     window: CursorWindow
     context_version: str
     settings: Settings
+    context_for: ContextSource
     waiters: int = 0
     """Requests waiting for it now; when none is left at the end, the result is announced."""
 
@@ -101,6 +102,8 @@ def outcome_status(outcome: CompletionOutcome, latency_ms: float) -> dict[str, o
         fields["reusedTokens"] = generation.n_reused
     if outcome.prompt is not None:
         fields["contextTokens"] = outcome.prompt.parts.get("context", 0)
+    if outcome.extra.get("quick"):
+        fields["quickPrompt"] = True
     if candidates := outcome.extra.get("candidates"):
         fields["candidates"] = len(candidates)  # type: ignore[arg-type]
     return fields
@@ -221,7 +224,7 @@ class CompletionCoordinator:
         for attempt in range(2):
             if flight is None:
                 flight = self._start(document, snapshot, offset, window, settings,
-                                     context_version, context_for)
+                                     context_version, context_for, quick=not invoked)
             outcome = await self._wait(flight, deadline)
             if outcome is None:  # out of time: the job goes on, and is announced when done
                 latency = round((time.perf_counter() - started) * 1000, 1)
@@ -276,19 +279,24 @@ class CompletionCoordinator:
 
     def _start(self, document: Document, snapshot: DocumentSnapshot, offset: int,
                window: CursorWindow, settings: Settings, context_version: str,
-               context_for: ContextSource) -> _Flight:
-        """Submit a completion job; it supersedes the previous one, speculation and warm-up."""
+               context_for: ContextSource, quick: bool = True) -> _Flight:
+        """Submit a completion job; it supersedes the previous one, speculation and warm-up.
+
+        ``quick`` (automatic requests, with warm start on): at a cold place the job completes
+        from a quick prompt (``CompletionPipeline._quick``) and the full one is warmed after."""
         context = context_for(snapshot)
+
+        quick = quick and settings.warm_start
 
         def run(backend: Backend, is_cancelled: Callable[[], bool]) -> CompletionOutcome:
             self.model_calls += 1
             pipeline = self.pipeline_for(backend)
             pipeline.context_source = context
-            return pipeline.complete(snapshot, offset, settings, is_cancelled)
+            return pipeline.complete(snapshot, offset, settings, is_cancelled, quick=quick)
 
         job = self.host.submit(run, key=COMPLETE_KEY, supersedes=(SPECULATION_KEY, WARM_KEY))
         flight = _Flight(job, asyncio.wrap_future(job.future), document, snapshot, offset,
-                         window, context_version, settings)
+                         window, context_version, settings, context_for)
         flight.result.add_done_callback(lambda _: self._finished(flight))
         self._flight = flight
         return flight
@@ -326,6 +334,10 @@ class CompletionCoordinator:
         text = outcome.suggestions[0].text if outcome.suggestions else ""
         if flight.settings.completion_cache:
             self.service.store(flight.snapshot.uri, flight.window, flight.context_version, text)
+        if outcome.extra.get("quick"):  # answered from a quick prompt: warm the full one now
+            window = flight.window
+            self.warm(flight.document, flight.settings, flight.context_for,
+                      window.first_line + window.prefix.count("\n"))
         if flight.waiters or not text or self.on_ready is None:
             return
         typed = _typed_since(flight.document, flight.snapshot, flight.offset, text)

@@ -80,6 +80,10 @@ class CompletionOutcome:
 _LINE_COMMENT = {"python": "#"}
 # Token lists of context chunk texts, kept between requests (chunks rarely change).
 CHUNK_TOKEN_CACHE_SIZE = 256
+# A quick prompt replaces a prompt with more than this many tokens to evaluate (~1 s on a CPU).
+QUICK_MISSING_TOKENS = 256
+# Lines before the cursor that a quick prompt keeps.
+QUICK_TAIL_LINES = 12
 # Documents whose chosen context chunks are pinned (least recently chosen go first).
 PINNED_DOCUMENTS = 64
 
@@ -255,9 +259,14 @@ class CompletionPipeline:
         settings: Settings,
         is_cancelled: Callable[[], bool] = lambda: False,
         mode: CompletionMode | None = None,
+        quick: bool = False,
     ) -> CompletionOutcome:
         """Suggestions for the cursor at code-point ``offset`` of ``snapshot``: always whole
-        (the line or block is done) unless cancelled, which gives none."""
+        (the line or block is done) unless cancelled, which gives none.
+
+        ``quick``: when more than ``QUICK_MISSING_TOKENS`` of the prompt are not in the KV
+        cache yet, complete from a shortened prompt instead (see ``_quick``);
+        ``extra["quick"]`` then says so, and the caller warms the full prompt."""
         if snapshot.problem:
             return CompletionOutcome([], skipped=snapshot.problem)
         if self.context_source is not None and (
@@ -267,6 +276,9 @@ class CompletionPipeline:
             return CompletionOutcome([], skipped=f"completions are disabled for "
                                                  f"{snapshot.language_id}")
         prompt = self.build_prompt(snapshot, offset, settings, mode)
+        full_prompt_tokens = len(prompt.tokens)
+        if quick:
+            prompt = self._quick(prompt, snapshot)
         callee = None
         if self.context_source is not None and settings.cross_file_context and \
                 prompt.mode is CompletionMode.SINGLE_LINE:
@@ -309,10 +321,42 @@ class CompletionPipeline:
         text = postprocess(restore_held_back(generated, prompt.held_back), context)
         suggestions = [Suggestion(text, offset, offset)] if text else []
         extra: dict[str, object] = {}
+        if len(prompt.tokens) != full_prompt_tokens:
+            extra["quick"] = True
         if candidates:
             extra["candidates"] = candidates
         return CompletionOutcome(suggestions, prompt, result, generated, extra=extra)
 
+
+    def _quick(self, prompt: BuiltPrompt, snapshot: DocumentSnapshot) -> BuiltPrompt:
+        """``prompt``, or, when more than ``QUICK_MISSING_TOKENS`` of it would have to be
+        evaluated, a shortened one: what the KV cache holds of it (up to a line end), a
+        comment that marks the gap, and the last ``QUICK_TAIL_LINES`` lines before the cursor.
+        Prefix-only prompts of engines that keep KV state only."""
+        backend = self.backend
+        if prompt.fim or not isinstance(backend, Prefilling):
+            return prompt
+        tokens = prompt.tokens
+        cached = backend.cached_prefix(tokens, snapshot.uri)
+        if len(tokens) - cached <= QUICK_MISSING_TOKENS:
+            return prompt
+        prefix = prompt.window.prefix.rstrip(" \t")
+        lines = prefix.split("\n")
+        if len(lines) <= QUICK_TAIL_LINES:
+            return prompt
+        tail = self.backend.tokenize("\n".join(lines[-QUICK_TAIL_LINES:]))
+        cut = cached
+        while cut > len(self.backend.info.bos) and "\n" not in self.backend.detokenize(
+                [tokens[cut - 1]]):
+            cut -= 1
+        comment = _LINE_COMMENT.get(snapshot.language_id, "//")
+        gap = self.backend.tokenize(f"{comment} ...\n")
+        if cut <= len(self.backend.info.bos):
+            gap = []  # nothing cached: the last lines alone
+        shortened = [*tokens[:cut], *gap, *tail]
+        if len(shortened) >= len(tokens):
+            return prompt
+        return dataclasses.replace(prompt, tokens=shortened)
 
     def warm(self, snapshot: DocumentSnapshot, offset: int, settings: Settings,
              is_cancelled: Callable[[], bool] = lambda: False) -> int:
