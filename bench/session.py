@@ -20,7 +20,9 @@ pause after opening a file or switching back to one lasts until ghost text shows
 Prints: requests and requests without a reply (or with two); time from process start to the
 first ghost text; time from opening each file to its first ghost text; time to ghost text
 at the first pause after opening the 2,000-line file and after each switch back; the share of
-pauses that showed a suggestion within 1 s (within the pause, when shorter); fragments shown
+pauses that showed a suggestion within 1 s (within the pause, when shorter), and for the
+others whether the server had a suggestion there at all (a completion list asked at the end
+of a pause without ghost text, which waits for the whole suggestion); fragments shown
 (a suggestion shown at a place where a longer suggestion that starts with it is shown later);
 model calls; the server's peak RSS.
 
@@ -37,6 +39,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,6 +94,9 @@ class Pause:
     measured: str = ""
     """'open' or 'switch' for the first pause after opening or switching back to a file."""
     ghost_at: float | None = None
+    probe: asyncio.Future[Reply] | None = None
+    """For a pause without ghost text: a completion list at its place (waits for the whole
+    suggestion), to tell a late suggestion from none at all."""
 
 
 @dataclass
@@ -211,6 +217,10 @@ class Editor:
         if measured:  # the rest of an ordinary pause after the ghost text came
             await asyncio.sleep(max(0.0, pause.started + length - time.monotonic()))
         file = self.current
+        if pause.ghost_at is None:
+            _, pause.probe = self.client.request("textDocument/completion", {
+                "textDocument": {"uri": file.uri},
+                "position": position(file.text, file.cursor)})
         if self.ghost_now() and file.to_type.startswith(self.ghost[3]):  # type: ignore[index]
             text = self.ghost[3]  # type: ignore[index]
             file.to_type = file.to_type[len(text):]
@@ -242,6 +252,14 @@ def fragments(shown: list[tuple[str, int, int, str]]) -> int:
                for u, v, c, t in shown[index + 1:]):
             count += 1
     return count
+
+
+def probe_outcome(pause: Pause) -> str:
+    """'late' (the server had a suggestion there), 'none', or 'unknown'."""
+    probe = pause.probe
+    if probe is None or not probe.done() or probe.result().error is not None:
+        return "unknown"
+    return "late" if (probe.result().result or {}).get("items") else "none"
 
 
 def peak_rss_mib(pid: int) -> float | None:
@@ -300,6 +318,9 @@ async def session(args: argparse.Namespace) -> int:
         await editor.type(int(args.keys * share), rng, measured, args.wait)
         await editor.pause(1.0)
     await asyncio.sleep(2.0)
+    probes = [p.probe for p in editor.pauses if p.probe is not None]
+    if probes:
+        await asyncio.wait(probes, timeout=args.wait)
     rss = peak_rss_mib(client.process.pid)
     exit_code = await client.close()
 
@@ -331,6 +352,11 @@ async def session(args: argparse.Namespace) -> int:
           f"(missing: {sum(1 for p in pauses if p.measured == 'switch' and not p.ghost_at)})")
     print(f"pauses with a suggestion within 1 s: {len(within)}/{len(pauses)} "
           f"({len(within) / max(1, len(pauses)):.0%})")
+    outcome = Counter(probe_outcome(p) for p in pauses if p.ghost_at is None)
+    late = [p for p in pauses if p.ghost_at is not None and p not in within]
+    print(f"  the others: {len(late)} showed one later in the pause; without ghost text, a "
+          f"completion list there then had a suggestion {outcome['late']}, had none "
+          f"{outcome['none']}, was cancelled or unanswered {outcome['unknown']}")
     print(f"fragments shown: {fragments(editor.shown)} of {len(editor.shown)} suggestions shown")
     print(f"model calls: {model_calls}")
     print(f"server peak RSS: {rss:.0f} MiB" if rss else "server peak RSS: n/a")
