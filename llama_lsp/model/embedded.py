@@ -280,13 +280,15 @@ class EmbeddedBackend:
         size = cpp.llama_state_get_size(llm.ctx)
         buffer = (ctypes.c_uint8 * size)()
         written = cpp.llama_state_get_data(llm.ctx, buffer, size)
-        return SavedState(tuple(int(t) for t in llm._input_ids), bytes(buffer)[:written])
+        return SavedState(tuple(int(t) for t in llm._input_ids),
+                          bytes(memoryview(buffer)[:written]))
 
     def _restore(self, saved: SavedState) -> None:
         """Put ``saved`` in the KV cache; on failure the cache is just empty (a cold prompt)."""
         llm = self._llm
         cpp = self._llama_cpp
-        buffer = (ctypes.c_uint8 * saved.size).from_buffer_copy(saved.data)
+        # Read in place (no copy): llama.cpp only reads from it.
+        buffer = ctypes.cast(ctypes.c_char_p(saved.data), ctypes.POINTER(ctypes.c_uint8))
         llm.n_tokens = 0
         if cpp.llama_state_set_data(llm.ctx, buffer, saved.size) != saved.size:
             logger.info("could not restore a saved KV state; evaluating the prompt again")

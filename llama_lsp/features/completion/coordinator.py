@@ -235,7 +235,7 @@ class CompletionCoordinator:
             # A job for where the cursor was before the last keystrokes: its cached result
             # (typed-through seeds) serves this cursor when the model predicted what was typed.
             answer = self._instant(snapshot, offset, window, context_version, started)
-            if answer is not None and answer.suggestions:
+            if answer is not None:
                 return answer
             flight = None
         if outcome.skipped:
