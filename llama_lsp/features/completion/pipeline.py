@@ -331,8 +331,9 @@ class CompletionPipeline:
     def _quick(self, prompt: BuiltPrompt, snapshot: DocumentSnapshot) -> BuiltPrompt:
         """``prompt``, or, when more than ``QUICK_MISSING_TOKENS`` of it would have to be
         evaluated, a shortened one: what the KV cache holds of it (up to a line end), a
-        comment that marks the gap, and the last ``QUICK_TAIL_LINES`` lines before the cursor.
-        Prefix-only prompts of engines that keep KV state only."""
+        comment that marks the gap, and the prompt's last ``QUICK_TAIL_LINES`` lines (its own
+        tokens, so exactly what the full prompt says there). Prefix-only prompts of engines
+        that keep KV state only."""
         backend = self.backend
         if prompt.fim or not isinstance(backend, Prefilling):
             return prompt
@@ -340,23 +341,28 @@ class CompletionPipeline:
         cached = backend.cached_prefix(tokens, snapshot.uri)
         if len(tokens) - cached <= QUICK_MISSING_TOKENS:
             return prompt
-        prefix = prompt.window.prefix.rstrip(" \t")
-        lines = prefix.split("\n")
-        if len(lines) <= QUICK_TAIL_LINES:
+        start = self._line_start(tokens, len(tokens), QUICK_TAIL_LINES,
+                                 len(tokens) - prompt.parts.get("prefix", 0))
+        cut = self._line_start(tokens, cached, 1, len(self.backend.info.bos))
+        if start <= cut:
             return prompt
-        tail = self.backend.tokenize("\n".join(lines[-QUICK_TAIL_LINES:]))
-        cut = cached
-        while cut > len(self.backend.info.bos) and "\n" not in self.backend.detokenize(
-                [tokens[cut - 1]]):
-            cut -= 1
         comment = _LINE_COMMENT.get(snapshot.language_id, "//")
-        gap = self.backend.tokenize(f"{comment} ...\n")
-        if cut <= len(self.backend.info.bos):
-            gap = []  # nothing cached: the last lines alone
-        shortened = [*tokens[:cut], *gap, *tail]
-        if len(shortened) >= len(tokens):
-            return prompt
-        return dataclasses.replace(prompt, tokens=shortened)
+        gap = self.backend.tokenize(f"{comment} ...\n") if cut > len(self.backend.info.bos) \
+            else []  # nothing cached: the last lines alone
+        return dataclasses.replace(prompt, tokens=[*tokens[:cut], *gap, *tokens[start:]])
+
+    def _line_start(self, tokens: list[int], end: int, lines: int, floor: int) -> int:
+        """Index of the token that starts the ``lines``-th line before ``end`` (a token just
+        after one that ends in a line break), not below ``floor``."""
+        at = end
+        while at > floor:
+            text = self.backend.detokenize([tokens[at - 1]])
+            if "\n" in text:
+                lines -= 1
+                if lines == 0:
+                    return at if text.endswith("\n") else at - 1
+            at -= 1
+        return floor
 
     def warm(self, snapshot: DocumentSnapshot, offset: int, settings: Settings,
              is_cancelled: Callable[[], bool] = lambda: False) -> int:
