@@ -63,18 +63,77 @@ def change_document(client: LanguageClient, uri: str, version: int,
     )
 
 
+STATUS = "$/llama-lsp/status"
+SUGGESTION_READY = "$/llama-lsp/suggestionReady"
+# Longest wait for a suggestion finished in the background (a busy machine is slow, not wrong).
+READY_TIMEOUT = 120.0
+
+
+def _field(params: Any, name: str) -> Any:  # noqa: ANN401 - raw JSON object
+    return params.get(name) if isinstance(params, dict) else getattr(params, name, None)
+
+
+class _Announcements:
+    """What the server said about suggestions still being finished (as our editor clients
+    listen for it)."""
+
+    def __init__(self) -> None:
+        self.pending = False
+        """The latest completion answer was empty because its suggestion is still coming."""
+        self.ready: list[tuple[str, int, int]] = []
+        self.changed = asyncio.Event()
+
+
+def _announcements(client: LanguageClient) -> _Announcements | None:
+    """The client's announcement log, installed once; None when the test itself handles the
+    status notification (it then sets its own time budget)."""
+    found = getattr(client, "_llama_lsp_announcements", None)
+    if found is not None:
+        return found
+    if STATUS in client.protocol.fm.features:
+        return None
+    announcements = _Announcements()
+
+    @client.feature(STATUS)
+    def status(params: Any) -> None:  # noqa: ANN401 - raw JSON object
+        announcements.pending = _field(params, "source") == "pending"
+
+    @client.feature(SUGGESTION_READY)
+    def ready(params: Any) -> None:  # noqa: ANN401 - raw JSON object
+        position = _field(params, "position")
+        announcements.ready.append((_field(params, "uri"), _field(position, "line"),
+                                    _field(position, "character")))
+        announcements.changed.set()
+
+    client._llama_lsp_announcements = announcements  # type: ignore[attr-defined]
+    return announcements
+
+
 async def inline_at(client: LanguageClient, uri: str, line: int, character: int,
                     trigger: types.InlineCompletionTriggerKind =
                     types.InlineCompletionTriggerKind.Automatic) -> types.InlineCompletionList:
-    """Request inline completions at a position (as typing does, unless ``trigger`` says)."""
-    result = await client.text_document_inline_completion_async(
-        types.InlineCompletionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            position=types.Position(line, character),
-            context=types.InlineCompletionContext(trigger_kind=trigger),
-        )
+    """Request inline completions at a position (as typing does, unless ``trigger`` says).
+
+    Like our editor clients: when the answer is empty because the suggestion was not whole
+    within the time budget, wait for ``$/llama-lsp/suggestionReady`` there and ask again."""
+    announcements = _announcements(client)
+    params = types.InlineCompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        position=types.Position(line, character),
+        context=types.InlineCompletionContext(trigger_kind=trigger),
     )
+    result = await client.text_document_inline_completion_async(params)
     assert isinstance(result, types.InlineCompletionList)
+    while not result.items and announcements is not None and announcements.pending:
+        announcements.pending = False
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + READY_TIMEOUT
+        while (uri, line, character) not in announcements.ready:
+            announcements.changed.clear()
+            await asyncio.wait_for(announcements.changed.wait(), deadline - loop.time())
+        announcements.ready.remove((uri, line, character))
+        result = await client.text_document_inline_completion_async(params)
+        assert isinstance(result, types.InlineCompletionList)
     return result
 
 

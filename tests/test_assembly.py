@@ -836,3 +836,24 @@ def test_files_over_the_parse_limits_give_no_outline(ws: Workspace) -> None:
     wide = ws.write("wide.py", "def one():\n    return 1111111111111111111111111111\n")
     assert ws.index.file_outline(wide) is None
     assert ws.index.file_outline(small) is not None
+
+
+def test_context_chunks_stay_pinned_while_the_window_start_does(
+        ws: Workspace, plain_backend: EmbeddedBackend) -> None:
+    snapshot, offset = _small_workspace(ws)
+    pipeline = CompletionPipeline(plain_backend, ws.context())
+    first = pipeline.build_prompt(snapshot, offset, SETTINGS)
+    ws.write("lib.py", SMALL_LIB.replace("* 3", "* 4"))  # another file changes meanwhile
+    fresh = CompletionPipeline(plain_backend, ws.context()).build_prompt(snapshot, offset,
+                                                                         SETTINGS)
+    assert "value * 4" in plain_backend.detokenize(fresh.tokens)
+    # The same document and window start: the prompt keeps its start (and the KV cache).
+    assert pipeline.build_prompt(snapshot, offset, SETTINGS).tokens == first.tokens
+    # A file that is no longer a candidate (here: deleted) is not kept by the pin.
+    (ws.root / "lib.py").unlink()
+    ws.now += DISK_CHECK_SECONDS
+    fresh = CompletionPipeline(plain_backend, ws.context()).build_prompt(snapshot, offset,
+                                                                         SETTINGS)
+    assert "value *" not in plain_backend.detokenize(fresh.tokens)
+    later = pipeline.build_prompt(snapshot, offset, SETTINGS)
+    assert "value *" not in plain_backend.detokenize(later.tokens)

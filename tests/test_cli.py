@@ -59,6 +59,9 @@ def test_doctor_reports_model_and_fim(constant_model: TinyModelInfo) -> None:
     assert done.returncode == 0, done.stderr
     assert "FIM                    yes (metadata)" in done.stdout
     assert "grammar python         ok" in done.stdout
+    memory = next(line for line in done.stdout.splitlines()
+                  if line.startswith("warm start memory"))
+    assert "KiB per prompt token" in memory and "up to 256 MiB kept" in memory
 
 
 def test_doctor_fails_cleanly_on_a_corrupt_model(corrupt_model: Path) -> None:

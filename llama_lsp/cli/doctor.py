@@ -14,6 +14,9 @@ from llama_lsp.config.settings import Settings
 from llama_lsp.model.backend import GenerationRequest, ModelError
 from llama_lsp.model.embedded import EmbeddedBackend
 from llama_lsp.model.host import load_backend
+from llama_lsp.model.kv_states import MIB
+
+
 from llama_lsp.model.pinning import cached_sha256, pin_mismatch_message
 from llama_lsp.model.resolve import resolve_model_path
 
@@ -56,8 +59,23 @@ def run_doctor(args: argparse.Namespace) -> int:
     _line("context", f"{info.context_size} tokens")
     _line("FIM", f"yes ({info.fim.source})" if info.fim else "no: prefix-only prompts")
     _line("GPU offload", "yes" if info.gpu_offload else "no")
+    _warm_start_memory(backend, settings)
     backend.close()
     return 0
+
+
+def _warm_start_memory(backend: EmbeddedBackend, settings: Settings) -> None:
+    """What keeping recently edited files warm costs with this model (warmStartMemoryMb)."""
+    if not settings.warm_start_memory_mb:
+        _line("warm start memory", "off (warmStartMemoryMb 0): returning to a file is cold")
+        return
+    per_token = backend.state_bytes_per_token()
+    full = per_token * backend.info.context_size / MIB
+    files = int(settings.warm_start_memory_mb // full) if full else 0
+    _line("warm start memory", f"{per_token / 1024:.0f} KiB per prompt token, {full:.0f} MiB "
+          f"per file at a full {backend.info.context_size}-token prompt; up to "
+          f"{settings.warm_start_memory_mb} MiB kept (warmStartMemoryMb, "
+          f"at least {files} files)")
 
 
 def _check_model_hash(path: Path, pin: str | None) -> bool:

@@ -222,8 +222,15 @@ OPTIONS: tuple[Option, ...] = (
            "Longest hold before generating while typing, adapted to typing speed (ms).",
            Bounded(0, 5_000)),
     Option("firstRequestBudgetMs", "first_request_budget_ms", 250,
-           "Generation time limit for the first request after a pause (ms); what is ready by "
-           "then is shown.", Bounded(1, 60_000)),
+           "Time limit (ms) for ghost text asked for after a pause: a suggestion not whole by "
+           "then is finished in the background and announced ($/llama-lsp/suggestionReady).",
+           Bounded(1, 60_000)),
+    Option("warmStart", "warm_start", True,
+           "Evaluate the prompt ahead of need (when a document is opened or first edited, and "
+           "when the model becomes ready), as background work any request interrupts.", _bool),
+    Option("warmStartMemoryMb", "warm_start_memory_mb", 256,
+           "Memory (MiB) for the model state of recently edited files, so returning to one is "
+           "not a cold start (embedded engine; 0 keeps none).", Bounded(0, 16_384)),
     Option("secretPatterns", "secret_patterns", DEFAULT_SECRET_PATTERNS,
            "File name globs that never reach a prompt (replaces the default list).", _globs),
     Option("docstringStyle", "docstring_style", "auto",
@@ -296,6 +303,8 @@ class Settings:
     debounce_min_ms: int = 10
     debounce_max_ms: int = 120
     first_request_budget_ms: int = 250
+    warm_start: bool = True
+    warm_start_memory_mb: int = 256
     secret_patterns: tuple[str, ...] = DEFAULT_SECRET_PATTERNS
     docstring_style: str = "auto"
     backend: str = "embedded"

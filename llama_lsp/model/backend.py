@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from llama_lsp.model.fim import FimTokens
 
@@ -77,6 +77,9 @@ class GenerationRequest:
     """Strings that end generation; the text is cut before the first one."""
     fim_parts: FimParts | None = field(default=None, compare=False)
     """The prompt as FIM text parts, when it is a FIM prompt (engines may use either form)."""
+    slot: str | None = field(default=None, compare=False)
+    """The document the prompt is about (its URI): engines that keep the KV state of several
+    documents continue from that document's state. None: a one-off prompt."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,26 @@ def cut_at_stop(text: str, stops: tuple[str, ...]) -> tuple[str, bool]:
     cut = min((at for at in (text.find(stop) for stop in stops if stop) if at >= 0),
               default=-1)
     return (text[:cut], True) if cut >= 0 else (text, False)
+
+
+@runtime_checkable
+class Prefilling(Protocol):
+    """An engine that can evaluate a prompt ahead of need and keep several documents' KV
+    states (the embedded engine)."""
+
+    def prefill(self, prompt: list[int], slot: str | None,
+                is_cancelled: Callable[[], bool]) -> int:
+        """Evaluate the part of ``prompt`` not in the KV cache yet, a chunk at a time, stopping
+        early once ``is_cancelled``; return how many tokens were evaluated."""
+        ...
+
+    def keep_states(self, budget_bytes: int) -> None:
+        """Keep the KV states of documents left behind within ``budget_bytes`` (0: none)."""
+        ...
+
+    def cached_prefix(self, prompt: list[int], slot: str | None) -> int:
+        """How many leading tokens of ``prompt`` the KV cache of ``slot``'s document holds."""
+        ...
 
 
 class Backend(Protocol):

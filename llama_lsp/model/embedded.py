@@ -1,11 +1,18 @@
 """The embedded engine: one llama-cpp-python ``Llama`` in this process.
 
 Prompts are token lists. ``Llama.generate`` reuses the longest common prefix of the previous
-prompt from the KV cache, so callers order prompts from stable to volatile.
+prompt from the KV cache, so callers order prompts from stable to volatile. The prompt is
+evaluated in chunks of ``PREFILL_CHUNK`` tokens with a cancellation check between them, so a
+newer request never waits for a superseded prompt, and what was evaluated stays for it.
+
+The KV cache holds one document's prompt at a time; the states of the documents left behind
+are saved (``kv_states.SavedStates``) and restored when a prompt for them comes again.
 """
 
 from __future__ import annotations
 
+import ctypes
+import logging
 import os
 import time
 
@@ -23,10 +30,17 @@ from llama_lsp.model.backend import (
 )
 from llama_lsp.model.fim import FimTokens, detect_fim_tokens
 from llama_lsp.model.grammar_sampling import GreedyGrammarSampler
+from llama_lsp.model.kv_states import MIB, SavedState, SavedStates
 from llama_lsp.model.native_log import route_native_log
 from llama_lsp.model.pinning import verify_model_sha256
 
 GGUF_MAGIC = b"GGUF"
+# Prompt tokens evaluated between two cancellation checks (~20-60 ms on a CPU for a small model).
+PREFILL_CHUNK = 64
+# A document's state is saved when it leaves the KV cache only if it has this many tokens.
+MIN_SAVED_TOKENS = 64
+
+logger = logging.getLogger(__name__)
 
 
 def common_prefix_length(a: Sequence[int], b: Sequence[int]) -> int:
@@ -65,13 +79,17 @@ def check_gguf_file(path: Path) -> None:
 class EmbeddedBackend:
     """A GGUF model loaded in-process with llama-cpp-python. Use from one thread only."""
 
-    def __init__(self, llama: object, info: ModelInfo) -> None:
+    def __init__(self, llama: object, info: ModelInfo, state_budget: int = 0) -> None:
         self._llm = llama
         self.info = info
         import llama_cpp
 
         self._llama_cpp = llama_cpp
         self._grammars: dict[str, object] = {}
+        self.states = SavedStates(state_budget)
+        """KV states of the documents not in the KV cache now."""
+        self._slot: str | None = None
+        """The document whose prompt is in the KV cache (None: a one-off prompt or nothing)."""
         vocab = llama._model.vocab
         self._is_end_of_generation = lambda token: bool(llama_cpp.llama_vocab_is_eog(vocab, token))
 
@@ -110,7 +128,7 @@ class EmbeddedBackend:
                 "corrupt, or its architecture too new for this llama-cpp-python: "
                 "re-download it or upgrade llama-cpp-python"
             ) from error
-        return cls(llm, cls._describe(llm, path, settings))
+        return cls(llm, cls._describe(llm, path, settings), settings.warm_start_memory_mb * MIB)
 
     @staticmethod
     def _describe(llm: object, path: Path, settings: Settings) -> ModelInfo:
@@ -172,6 +190,7 @@ class EmbeddedBackend:
                 f"prompt of {len(prompt)} tokens plus {request.max_tokens} to generate does not "
                 f"fit the context of {self.info.context_size} tokens"
             )
+        self._use_slot(request.slot)
         reused = min(common_prefix_length(llm._input_ids, prompt), len(prompt) - 1)
         self._llama_cpp.llama_perf_context_reset(llm.ctx)
         if request.temperature > 0:
@@ -180,8 +199,9 @@ class EmbeddedBackend:
         text = ""
         generated = 0
         reason = "length"
+        self._evaluate(prompt[:-1], is_cancelled)  # the last token: by generate, for logits
         if is_cancelled():
-            return self._result("", 0, prompt, 0, "cancelled", started)
+            return self._result("", 0, prompt, reused, "cancelled", started)
         for token in self._tokens(request):
             if token is None or self._is_end_of_generation(token):
                 reason = "eos"
@@ -204,6 +224,93 @@ class EmbeddedBackend:
                 reason = "cancelled"
                 break
         return self._result(text, generated, prompt, reused, reason, started)
+
+    def prefill(self, prompt: list[int], slot: str | None,
+                is_cancelled: Callable[[], bool]) -> int:
+        """Evaluate what ``prompt`` adds to the KV cache of ``slot``'s document, a chunk at a
+        time, until done or ``is_cancelled``; return how many tokens were evaluated."""
+        if len(prompt) > self.info.context_size:
+            raise ModelError(f"prompt of {len(prompt)} tokens does not fit the context of "
+                             f"{self.info.context_size} tokens")
+        self._use_slot(slot)
+        return self._evaluate(prompt, is_cancelled)
+
+    def _evaluate(self, prompt: list[int], is_cancelled: Callable[[], bool]) -> int:
+        """Bring the KV cache to ``prompt`` (reusing the common prefix) in chunks of
+        ``PREFILL_CHUNK``, stopping early once ``is_cancelled``; the tokens evaluated."""
+        llm = self._llm
+        common = common_prefix_length(llm._input_ids, prompt)
+        if common == len(prompt):
+            return 0  # already there (the cache may hold more: leave it for the next prompt)
+        llm.n_tokens = common
+        start = llm.n_tokens
+        while llm.n_tokens < len(prompt):
+            llm.eval(prompt[llm.n_tokens:llm.n_tokens + PREFILL_CHUNK])
+            if llm.n_tokens < len(prompt) and is_cancelled():
+                break
+        return llm.n_tokens - start
+
+    def cached_prefix(self, prompt: list[int], slot: str | None) -> int:
+        """How many leading tokens of ``prompt`` the KV cache of ``slot``'s document holds."""
+        self._use_slot(slot)
+        return common_prefix_length(self._llm._input_ids, prompt)
+
+    def keep_states(self, budget_bytes: int) -> None:
+        """Keep the KV states of documents left behind within ``budget_bytes`` (0: none)."""
+        self.states.set_budget(budget_bytes)
+
+    def state_bytes_per_token(self) -> float:
+        """Bytes of saved KV state per prompt token (measured on a short prompt)."""
+        llm = self._llm
+        probe = self.tokenize("def measure(state):\n    return state\n" * 8)[:48]
+        self._use_slot(None)
+        llm.n_tokens = 0
+        llm.eval(probe[:16])
+        small = self._llama_cpp.llama_state_get_size(llm.ctx)
+        llm.eval(probe[16:48])
+        large = self._llama_cpp.llama_state_get_size(llm.ctx)
+        return (large - small) / 32
+
+    def _use_slot(self, slot: str | None) -> None:
+        """Make ``slot``'s document the one in the KV cache: save the current document's
+        state (when kept at all) and restore ``slot``'s saved one, if any."""
+        if slot == self._slot:
+            return
+        llm = self._llm
+        if self._slot is not None and llm.n_tokens >= MIN_SAVED_TOKENS and self.states.budget:
+            self.states.put(self._slot, self._save())
+        self._slot = slot
+        saved = self.states.take(slot) if slot is not None else None
+        if saved is not None:
+            self._restore(saved)
+
+    def _save(self) -> SavedState:
+        """The whole context's state. It holds this one sequence only; unlike a sequence's
+        state, it keeps the cells that sliding-window layers no longer attend to, which a
+        prompt that diverges before the end needs again."""
+        llm = self._llm
+        cpp = self._llama_cpp
+        size = cpp.llama_state_get_size(llm.ctx)
+        buffer = (ctypes.c_uint8 * size)()
+        written = cpp.llama_state_get_data(llm.ctx, buffer, size)
+        return SavedState(tuple(int(t) for t in llm._input_ids),
+                          bytes(memoryview(buffer)[:written]))
+
+    def _restore(self, saved: SavedState) -> None:
+        """Put ``saved`` in the KV cache; on failure the cache is just empty (a cold prompt)."""
+        llm = self._llm
+        cpp = self._llama_cpp
+        # Read in place (no copy): llama.cpp only reads from it.
+        buffer = ctypes.cast(ctypes.c_char_p(saved.data), ctypes.POINTER(ctypes.c_uint8))
+        llm.n_tokens = 0
+        if cpp.llama_state_set_data(llm.ctx, buffer, saved.size) != saved.size:
+            logger.info("could not restore a saved KV state; evaluating the prompt again")
+            llm._ctx.kv_cache_seq_rm(-1, 0, -1)
+            return
+        count = len(saved.tokens)
+        llm.input_ids[:count] = saved.tokens
+        llm.n_tokens = count
+        llm._requires_eval = True
 
     def _tokens(self, request: GenerationRequest) -> Iterator[int | None]:
         """Generated tokens; None when a grammar allows nothing more."""

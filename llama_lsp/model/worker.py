@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future
@@ -81,7 +82,11 @@ class ModelWorker:
                 self._running = job
             try:
                 if not job.is_cancelled():
+                    started = time.perf_counter()
                     result = job.run(job.is_cancelled)
+                    logger.debug("job %s ran %.0f ms%s", job.key,
+                                 (time.perf_counter() - started) * 1000,
+                                 " (cancelled)" if job.is_cancelled() else "")
                     if not job.future.done():
                         job.future.set_result(result)
             except BaseException as error:  # noqa: BLE001 - delivered to whoever waits

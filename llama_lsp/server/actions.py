@@ -196,6 +196,9 @@ def code_action(ls: LlamaLanguageServer, params: types.CodeActionParams
                 ) -> list[types.CodeAction] | None:
     """List actions for the range, instantly (syntax tree only)."""
     document = _document(ls, params.text_document.uri)
+    # Editors ask for the actions at the cursor as it moves: warm the prompt there.
+    ls.session.completions.cursor_on(document, params.range.start.line, ls.session.settings,
+                                     ls.session.context_for)
     snapshot = document.snapshot()
     if ls.session.refusal(snapshot) is not None:
         return []  # a secret-bearing file: nothing of it goes to the model

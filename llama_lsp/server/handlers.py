@@ -13,7 +13,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams, JsonRpcServerNotInitialized
 
 from llama_lsp.config.settings import CONFIG_SECTION, resolve_settings
-from llama_lsp.context.documents import uri_to_path
+from llama_lsp.context.documents import DocumentSnapshot, uri_to_path
 from llama_lsp.context.positions import PositionError
 from llama_lsp.features.completion.coordinator import (
     KEYSTROKE_PARSE_SECONDS,
@@ -103,6 +103,8 @@ async def initialized(ls: LlamaLanguageServer, params: types.InitializedParams) 
     loop = asyncio.get_running_loop()
     ls.session.host.on_change = lambda old, new: loop.call_soon_threadsafe(
         _report_state_change, ls, old, new)
+    ls.session.completions.on_ready = lambda snapshot, offset: _announce_suggestion(
+        ls, snapshot, offset)
     await _pull_configuration(ls)
     await _load_model(ls)
 
@@ -189,6 +191,8 @@ async def _load_model(ls: LlamaLanguageServer) -> None:
         ls.window_show_message(types.ShowMessageParams(type=kind, message=message))
     else:
         _log(ls, message, types.MessageType.Info)
+        session.completions.model_ready(session.settings, session.context_version,
+                                        session.context_for, session.last_document())
     _send_status(ls)
 
 
@@ -225,8 +229,11 @@ def did_open(ls: LlamaLanguageServer, params: types.DidOpenTextDocumentParams) -
         ls.session.index.prepare(snapshot.language)
     if (problem := snapshot.problem) is not None:
         _log(ls, f"{item.uri}: no completions: {problem}", types.MessageType.Warning)
-    elif snapshot.no_tree is not None:
-        _log(ls, f"{item.uri}: {snapshot.no_tree}", types.MessageType.Info)
+    else:
+        if snapshot.no_tree is not None:
+            _log(ls, f"{item.uri}: {snapshot.no_tree}", types.MessageType.Info)
+        ls.session.last_uri = item.uri
+        ls.session.completions.warm(document, ls.session.settings, ls.session.context_for)
 
 
 def did_change(ls: LlamaLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
@@ -251,6 +258,11 @@ def did_change(ls: LlamaLanguageServer, params: types.DidChangeTextDocumentParam
         else:
             document.replace_all(change.text, version)
     session.parses.schedule(document)
+    session.last_uri = document.uri
+    last = params.content_changes[-1] if params.content_changes else None
+    if isinstance(last, types.TextDocumentContentChangePartial):
+        line = last.range.start.line + last.text.count("\n")
+        session.completions.cursor_on(document, line, session.settings, session.context_for)
 
 
 def did_close(ls: LlamaLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
@@ -267,6 +279,17 @@ def did_close(ls: LlamaLanguageServer, params: types.DidCloseTextDocumentParams)
 
 
 STATUS_NOTIFICATION = "$/llama-lsp/status"
+SUGGESTION_READY_NOTIFICATION = "$/llama-lsp/suggestionReady"
+
+
+def _announce_suggestion(ls: LlamaLanguageServer, snapshot: DocumentSnapshot,
+                         offset: int) -> None:
+    """``$/llama-lsp/suggestionReady``: a whole suggestion finished after its request was
+    answered is cached for ``snapshot``'s version at ``offset``; clients ask again there."""
+    position = snapshot.index.position_at(offset, ls.session.encoding)
+    ls.protocol.notify(SUGGESTION_READY_NOTIFICATION, {
+        "uri": snapshot.uri, "version": snapshot.version,
+        "position": {"line": position.line, "character": position.character}})
 
 
 def status_payload(ls: LlamaLanguageServer, **fields: object) -> dict[str, object]:
@@ -286,7 +309,7 @@ def _send_status(ls: LlamaLanguageServer, **fields: object) -> None:
 
 
 async def _complete(ls: LlamaLanguageServer, uri: str, position: types.Position,
-                    invoked: bool = False) -> CompletionAnswer | None:
+                    invoked: bool = False, budgeted: bool = True) -> CompletionAnswer | None:
     """Suggestions at a position, from the completion coordinator."""
     session = ls.session
     if not session.initialized:
@@ -302,7 +325,7 @@ async def _complete(ls: LlamaLanguageServer, uri: str, position: types.Position,
     try:
         answer = await session.completions.complete(
             document, snapshot, offset, session.settings, session.context_version(uri),
-            session.context_for, invoked=invoked)
+            session.context_for, invoked=invoked, budgeted=budgeted)
     except Superseded:
         raise asyncio.CancelledError from None  # answered as cancelled; the client asks again
     except EngineUnavailable:
@@ -342,9 +365,10 @@ async def completion(
     """The same suggestions as completion items that replace the word before the cursor.
 
     Always treated as automatic: editors send trigger kind Invoked for completion lists that
-    open by themselves while typing, too.
+    open by themselves while typing, too. Never cut by the time budget: these clients cannot
+    be told to ask again, so the list waits for the whole suggestion (docs/latency.md).
     """
-    answer = await _complete(ls, params.text_document.uri, params.position)
+    answer = await _complete(ls, params.text_document.uri, params.position, budgeted=False)
     if answer is None:
         return types.CompletionList(is_incomplete=True, items=[])
     snapshot, suggestions = answer.snapshot, answer.suggestions

@@ -8,7 +8,7 @@ from pathlib import Path
 from llama_lsp.config.settings import Settings
 from llama_lsp.context.assembly import WorkspaceContext, display_path
 from llama_lsp.context.background_parse import BackgroundParser
-from llama_lsp.context.documents import DocumentSnapshot, DocumentStore
+from llama_lsp.context.documents import Document, DocumentSnapshot, DocumentStore
 from llama_lsp.context.exclusions import ExclusionPolicy, secret_reason
 from llama_lsp.context.positions import PositionEncoding
 from llama_lsp.context.workspace import WorkspaceIndex
@@ -32,6 +32,8 @@ class Session:
     roots: list[Path] = field(default_factory=list)
     index: WorkspaceIndex | None = None
     completions: CompletionCoordinator = field(init=False)
+    last_uri: str | None = None
+    """The document opened or edited most recently (warm start begins there)."""
     last_status: dict[str, object] = field(default_factory=dict)
     """Fields of the last completion's ``$/llama-lsp/status`` (latency, tokens/s...)."""
 
@@ -66,6 +68,10 @@ class Session:
         """The document's path as prompts and the audit log show it."""
         return display_path(Path(snapshot.path) if snapshot.path else None, snapshot.uri,
                             self.roots)
+
+    def last_document(self) -> Document | None:
+        """The document opened or edited most recently, if still open."""
+        return None if self.last_uri is None else self.documents.get(self.last_uri)
 
     def start_index(self, roots: list[Path]) -> None:
         """(Re)build the workspace index for ``roots`` with the current exclusion settings."""

@@ -30,6 +30,8 @@ export const SERVER_SETTING_KEYS: readonly string[] = [
   "debounceMinMs",
   "debounceMaxMs",
   "firstRequestBudgetMs",
+  "warmStart",
+  "warmStartMemoryMb",
   "secretPatterns",
   "docstringStyle",
   "backend",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -24,6 +23,7 @@ from llama_lsp.model.backend import (
     FimParts,
     GenerationRequest,
     GenerationResult,
+    Prefilling,
 )
 from llama_lsp.model.prompts import fim_prompt, prefix_prompt
 
@@ -87,6 +87,21 @@ class CompletionOutcome:
 _LINE_COMMENT = {"python": "#"}
 # Token lists of context chunk texts, kept between requests (chunks rarely change).
 CHUNK_TOKEN_CACHE_SIZE = 256
+# A quick prompt replaces a prompt with more than this many tokens to evaluate (~1 s on a CPU).
+QUICK_MISSING_TOKENS = 256
+# Lines before the cursor that a quick prompt keeps.
+QUICK_TAIL_LINES = 12
+# Documents whose chosen context chunks are pinned (least recently chosen go first).
+PINNED_DOCUMENTS = 64
+
+
+@dataclass(frozen=True)
+class _Pin:
+    """The stable context chunks chosen for a document's prompt, and for which window start,
+    budget and file header."""
+
+    key: tuple[object, ...]
+    chosen: tuple[tuple[ContextChunk, list[int], Redacted, Source], ...]
 # Redacted context chunk texts, kept between requests.
 CHUNK_REDACTION_CACHE_SIZE = 256
 
@@ -98,6 +113,8 @@ class CompletionPipeline:
         self.backend = backend
         self.context_source = context_source
         self._chunk_tokens: dict[str, list[int]] = {}
+        self._pins: dict[str, _Pin] = {}
+        """The stable context chunks of each recent document's prompt (see _context_tokens)."""
         self._chunk_redactions: dict[tuple[str, bool, bool], Redacted] = {}
 
     def _redacted_chunk(self, chunk: ContextChunk, privacy: Privacy) -> Redacted:
@@ -109,6 +126,16 @@ class CompletionPipeline:
                 self._chunk_redactions.pop(next(iter(self._chunk_redactions)), None)
             self._chunk_redactions[key] = found
         return found
+
+    def _context_item(self, chunk: ContextChunk, privacy: Privacy, comment: str
+                      ) -> tuple[ContextChunk, list[int], Redacted, Source]:
+        """A candidate chunk as the prompt has it: text redacted, its tokens (with its path
+        header), the redaction and where it comes from."""
+        safe = self._redacted_chunk(chunk, privacy)
+        source = lines_of(chunk.path, chunk.key[1], chunk.text, chunk.kind)
+        if safe.found:
+            chunk = dataclasses.replace(chunk, text=safe.text)
+        return chunk, self._file_tokens(chunk.path, chunk.text, comment), safe, source
 
     def _tokens_of(self, text: str) -> list[int]:
         tokens = self._chunk_tokens.get(text)
@@ -199,7 +226,12 @@ class CompletionPipeline:
     ) -> tuple[list[int], list[ContextChunk], list[int], dict[str, int], list[Source]]:
         """Tokens of the chunks that fit ``budget`` (with path headers; stable chunks first and
         the callee's definition last), the chunks in that order (their text redacted), and each
-        one's token count, the redaction counts and where the chunks come from."""
+        one's token count, the redaction counts and where the chunks come from.
+
+        The stable chunks chosen for a document are pinned while its cursor window starts on
+        the same line: edits elsewhere (another file, a definition above) do not change the
+        start of this document's prompt until the window moves (every ``WINDOW_START_QUANTUM``
+        lines), which is when the prefix is evaluated again anyway."""
         if self.context_source is None or not settings.cross_file_context or budget <= 0:
             return [], [], [], {}, []
         cursor_line = window.first_line + window.prefix.count("\n")
@@ -211,18 +243,35 @@ class CompletionPipeline:
         comment = _LINE_COMMENT.get(snapshot.language_id, "//")
         own_path = self.context_source.path_of(snapshot)
         header = self._file_tokens(own_path, None, comment)
-        # Chosen by priority; laid out stable first and the callee's definition last.
-        used = len(header)
-        chosen: list[tuple[ContextChunk, list[int], Redacted, Source]] = []
-        for chunk in candidates:
-            safe = self._redacted_chunk(chunk, privacy)
-            source = lines_of(chunk.path, chunk.key[1], chunk.text, chunk.kind)
-            if safe.found:
-                chunk = dataclasses.replace(chunk, text=safe.text)
-            piece = self._file_tokens(chunk.path, chunk.text, comment)
-            if used + len(piece) <= budget:
-                used += len(piece)
-                chosen.append((chunk, piece, safe, source))
+        key = (window.first_line, budget, tuple(header), privacy.redact)
+        pin = self._pins.get(snapshot.uri)
+        chosen: list[tuple[ContextChunk, list[int], Redacted, Source]] | None = None
+        allowed = {chunk.path for chunk in candidates}
+        if pin is not None and pin.key == key and all(
+                item[0].path in allowed for item in pin.chosen):
+            # The stable chunks stay as they were while the window start does, so the KV
+            # cache keeps serving this file's prompt when other files change meanwhile. A
+            # file that is no longer a candidate (excluded since, or closed) ends the pin.
+            chosen = list(pin.chosen)
+            used = len(header) + sum(len(item[1]) for item in chosen)
+            for chunk in (chunk for chunk in candidates if chunk.at_cursor):
+                item = self._context_item(chunk, privacy, comment)
+                if used + len(item[1]) > budget:
+                    chosen = None  # no room for the callee: choose afresh
+                    break
+                used += len(item[1])
+                chosen.append(item)
+        if chosen is None:
+            # Chosen by priority; laid out stable first and the callee's definition last.
+            used = len(header)
+            chosen = []
+            for chunk in candidates:
+                item = self._context_item(chunk, privacy, comment)
+                if used + len(item[1]) <= budget:
+                    used += len(item[1])
+                    chosen.append(item)
+            self._pin(snapshot.uri, _Pin(key, tuple(
+                item for item in chosen if not item[0].at_cursor)))
         chosen.sort(key=lambda item: item[0].at_cursor)
         if not chosen:
             return [], [], [], {}, []
@@ -231,6 +280,12 @@ class CompletionPipeline:
                 [len(piece) for _, piece, _, _ in chosen],
                 add_counts(*(safe.counts for _, _, safe, _ in chosen)),
                 [source for _, _, _, source in chosen])
+
+    def _pin(self, uri: str, pin: _Pin) -> None:
+        self._pins.pop(uri, None)
+        if len(self._pins) >= PINNED_DOCUMENTS:
+            self._pins.pop(next(iter(self._pins)))
+        self._pins[uri] = pin
 
     def _file_tokens(self, path: str, text: str | None, comment: str) -> list[int]:
         """A context file's tokens: path header and text (None: the cursor file's header)."""
@@ -255,16 +310,17 @@ class CompletionPipeline:
         settings: Settings,
         is_cancelled: Callable[[], bool] = lambda: False,
         mode: CompletionMode | None = None,
-        budget: float | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        quick: bool = False,
         feature: str = "completion",
     ) -> CompletionOutcome:
-        """Suggestions for the cursor at code-point ``offset`` of ``snapshot``.
+        """Suggestions for the cursor at code-point ``offset`` of ``snapshot``: always whole
+        (the line or block is done) unless cancelled, which gives none.
+
+        ``quick``: when more than ``QUICK_MISSING_TOKENS`` of the prompt are not in the KV
+        cache yet, complete from a shortened prompt instead (see ``_quick``);
+        ``extra["quick"]`` then says so, and the caller warms the full prompt.
 
         A model call is appended to the audit log (``auditLog``) as ``feature``.
-
-        With a ``budget`` (seconds from the start of generation) generation stops when it runs
-        out and keeps what it has; ``extra["budget_expired"]`` then says the text may be short.
         """
         if snapshot.problem:
             return CompletionOutcome([], skipped=snapshot.problem)
@@ -275,6 +331,9 @@ class CompletionPipeline:
             return CompletionOutcome([], skipped=f"completions are disabled for "
                                                  f"{snapshot.language_id}")
         prompt = self.build_prompt(snapshot, offset, settings, mode)
+        full_prompt_tokens = len(prompt.tokens)
+        if quick:
+            prompt = self._quick(prompt, snapshot)
         callee = None
         if self.context_source is not None and settings.cross_file_context and \
                 prompt.mode is CompletionMode.SINGLE_LINE:
@@ -287,16 +346,16 @@ class CompletionPipeline:
             suffix=prompt.window.suffix,
             callee=callee,
         )
-        deadline = clock() + budget if budget is not None else None
         request = GenerationRequest(
             prompt=prompt.tokens,
             max_tokens=self._max_tokens(prompt.mode, settings),
             temperature=settings.temperature,
-            should_stop=_with_deadline(_stop_rule(context, prompt.held_back), deadline, clock),
+            should_stop=_stop_rule(context, prompt.held_back),
             fim_parts=prompt.fim_parts,
             # A remote engine stops by itself at a line break instead of generating on
             # until it notices the closed stream.
             stop=("\n",) if prompt.mode is CompletionMode.SINGLE_LINE else (),
+            slot=snapshot.uri,
         )
         result = self.backend.generate(request, is_cancelled)
         self._audit(prompt, result, settings, feature)
@@ -307,9 +366,7 @@ class CompletionPipeline:
         # The line the candidates are scored against enters the model too: redacted.
         following = next_code_line(redacted(prompt.window.suffix, Privacy.from_settings(settings),
                                             snapshot.language is not None).text)
-        budget_expired = deadline is not None and clock() >= deadline
         if (prompt.mode is CompletionMode.SINGLE_LINE and not prompt.fim and following
-                and not budget_expired
                 and (settings.rerank_candidates > 1 or settings.rerank_samples > 0)
                 and can_rerank(self.backend)):
             candidates = rerank_line(
@@ -323,11 +380,64 @@ class CompletionPipeline:
         text = postprocess(restore_held_back(cut_at_marker(generated), prompt.held_back),
                            context)
         suggestions = [Suggestion(text, offset, offset)] if text else []
-        extra: dict[str, object] = {"budget_expired": budget_expired}
+        extra: dict[str, object] = {}
+        if len(prompt.tokens) != full_prompt_tokens:
+            extra["quick"] = True
         if candidates:
             extra["candidates"] = candidates
         return CompletionOutcome(suggestions, prompt, result, generated, extra=extra)
 
+
+    def _quick(self, prompt: BuiltPrompt, snapshot: DocumentSnapshot) -> BuiltPrompt:
+        """``prompt``, or, when more than ``QUICK_MISSING_TOKENS`` of it would have to be
+        evaluated, a shortened one: what the KV cache holds of it (up to a line end), a
+        comment that marks the gap, and the prompt's last ``QUICK_TAIL_LINES`` lines (its own
+        tokens, so exactly what the full prompt says there). Prefix-only prompts of engines
+        that keep KV state only."""
+        backend = self.backend
+        if prompt.fim or not isinstance(backend, Prefilling):
+            return prompt
+        tokens = prompt.tokens
+        cached = backend.cached_prefix(tokens, snapshot.uri)
+        if len(tokens) - cached <= QUICK_MISSING_TOKENS:
+            return prompt
+        start = self._line_start(tokens, len(tokens), QUICK_TAIL_LINES,
+                                 len(tokens) - prompt.parts.get("prefix", 0))
+        cut = self._line_start(tokens, cached, 1, len(self.backend.info.bos))
+        if start <= cut:
+            return prompt
+        comment = _LINE_COMMENT.get(snapshot.language_id, "//")
+        gap = self.backend.tokenize(f"{comment} ...\n") if cut > len(self.backend.info.bos) \
+            else []  # nothing cached: the last lines alone
+        return dataclasses.replace(prompt, tokens=[*tokens[:cut], *gap, *tokens[start:]])
+
+    def _line_start(self, tokens: list[int], end: int, lines: int, floor: int) -> int:
+        """Index of the token that starts the ``lines``-th line before ``end`` (a token just
+        after one that ends in a line break), not below ``floor``."""
+        at = end
+        while at > floor:
+            text = self.backend.detokenize([tokens[at - 1]])
+            if "\n" in text:
+                lines -= 1
+                if lines == 0:
+                    return at if text.endswith("\n") else at - 1
+            at -= 1
+        return floor
+
+    def warm(self, snapshot: DocumentSnapshot, offset: int, settings: Settings,
+             is_cancelled: Callable[[], bool] = lambda: False) -> int:
+        """Evaluate ahead of need the prompt for a cursor at ``offset`` (the start of a line:
+        context and the prefix up to it, the part that stays while the user types on that
+        line); stops early once ``is_cancelled``. Returns the tokens evaluated (0 for an
+        engine that cannot, or a document that gets no completions)."""
+        backend = self.backend
+        if not isinstance(backend, Prefilling) or snapshot.problem or \
+                not settings.language_enabled(snapshot.language_id):
+            return 0
+        if self.context_source is not None and self.context_source.refusal(snapshot):
+            return 0
+        prompt = self.build_prompt(snapshot, offset, settings)
+        return backend.prefill(prompt.tokens, snapshot.uri, is_cancelled)
 
     def _audit(self, prompt: BuiltPrompt, result: GenerationResult, settings: Settings,
                feature: str) -> None:
@@ -338,13 +448,6 @@ class CompletionPipeline:
         audit(self.backend, privacy, ModelCall(
             feature, prompt.sources, prompt.redactions, len(prompt.tokens), result.n_generated,
             text, {"mode": prompt.mode.value}))
-
-
-def _with_deadline(rule: Callable[[str], bool], deadline: float | None,
-                   clock: Callable[[], float]) -> Callable[[str], bool]:
-    if deadline is None:
-        return rule
-    return lambda text: rule(text) or clock() >= deadline
 
 
 def restore_held_back(generated: str, held_back: str) -> str:

