@@ -254,3 +254,53 @@ def test_close_is_idempotent():
     model_worker.close(timeout=TIMEOUT)
     model_worker.close(timeout=TIMEOUT)
     assert not model_worker._thread.is_alive()
+
+
+def test_ended_follows_the_run_not_the_cancelled_future(worker: ModelWorker):
+    job, _, release = _blocker(worker, key="k")
+    job.cancel()  # the future is resolved at once; the run goes on until it returns
+    assert job.future.cancelled() and not job.ended.done()
+    release.set()
+    job.ended.result(TIMEOUT)
+
+
+def test_ended_is_resolved_for_jobs_that_never_start(worker: ModelWorker):
+    _, _, release = _blocker(worker)
+    superseded = worker.submit(lambda c: "never", key="k")
+    newest = worker.submit(lambda c: "newest", key="k")
+    superseded.ended.result(TIMEOUT)  # dropped from the queue: over at once
+    cancelled = worker.submit(lambda c: "never")
+    cancelled.cancel()
+    release.set()
+    assert newest.future.result(TIMEOUT) == "newest"
+    cancelled.ended.result(TIMEOUT)  # skipped when its turn came
+    worker.close(timeout=TIMEOUT)
+    after = worker.submit(lambda c: "never")
+    after.ended.result(TIMEOUT)
+
+
+def test_close_runs_then_after_the_thread_ended():
+    model_worker = ModelWorker(name="then-in-time")
+    ran_on: list[str] = []
+    assert model_worker.close(timeout=TIMEOUT,
+                              then=lambda: ran_on.append(threading.current_thread().name))
+    assert ran_on == [threading.current_thread().name]
+    assert model_worker.close(timeout=TIMEOUT, then=lambda: ran_on.append("again"))
+    assert ran_on[-1] == "again"
+
+
+def test_close_leaves_then_to_a_thread_that_outlives_the_timeout():
+    model_worker = ModelWorker(name="then-late")
+    job, _, release = _blocker(model_worker)
+    ran: list[tuple[str, bool]] = []
+    done = threading.Event()
+
+    def then() -> None:
+        ran.append((threading.current_thread().name, job.ended.done()))
+        done.set()
+
+    assert not model_worker.close(timeout=0.01, then=then)
+    assert not ran
+    release.set()
+    _wait(done)
+    assert ran == [("then-late", True)]  # on the model thread, after its last job ended

@@ -165,9 +165,15 @@ class ModelHost:
 
         return self.worker.submit(with_backend, key, supersedes)
 
-    def close(self) -> None:
-        """Stop the worker and free the model."""
-        self.worker.close()
-        if self.backend is not None:
-            self.backend.close()
-            self.backend = None
+    def close(self, timeout: float = 5.0) -> bool:
+        """Stop the worker; free the model once the model thread has ended, never under a
+        running job: here when the thread ends within ``timeout`` seconds, else on the thread
+        itself once its last job (a model load, a generation) returns. Returns whether the
+        thread ended in time."""
+        return self.worker.close(timeout, then=self._free_backend)
+
+    def _free_backend(self) -> None:
+        """Free the backend (only once no job can use it: the model thread has ended)."""
+        backend, self.backend = self.backend, None
+        if backend is not None:
+            backend.close()
