@@ -184,9 +184,10 @@ def run(backend: object, settings: Settings, cases: list[Case], root: Path,
     for case in cases:
         snapshot = Document(case.path.as_uri(), "python", 1, case.text, 10**8).snapshot()
         for name, config in configs.items():
-            pipeline = CompletionPipeline(backend, WorkspaceContext(index, [snapshot]))
+            pipeline = CompletionPipeline(backend)
             started = time.perf_counter()
             outcome = pipeline.complete(snapshot, case.offset, config,
+                                        WorkspaceContext(index, [snapshot]),
                                         mode=CompletionMode.SINGLE_LINE)
             got = outcome.suggestions[0].text.strip() if outcome.suggestions else ""
             results[name].append(got == case.expected)

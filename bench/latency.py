@@ -65,7 +65,7 @@ def main() -> int:
         root = args.file.resolve().parent
         context = WorkspaceContext(
             WorkspaceIndex([root], ExclusionPolicy([root]), background=False), open_documents)
-    pipeline = CompletionPipeline(backend, context)
+    pipeline = CompletionPipeline(backend)
     text = args.file.read_text()
     start = text.index(TYPED_FROM)
     typed = text[start:start + args.keystrokes]
@@ -88,7 +88,7 @@ def main() -> int:
         document.apply_change(position, position, char, PositionEncoding.UTF16, number)
         snapshot = document.snapshot()
         open_documents[:] = [snapshot]
-        outcome = pipeline.complete(snapshot, len(snapshot.text), settings,
+        outcome = pipeline.complete(snapshot, len(snapshot.text), settings, context,
                                     mode=CompletionMode.SINGLE_LINE)
         latencies.append((time.perf_counter() - started) * 1000)
         result = outcome.generation

@@ -32,6 +32,10 @@ class LlamaCppEmulator:
         self.lock = threading.Lock()
         self.requests: list[tuple[str, dict[str, Any]]] = []
         self.disconnects = 0
+        self.props_asked = threading.Event()
+        """Set when a client first asks for ``/props`` (a backend is connecting)."""
+        self.props_gate: threading.Event | None = None
+        """When set to an event, ``/props`` is answered only once it is set (a slow start)."""
         self._port = port
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -127,6 +131,9 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path == "/health":
             self._json(200, {"status": "ok"})
         elif self.path == "/props":
+            owner.props_asked.set()
+            if owner.props_gate is not None:
+                owner.props_gate.wait(60)
             self._json(200, {
                 "default_generation_settings": {"id": 0, "id_task": -1, "n_ctx": owner.n_ctx,
                                                 "speculative": False, "is_processing": False,

@@ -621,8 +621,8 @@ def test_fim_model_has_a_file_separator(fim_backend: EmbeddedBackend,
 def test_prefix_only_prompt_has_comment_path_headers(ws: Workspace,
                                                      plain_backend: EmbeddedBackend) -> None:
     snapshot, offset = _small_workspace(ws)
-    pipeline = CompletionPipeline(plain_backend, ws.context())
-    prompt = pipeline.build_prompt(snapshot, offset, SETTINGS)
+    pipeline = CompletionPipeline(plain_backend)
+    prompt = pipeline.build_prompt(snapshot, offset, SETTINGS, ws.context())
     assert not prompt.fim
     assert [c.text for c in prompt.context] == [SMALL_LIB.rstrip("\n")]
     expected = ("# lib.py\ndef scale(value):\n    return value * 3\n\n"
@@ -637,8 +637,8 @@ def test_prefix_only_prompt_uses_slash_comments_outside_python(
     ws.write("util.ts", "export function twice(n: number): number {\n  return n * 2;\n}\n")
     text = f"import {{ twice }} from './util';\n\nconst a = twice(2);\nconst b = {CURSOR}\n"
     snapshot = ws.open("app.ts", text)
-    prompt = CompletionPipeline(plain_backend, ws.context()).build_prompt(
-        snapshot, _cursor(text)[1], SETTINGS)
+    prompt = CompletionPipeline(plain_backend).build_prompt(
+        snapshot, _cursor(text)[1], SETTINGS, ws.context())
     shown = plain_backend.detokenize(prompt.tokens)
     assert shown.startswith("// util.ts\nexport function twice(n: number): number {")
     assert "\n\n// app.ts\nimport { twice }" in shown
@@ -649,8 +649,8 @@ def test_the_callee_goes_last_and_keeps_the_stable_head(ws: Workspace,
     ws.write("lib.py", SMALL_LIB + "\n\ndef offset(value, by):\n    return value + by\n")
     text = SMALL_MAIN.replace("total = ", "total = offset(")
     snapshot = ws.open("app/main.py", text)
-    pipeline = CompletionPipeline(plain_backend, ws.context())
-    prompt = pipeline.build_prompt(snapshot, _cursor(text)[1], SETTINGS)
+    pipeline = CompletionPipeline(plain_backend)
+    prompt = pipeline.build_prompt(snapshot, _cursor(text)[1], SETTINGS, ws.context())
     assert [(c.text.split("(")[0], c.at_cursor) for c in prompt.context] == [
         ("def scale", False), ("def offset", True)]
     shown = plain_backend.detokenize(prompt.tokens)
@@ -659,7 +659,8 @@ def test_the_callee_goes_last_and_keeps_the_stable_head(ws: Workspace,
                      "# app/main.py\nfrom lib import scale\n\nresult = scale(2)\n"
                      "total = offset(")
     # Before the call was opened the prompt started the same way: only the tail changed.
-    before = pipeline.build_prompt(snapshot, _cursor(text)[1] - len("offset("), SETTINGS)
+    before = pipeline.build_prompt(snapshot, _cursor(text)[1] - len("offset("), SETTINGS,
+                                   ws.context())
     stable = prompt.context_sizes[0]
     assert before.tokens[:stable] == prompt.tokens[:stable]
     assert [c.at_cursor for c in before.context] == [False]
@@ -668,8 +669,8 @@ def test_the_callee_goes_last_and_keeps_the_stable_head(ws: Workspace,
              + "\n\ndef shift(value):\n    return value\n")
     text = SMALL_MAIN.replace("total = ", "total = offset(1, 2) + shift(")
     snapshot = ws.open("app/main.py", text, version=2)
-    later = CompletionPipeline(plain_backend, ws.context()).build_prompt(
-        snapshot, _cursor(text)[1], SETTINGS)
+    later = CompletionPipeline(plain_backend).build_prompt(
+        snapshot, _cursor(text)[1], SETTINGS, ws.context())
     assert [c.text.split("(")[0] for c in later.context] == ["def scale", "def offset",
                                                              "def shift"]
     kept = sum(prompt.context_sizes)
@@ -684,8 +685,8 @@ def test_the_callee_is_chosen_first_when_the_budget_is_short(
     text = snapshot.text.rstrip() + "\n    far_away("
     snapshot = ws.open("main.py", text, version=2)
     settings = Settings(max_tokens=16, context_tokens=100)
-    prompt = CompletionPipeline(plain_backend, ws.context()).build_prompt(
-        snapshot, len(text), settings)
+    prompt = CompletionPipeline(plain_backend).build_prompt(
+        snapshot, len(text), settings, ws.context())
     assert prompt.context[-1].text.startswith("def far_away(value)")
     assert prompt.context[-1].at_cursor and prompt.parts["context"] <= 100
 
@@ -693,8 +694,7 @@ def test_the_callee_is_chosen_first_when_the_budget_is_short(
 def test_repo_level_fim_layout(ws: Workspace, fim_backend: EmbeddedBackend,
                                tiny_fim_model: TinyModelInfo) -> None:
     snapshot, offset = _small_workspace(ws)
-    prompt = CompletionPipeline(fim_backend, ws.context()).build_prompt(snapshot, offset,
-                                                                        SETTINGS)
+    prompt = CompletionPipeline(fim_backend).build_prompt(snapshot, offset, SETTINGS, ws.context())
     tokenize = fim_backend.tokenize
     sep = tiny_fim_model.fim_sep_id
     assert prompt.fim and len(prompt.context) == 1
@@ -714,7 +714,7 @@ def test_fim_without_file_separator_puts_context_after_the_prefix_token(
         ws: Workspace, fim_backend: EmbeddedBackend) -> None:
     snapshot, offset = _small_workspace(ws)
     backend = _NoFileSeparator(fim_backend)
-    prompt = CompletionPipeline(backend, ws.context()).build_prompt(snapshot, offset, SETTINGS)
+    prompt = CompletionPipeline(backend).build_prompt(snapshot, offset, SETTINGS, ws.context())
     assert fim_backend.detokenize(prompt.tokens) == (
         "<fim_prefix># lib.py\ndef scale(value):\n    return value * 3\n\n# app/main.py\n"
         "from lib import scale\n\nresult = scale(2)\ntotal =<fim_suffix>\nprint(total)\n"
@@ -739,8 +739,7 @@ def test_context_never_exceeds_its_budget(ws: Workspace, tiny_fim_model: TinyMod
     settings = Settings(max_tokens=16, context_tokens=context_tokens)
     for model in (tiny_fim_model, tiny_plain_model):
         backend = _backend(model, context_size=512)
-        prompt = CompletionPipeline(backend, ws.context()).build_prompt(snapshot, offset,
-                                                                        settings)
+        prompt = CompletionPipeline(backend).build_prompt(snapshot, offset, settings, ws.context())
         budget = backend.info.context_size - 16 - len(backend.info.bos) - 8
         limit = min(context_tokens, budget // 3)
         assert 0 < prompt.parts["context"] <= limit
@@ -757,8 +756,8 @@ def test_cross_file_context_can_be_turned_off(ws: Workspace, fim_backend: Embedd
     snapshot, offset = _small_workspace(ws)
     settings = Settings(max_tokens=16, cross_file_context=False)
     for backend in (fim_backend, plain_backend):
-        pipeline = CompletionPipeline(backend, ws.context())
-        prompt = pipeline.build_prompt(snapshot, offset, settings)
+        pipeline = CompletionPipeline(backend)
+        prompt = pipeline.build_prompt(snapshot, offset, settings, ws.context())
         assert prompt.context == () and prompt.parts["context"] == 0
         assert prompt.tokens == CompletionPipeline(backend).build_prompt(
             snapshot, offset, settings).tokens
@@ -770,7 +769,7 @@ def test_secret_and_ignored_files_never_reach_the_prompt_tokens(
         plain_backend: EmbeddedBackend) -> None:
     backend = fim_backend if model == "fim" else plain_backend
     snapshot, _, offset = _leaky_workspace(ws)
-    prompt = CompletionPipeline(backend, ws.context()).build_prompt(snapshot, offset, SETTINGS)
+    prompt = CompletionPipeline(backend).build_prompt(snapshot, offset, SETTINGS, ws.context())
     shown = backend.detokenize(prompt.tokens)
     assert "def public_fn" in shown  # context is on ...
     assert SENTINEL not in shown     # ... and nothing secret or ignored is in it
@@ -784,8 +783,8 @@ def test_secret_and_ignored_files_never_reach_the_prompt_tokens(
 def test_completion_in_a_secret_file_is_refused(ws: Workspace, fim_backend: EmbeddedBackend,
                                                 name: str) -> None:
     snapshot = ws.open(name, f"API_TOKEN={SENTINEL}\nOTHER=")
-    pipeline = CompletionPipeline(fim_backend, ws.context())
-    outcome = pipeline.complete(snapshot, len(snapshot.text), SETTINGS)
+    pipeline = CompletionPipeline(fim_backend)
+    outcome = pipeline.complete(snapshot, len(snapshot.text), SETTINGS, ws.context())
     assert outcome.suggestions == [] and outcome.prompt is None and outcome.generation is None
     assert outcome.skipped is not None
     assert outcome.skipped.startswith("no completions in a secret-bearing file")
@@ -798,12 +797,12 @@ def test_pipeline_context_is_stable_across_keystrokes(ws: Workspace,
                         10**6)
     ws.write("main.py", document.text)
     _, offset = _cursor(MAIN)
-    pipeline = CompletionPipeline(fim_backend, ws.context())
+    pipeline = CompletionPipeline(fim_backend)
     heads = []
     for version, character in enumerate("imported_fn(", start=2):
         snapshot = document.snapshot()
         ws.open_documents = [snapshot]
-        prompt = pipeline.build_prompt(snapshot, offset, SETTINGS)
+        prompt = pipeline.build_prompt(snapshot, offset, SETTINGS, ws.context())
         heads.append((prompt.context, prompt.tokens[:prompt.parts["context"]]))
         position = snapshot.index.position_at(offset, PositionEncoding.UTF16)
         document.apply_change(position, position, character, PositionEncoding.UTF16, version)
@@ -841,19 +840,19 @@ def test_files_over_the_parse_limits_give_no_outline(ws: Workspace) -> None:
 def test_context_chunks_stay_pinned_while_the_window_start_does(
         ws: Workspace, plain_backend: EmbeddedBackend) -> None:
     snapshot, offset = _small_workspace(ws)
-    pipeline = CompletionPipeline(plain_backend, ws.context())
-    first = pipeline.build_prompt(snapshot, offset, SETTINGS)
+    pipeline = CompletionPipeline(plain_backend)
+    first = pipeline.build_prompt(snapshot, offset, SETTINGS, ws.context())
     ws.write("lib.py", SMALL_LIB.replace("* 3", "* 4"))  # another file changes meanwhile
-    fresh = CompletionPipeline(plain_backend, ws.context()).build_prompt(snapshot, offset,
-                                                                         SETTINGS)
+    fresh = CompletionPipeline(plain_backend).build_prompt(snapshot, offset, SETTINGS,
+                                                           ws.context())
     assert "value * 4" in plain_backend.detokenize(fresh.tokens)
     # The same document and window start: the prompt keeps its start (and the KV cache).
-    assert pipeline.build_prompt(snapshot, offset, SETTINGS).tokens == first.tokens
+    assert pipeline.build_prompt(snapshot, offset, SETTINGS, ws.context()).tokens == first.tokens
     # A file that is no longer a candidate (here: deleted) is not kept by the pin.
     (ws.root / "lib.py").unlink()
     ws.now += DISK_CHECK_SECONDS
-    fresh = CompletionPipeline(plain_backend, ws.context()).build_prompt(snapshot, offset,
-                                                                         SETTINGS)
+    fresh = CompletionPipeline(plain_backend).build_prompt(snapshot, offset, SETTINGS,
+                                                           ws.context())
     assert "value *" not in plain_backend.detokenize(fresh.tokens)
-    later = pipeline.build_prompt(snapshot, offset, SETTINGS)
+    later = pipeline.build_prompt(snapshot, offset, SETTINGS, ws.context())
     assert "value *" not in plain_backend.detokenize(later.tokens)

@@ -24,7 +24,7 @@ def _document() -> Document:
 async def test_cached_context_is_answered_without_a_model() -> None:
     host = ModelHost()  # never loaded: any model call would answer None
     settings = Settings()
-    coordinator = CompletionCoordinator(host, settings)
+    coordinator = CompletionCoordinator(host)
     document = _document()
     snapshot = document.snapshot()
     window = coordinator.service.window(snapshot, len(TEXT), settings)
@@ -40,7 +40,7 @@ async def test_cached_context_is_answered_without_a_model() -> None:
 async def test_no_ready_model_answers_none() -> None:
     host = ModelHost()
     settings = Settings(completion_cache=False)
-    coordinator = CompletionCoordinator(host, settings)
+    coordinator = CompletionCoordinator(host)
     document = _document()
     snapshot = document.snapshot()
     assert await coordinator.complete(document, snapshot, len(TEXT), settings, "",
@@ -58,11 +58,10 @@ def ready_host(constant_model: TinyModelInfo):  # type: ignore[no-untyped-def]
 
 async def test_edit_while_held_supersedes_the_request(ready_host: ModelHost) -> None:
     settings = Settings(completion_cache=False, debounce_min_ms=200, debounce_max_ms=200)
-    coordinator = CompletionCoordinator(ready_host, settings)
-    coordinator.configure(settings)
+    coordinator = CompletionCoordinator(ready_host)
     document = _document()
     snapshot = document.snapshot()
-    coordinator.observe_edit()  # a keystroke just now: the request is held for 200 ms
+    coordinator.observe_edit(settings)  # a keystroke just now: the request is held for 200 ms
     request = asyncio.ensure_future(coordinator.complete(
         document, snapshot, len(TEXT), settings, "", lambda _: None))
     await asyncio.sleep(0)
@@ -75,8 +74,7 @@ async def test_edit_while_held_supersedes_the_request(ready_host: ModelHost) -> 
 async def test_model_answer_is_stored_and_shown(ready_host: ModelHost) -> None:
     settings = Settings(debounce_min_ms=0, debounce_max_ms=0, speculative_completion=False,
                         max_tokens=4)
-    coordinator = CompletionCoordinator(ready_host, settings)
-    coordinator.configure(settings)
+    coordinator = CompletionCoordinator(ready_host)
     document = _document()
     snapshot = document.snapshot()
     answer = await coordinator.complete(document, snapshot, len(TEXT), settings, "",
@@ -93,8 +91,7 @@ async def test_model_answer_is_stored_and_shown(ready_host: ModelHost) -> None:
 async def test_model_gets_a_current_tree_after_a_cut_short_parse(ready_host: ModelHost) -> None:
     settings = Settings(debounce_min_ms=0, debounce_max_ms=0, speculative_completion=False,
                         max_tokens=4, completion_cache=False)
-    coordinator = CompletionCoordinator(ready_host, settings)
-    coordinator.configure(settings)
+    coordinator = CompletionCoordinator(ready_host)
     head = "".join(f"def f{n}(x):\n    return x + {n}\n\n\n" for n in range(500))
     text = head + TEXT
     document = Document(URI, "python", 1, text, 10**7)

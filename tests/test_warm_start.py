@@ -145,7 +145,7 @@ async def test_opening_a_document_warms_its_prompt_for_the_request(
     settings = Settings(model=str(tiny_plain_model.path), context_size=512, max_tokens=4,
                         debounce_min_ms=0, debounce_max_ms=0, speculative_completion=False)
     host.load(settings).future.result(60)
-    coordinator = CompletionCoordinator(host, settings)
+    coordinator = CompletionCoordinator(host)
     text = "".join(f"def f{n}(x):\n    return x + {n}\n" for n in range(10)) + "y = "
     document = Document("file:///t/w.py", "python", 1, text, 10**6)
     assert coordinator.warm(document, settings, lambda _: None)

@@ -62,9 +62,7 @@ def _coordinator(backend: SlowBackend, **options: object) -> CompletionCoordinat
     host = ModelHost(loader=lambda _: backend)
     settings = _settings(**options)
     host.load(settings).future.result(10)
-    coordinator = CompletionCoordinator(host, settings)
-    coordinator.configure(settings)
-    return coordinator
+    return CompletionCoordinator(host)
 
 
 def _settings(**options: object) -> Settings:

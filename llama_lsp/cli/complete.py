@@ -89,20 +89,22 @@ def run_complete(args: argparse.Namespace) -> int:
     index = WorkspaceIndex([root], ExclusionPolicy([root], settings.secret_patterns,
                                                    settings.max_file_bytes), background=False,
                            parse_limits=(settings.max_parse_lines, settings.max_parse_bytes))
-    pipeline = CompletionPipeline(backend, WorkspaceContext(index, [snapshot]))
+    context = WorkspaceContext(index, [snapshot])
     try:
-        return _complete_and_print(pipeline, snapshot, offset, settings, args.show_prompt)
+        return _complete_and_print(CompletionPipeline(backend), snapshot, offset, settings,
+                                   context, args.show_prompt)
     except ModelError as error:  # e.g. the server went away, or the prompt does not fit
         print(f"llama-lsp: {error}", file=sys.stderr)
         return 2
 
 
 def _complete_and_print(pipeline: CompletionPipeline, snapshot: DocumentSnapshot, offset: int,
-                        settings: Settings, show_prompt: bool) -> int:
+                        settings: Settings, context: WorkspaceContext,
+                        show_prompt: bool) -> int:
     backend = pipeline.backend
     if show_prompt:
         try:
-            report = prompt_report(pipeline, snapshot, offset, settings)
+            report = prompt_report(pipeline, snapshot, offset, settings, context)
         except PromptRefused as error:
             print(f"llama-lsp: {error}", file=sys.stderr)
             return 1
@@ -111,7 +113,7 @@ def _complete_and_print(pipeline: CompletionPipeline, snapshot: DocumentSnapshot
             print("--- sent to /infill as prefix, suffix and input_extra files: the server lays "
                   "out the same parts with its own FIM tokens ---")
         print("--- completion ---")
-    outcome = pipeline.complete(snapshot, offset, settings)
+    outcome = pipeline.complete(snapshot, offset, settings, context)
     if outcome.skipped:
         print(f"llama-lsp: {outcome.skipped}", file=sys.stderr)
     if not outcome.suggestions:

@@ -31,7 +31,7 @@ from llama_lsp.context.callee import (
 from llama_lsp.context.documents import DocumentSnapshot
 from llama_lsp.context.imports import resolve_import
 from llama_lsp.context.syntax.outline import Definition, identifiers_in, outline
-from llama_lsp.context.workspace import FileOutline, WorkspaceIndex
+from llama_lsp.context.workspace import FileOutline, IndexLease, WorkspaceIndex
 
 # Lines above / below the cursor whose identifiers select definitions and similar chunks.
 NEAR_LINES_ABOVE = 40
@@ -360,9 +360,17 @@ def _named_outline(snapshot: DocumentSnapshot, name: str) -> FileOutline | None:
 class WorkspaceContext:
     """The context source the completion pipeline uses: index + the open documents."""
 
-    def __init__(self, index: WorkspaceIndex, open_documents: list[DocumentSnapshot]) -> None:
+    def __init__(self, index: WorkspaceIndex, open_documents: list[DocumentSnapshot],
+                 lease: IndexLease | None = None) -> None:
         self.index = index
         self.open_documents = open_documents
+        self.lease = lease
+        """Keeps ``index`` open for the job that reads this context (see ``release``)."""
+
+    def release(self) -> None:
+        """The job that read this context is over: let go of the index lease, if any."""
+        if self.lease is not None:
+            self.lease.release()
 
     def gather(self, snapshot: DocumentSnapshot, cursor_line: int,
                window_lines: tuple[int, int], line_before: str = "") -> list[ContextChunk]:

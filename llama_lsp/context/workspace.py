@@ -3,6 +3,9 @@
 Outlines are cached (open documents by version, files by mtime and size). Only a document's
 first outline is computed on the caller's thread; later ones are refreshed in the background
 while the previous outline keeps serving, so context lookups never wait for a parse.
+
+A job that will read the index later (on the model thread) holds a lease on it: an index
+replaced meanwhile closes only once its last lease is released.
 """
 
 from __future__ import annotations
@@ -94,6 +97,9 @@ class WorkspaceIndex:
         self._refreshed: dict[str, float] = {}
         self._resolved: dict[tuple[str, object], list[Path]] = {}
         self._executor = ThreadPoolExecutor(1, "llama-lsp-index") if background else None
+        self._leases = 0
+        self._closing = False
+        self._stopped = False
 
     # -- open documents -------------------------------------------------------------------
 
@@ -244,7 +250,53 @@ class WorkspaceIndex:
             return
         self._executor.submit(lambda: None).result(timeout)
 
+    def lease(self) -> IndexLease:
+        """Keep the index open for a user that will read it later, until the lease is
+        released."""
+        with self._lock:
+            self._leases += 1
+        return IndexLease(self)
+
+    def _release(self) -> None:
+        with self._lock:
+            self._leases -= 1
+            last = self._closing and self._leases == 0
+        if last:
+            self._stop()
+
     def close(self) -> None:
-        """Stop the background thread."""
+        """Stop the background thread: at once when no lease holds the index, else when the
+        last one is released (until then its holders read it as before)."""
+        with self._lock:
+            if self._closing:
+                return
+            self._closing = True
+            idle = self._leases == 0
+        if idle:
+            self._stop()
+
+    @property
+    def closed(self) -> bool:
+        """True once the background thread is stopped (closed, and no lease holds it)."""
+        return self._stopped
+
+    def _stop(self) -> None:
+        self._stopped = True
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+class IndexLease:
+    """One user's hold on a :class:`WorkspaceIndex` (see ``WorkspaceIndex.lease``)."""
+
+    def __init__(self, index: WorkspaceIndex) -> None:
+        self.index = index
+        self._released = False
+
+    def release(self) -> None:
+        """Let go of the index (again: nothing); the last release of a closed index stops it."""
+        with self.index._lock:
+            if self._released:
+                return
+            self._released = True
+        self.index._release()

@@ -9,20 +9,14 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from typing import Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams, JsonRpcServerNotInitialized
 
 from llama_lsp.context.positions import PositionError
-from llama_lsp.features.completion.prompt_report import (
-    PromptRefused,
-    format_prompt_report,
-    prompt_report,
-)
-from llama_lsp.model.backend import Backend, ModelError
+from llama_lsp.features.completion.prompt_report import PromptRefused, format_prompt_report
+from llama_lsp.model.backend import ModelError
 from llama_lsp.model.host import ModelState
 from llama_lsp.server.app import LlamaLanguageServer
 from llama_lsp.server.convert import from_lsp_position, uri_and_position
@@ -60,16 +54,9 @@ async def show_prompt(ls: LlamaLanguageServer, *arguments: Any) -> dict[str, Any
                                    f"{': ' + state.detail if state.detail else ''}")
     if (refusal := session.refusal(snapshot)) is not None:
         raise JsonRpcInvalidParams(f"llama-lsp: {uri}: no prompt in a {refusal}")
-    settings = session.settings
-    context = session.context_for(snapshot)
-
-    def build(backend: Backend, is_cancelled: Callable[[], bool]) -> dict[str, Any]:
-        pipeline = session.completions.pipeline_for(backend)
-        pipeline.context_source = context
-        return prompt_report(pipeline, snapshot, offset, settings)
-
     try:
-        report = await asyncio.wrap_future(session.host.submit(build).future)
+        report = await session.completions.prompt_report(snapshot, offset, session.settings,
+                                                         session.context_for)
     except ModelError as error:
         raise JsonRpcInvalidParams(f"llama-lsp: no prompt: {error}") from error
     except PromptRefused as error:

@@ -61,7 +61,6 @@ def _apply_settings(ls: LlamaLanguageServer, raw: Any) -> None:
     session.documents.max_bytes = session.settings.max_file_bytes
     session.documents.max_parse_lines = session.settings.max_parse_lines
     session.documents.max_parse_bytes = session.settings.max_parse_bytes
-    session.apply_latency_settings()
     index_settings = ("secret_patterns", "max_file_bytes", "max_parse_lines", "max_parse_bytes")
     if session.index is not None and any(getattr(before, name) != getattr(session.settings, name)
                                          for name in index_settings):
@@ -244,7 +243,7 @@ def did_change(ls: LlamaLanguageServer, params: types.DidChangeTextDocumentParam
         _log(ls, f"change for a document that is not open: {params.text_document.uri}",
              types.MessageType.Warning)
         return
-    session.completions.observe_edit()
+    session.completions.observe_edit(session.settings)
     version = params.text_document.version
     for change in params.content_changes:
         if isinstance(change, types.TextDocumentContentChangePartial):

@@ -38,11 +38,7 @@ class Session:
     """Fields of the last completion's ``$/llama-lsp/status`` (latency, tokens/s...)."""
 
     def __post_init__(self) -> None:
-        self.completions = CompletionCoordinator(self.host, self.settings)
-
-    def apply_latency_settings(self) -> None:
-        """Reconfigure the cache and the debounce from the current settings."""
-        self.completions.configure(self.settings)
+        self.completions = CompletionCoordinator(self.host)
 
     def context_version(self, uri: str) -> str:
         """Changes whenever another open document changes (their code may be in the prompt)."""
@@ -50,11 +46,12 @@ class Session:
                         if d.uri != uri)
 
     def context_for(self, snapshot: DocumentSnapshot) -> WorkspaceContext | None:
-        """Cross-file context for ``snapshot``: the workspace index plus the other open files."""
+        """Cross-file context for ``snapshot``: the workspace index plus the other open files.
+        It holds a lease on the index: release it once the job that reads it is over."""
         if self.index is None:
             return None
         others = [s for s in self.documents.snapshots() if s.uri != snapshot.uri]
-        return WorkspaceContext(self.index, [snapshot, *others])
+        return WorkspaceContext(self.index, [snapshot, *others], self.index.lease())
 
     def refusal(self, snapshot: DocumentSnapshot) -> str | None:
         """Why the document's own text must stay out of every prompt (a secret-bearing file)."""
@@ -74,7 +71,8 @@ class Session:
         return None if self.last_uri is None else self.documents.get(self.last_uri)
 
     def start_index(self, roots: list[Path]) -> None:
-        """(Re)build the workspace index for ``roots`` with the current exclusion settings."""
+        """(Re)build the workspace index for ``roots`` with the current exclusion settings.
+        The old index closes once the last job reading it is over (see ``context_for``)."""
         if self.index is not None:
             self.index.close()
         self.roots = roots

@@ -17,7 +17,11 @@ Warm start (``warm``): when a document is opened or edited in a new place, and w
 becomes ready, the stable part of the prompt (context and the prefix up to the cursor's line)
 is evaluated ahead of need as background work that any request interrupts.
 
-The protocol layer converts positions and results; everything else happens here.
+The protocol layer converts positions and results; everything else happens here. Every call
+takes the session's current settings and context source: the settings of the latest call
+configure the cache, the debounce and the memory for saved model states, and each job gets its
+context source as an argument. The index lease a context holds is released when its job is
+over.
 """
 
 from __future__ import annotations
@@ -25,8 +29,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from llama_lsp.config.settings import Settings
 from llama_lsp.context.assembly import WorkspaceContext
@@ -34,6 +39,7 @@ from llama_lsp.context.documents import Document, DocumentSnapshot
 from llama_lsp.features.completion.debounce import AdaptiveDebounce, DebounceConfig
 from llama_lsp.context.window import WINDOW_START_QUANTUM, CursorWindow
 from llama_lsp.features.completion.pipeline import CompletionOutcome, CompletionPipeline, Suggestion
+from llama_lsp.features.completion.prompt_report import prompt_report
 from llama_lsp.features.completion.service import CompletionService, accepted_snapshot
 from llama_lsp.model.backend import Backend, Prefilling
 from llama_lsp.model.host import ModelHost, ModelState
@@ -41,6 +47,7 @@ from llama_lsp.model.kv_states import MIB
 from llama_lsp.model.worker import Job
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # How long a request that arrives while the model loads waits before answering empty.
 READY_WAIT_SECONDS = 1.0
@@ -56,6 +63,8 @@ COMPLETE_KEY = "complete"
 WARM_KEY = "warm"
 
 ContextSource = Callable[[DocumentSnapshot], WorkspaceContext | None]
+"""Makes the context of a job for a snapshot (on the event loop: it reads the open documents);
+the coordinator releases it once the job is over."""
 ReadyCallback = Callable[[DocumentSnapshot, int], None]
 """Called with (snapshot, offset) when a suggestion nobody waited for is cached for the
 document's current version at ``offset`` of ``snapshot``."""
@@ -113,12 +122,11 @@ class CompletionCoordinator:
     """Cache, debounce, model calls, warm start and speculation of one session. Use from the
     event loop."""
 
-    def __init__(self, host: ModelHost, settings: Settings | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, host: ModelHost, clock: Callable[[], float] = time.monotonic) -> None:
         self.host = host
         self.clock = clock
-        self.service = CompletionService(settings or Settings())
-        self.debounce = AdaptiveDebounce()
+        self.service = CompletionService(Settings())
+        self.debounce = AdaptiveDebounce(debounce_config(Settings()))
         self.model_calls = 0
         """Generations started on the model thread (finished, cut short or cancelled)."""
         self.speculations = 0
@@ -138,14 +146,11 @@ class CompletionCoordinator:
         self._waiting: tuple[Document, int, int] | None = None
         """(document, version, offset) of the latest request answered while the model loaded."""
 
-    def configure(self, settings: Settings) -> None:
-        """Reconfigure the cache, the debounce and the memory for saved model states."""
+    def _adopt(self, settings: Settings) -> None:
+        """Follow the settings of a call: reconfigure the cache, the debounce and the memory for
+        saved model states where they changed (nothing happens while they do not)."""
         self.service.reconfigure(settings)
-        config = DebounceConfig(
-            min_delay=min(settings.debounce_min_ms, settings.debounce_max_ms) / 1000,
-            max_delay=settings.debounce_max_ms / 1000,
-            first_request_budget=settings.first_request_budget_ms / 1000,
-        )
+        config = debounce_config(settings)
         if config != self.debounce.config:
             self.debounce = AdaptiveDebounce(config)
         budget = settings.warm_start_memory_mb * MIB
@@ -158,8 +163,9 @@ class CompletionCoordinator:
 
             self.host.submit(keep)
 
-    def observe_edit(self) -> None:
+    def observe_edit(self, settings: Settings) -> None:
         """Record a keystroke (the debounce adapts to the typing speed)."""
+        self._adopt(settings)
         self.debounce.observe(self.clock())
 
     def forget(self, uri: str) -> None:
@@ -172,6 +178,27 @@ class CompletionCoordinator:
         if self._pipeline is None or self._pipeline.backend is not backend:
             self._pipeline = CompletionPipeline(backend)
         return self._pipeline
+
+    def _submit(self, context: WorkspaceContext | None,
+                run: Callable[[Backend, Callable[[], bool]], T], key: Hashable | None = None,
+                supersedes: tuple[Hashable, ...] = ()) -> Job[T]:
+        """Queue a job that reads ``context``; the context is released once the job is over."""
+        job = self.host.submit(run, key, supersedes)
+        if context is not None:
+            job.ended.add_done_callback(lambda _: context.release())
+        return job
+
+    async def prompt_report(self, snapshot: DocumentSnapshot, offset: int, settings: Settings,
+                            context_for: ContextSource) -> dict[str, Any]:
+        """The prompt the pipeline would build at ``offset`` (see ``prompt_report``). Raises
+        ``ModelError`` without a model and ``PromptRefused`` for a secret-bearing file."""
+        self._adopt(settings)
+        context = context_for(snapshot)
+
+        def build(backend: Backend, is_cancelled: Callable[[], bool]) -> dict[str, Any]:
+            return prompt_report(self.pipeline_for(backend), snapshot, offset, settings, context)
+
+        return await asyncio.wrap_future(self._submit(context, build).future)
 
     def counters(self) -> dict[str, object]:
         """Session-wide figures for the status line."""
@@ -196,6 +223,7 @@ class CompletionCoordinator:
         generation failed.
         """
         started = time.perf_counter()
+        self._adopt(settings)
         service = self.service
         window = service.window(snapshot, offset, settings)
         if invoked:
@@ -290,11 +318,10 @@ class CompletionCoordinator:
 
         def run(backend: Backend, is_cancelled: Callable[[], bool]) -> CompletionOutcome:
             self.model_calls += 1
-            pipeline = self.pipeline_for(backend)
-            pipeline.context_source = context
-            return pipeline.complete(snapshot, offset, settings, is_cancelled, quick=quick)
+            return self.pipeline_for(backend).complete(snapshot, offset, settings, context,
+                                                       is_cancelled, quick=quick)
 
-        job = self.host.submit(run, key=COMPLETE_KEY, supersedes=(SPECULATION_KEY, WARM_KEY))
+        job = self._submit(context, run, COMPLETE_KEY, supersedes=(SPECULATION_KEY, WARM_KEY))
         flight = _Flight(job, asyncio.wrap_future(job.future), document, snapshot, offset,
                          window, context_version, settings, context_for)
         flight.result.add_done_callback(lambda _: self._finished(flight))
@@ -336,8 +363,8 @@ class CompletionCoordinator:
             self.service.store(flight.snapshot.uri, flight.window, flight.context_version, text)
         if outcome.extra.get("quick"):  # answered from a quick prompt: warm the full one now
             window = flight.window
-            self.warm(flight.document, flight.settings, flight.context_for,
-                      window.first_line + window.prefix.count("\n"))
+            self._warm(flight.document, flight.settings, flight.context_for,
+                       window.first_line + window.prefix.count("\n"))
         if flight.waiters or not text or self.on_ready is None:
             return
         typed = _typed_since(flight.document, flight.snapshot, flight.offset, text)
@@ -361,12 +388,13 @@ class CompletionCoordinator:
         """The cursor is on ``line`` of ``document`` (an edit there, or a request with that
         position): warm the prompt there when the document was not warmed yet or the cursor
         window starts elsewhere than the one warmed (see ``warm``)."""
+        self._adopt(settings)
         self._edited_line[document.uri] = line
         warmed = self._warmed.get(document.uri)
         if warmed is not None and window_start(warmed, settings.prefix_lines) == \
                 window_start(line, settings.prefix_lines):
             return False  # the same prompt start: the typing requests keep it warm
-        return self.warm(document, settings, context_for, line)
+        return self._warm(document, settings, context_for, line)
 
     def warm(self, document: Document, settings: Settings, context_for: ContextSource,
              line: int | None = None) -> bool:
@@ -374,6 +402,12 @@ class CompletionCoordinator:
         (default: the latest edited line, else the last line): the context and the prefix up
         to the start of that line. Runs as the lowest-priority model work; any request
         interrupts it, and what it evaluated stays for that request."""
+        self._adopt(settings)
+        return self._warm(document, settings, context_for, line)
+
+    def _warm(self, document: Document, settings: Settings, context_for: ContextSource,
+              line: int | None = None) -> bool:
+        """``warm`` with the settings of an earlier call (they configure nothing)."""
         if not settings.warm_start or self.host.status.state is not ModelState.READY:
             return False
         snapshot = document.snapshot()
@@ -386,15 +420,14 @@ class CompletionCoordinator:
         context = context_for(snapshot)  # on the loop: it reads the other open documents
 
         def run(backend: Backend, is_cancelled: Callable[[], bool]) -> int:
-            pipeline = self.pipeline_for(backend)
-            pipeline.context_source = context
-            return pipeline.warm(snapshot, line_start, settings, is_cancelled)
+            return self.pipeline_for(backend).warm(snapshot, line_start, settings, context,
+                                                   is_cancelled)
 
         def done(future) -> None:  # type: ignore[no-untyped-def]
             if not future.cancelled() and future.exception() is None:
                 self.warm_tokens += future.result()
 
-        job = self.host.submit(run, key=WARM_KEY)
+        job = self._submit(context, run, WARM_KEY)
         job.future.add_done_callback(done)
         return True
 
@@ -402,6 +435,7 @@ class CompletionCoordinator:
                     context_for: ContextSource, last: Document | None) -> None:
         """The model just became ready: finish the latest request answered while it loaded
         (announced with ``on_ready``) when its document is unchanged, else warm ``last``."""
+        self._adopt(settings)
         self._warmed.clear()
         waiting, self._waiting = self._waiting, None
         if waiting is not None:
@@ -414,7 +448,7 @@ class CompletionCoordinator:
                 return
             last = document
         if last is not None:
-            self.warm(last, settings, context_for)
+            self._warm(last, settings, context_for)
 
     async def _speculate_when_idle(self, document: Document, snapshot: DocumentSnapshot,
                                    suggestion: Suggestion, settings: Settings,
@@ -435,11 +469,11 @@ class CompletionCoordinator:
             self.model_calls += 1
             # On the model thread: building the accepted document parses the whole file.
             accepted, offset = accepted_snapshot(snapshot, suggestion, settings.max_file_bytes)
-            pipeline = self.pipeline_for(backend)
-            pipeline.context_source = None if context is None else WorkspaceContext(
+            accepted_context = None if context is None else WorkspaceContext(
                 context.index, [accepted, *context.open_documents[1:]])
-            return accepted, offset, pipeline.complete(accepted, offset, settings, is_cancelled,
-                                                       feature="speculative-completion")
+            return accepted, offset, self.pipeline_for(backend).complete(
+                accepted, offset, settings, accepted_context, is_cancelled,
+                feature="speculative-completion")
 
         def store(future) -> None:  # type: ignore[no-untyped-def]
             if future.cancelled() or future.exception() is not None:
@@ -452,7 +486,7 @@ class CompletionCoordinator:
             window = self.service.window(accepted, offset, settings)
             self.service.store(snapshot.uri, window, context_version, text, speculative=True)
 
-        job = self.host.submit(run, key=SPECULATION_KEY)
+        job = self._submit(context, run, SPECULATION_KEY)
         job.future.add_done_callback(lambda future: loop.call_soon_threadsafe(store, future))
 
 
@@ -474,6 +508,15 @@ def _typed_since(document: Document, snapshot: DocumentSnapshot, offset: int,
         return None
     return typed
 
+
+
+def debounce_config(settings: Settings) -> DebounceConfig:
+    """The debounce's configuration from user settings."""
+    return DebounceConfig(
+        min_delay=min(settings.debounce_min_ms, settings.debounce_max_ms) / 1000,
+        max_delay=settings.debounce_max_ms / 1000,
+        first_request_budget=settings.first_request_budget_ms / 1000,
+    )
 
 
 def window_start(line: int, prefix_lines: int) -> int:

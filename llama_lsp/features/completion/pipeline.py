@@ -107,11 +107,13 @@ CHUNK_REDACTION_CACHE_SIZE = 256
 
 
 class CompletionPipeline:
-    """Builds prompts and completions for one backend. Call from the backend's thread."""
+    """Builds prompts and completions for one backend. Call from the backend's thread.
 
-    def __init__(self, backend: Backend, context_source: ContextSource | None = None) -> None:
+    Between calls it keeps only caches (tokens, redactions, pinned context); everything about
+    a request (the document, the settings, the context source) comes as arguments."""
+
+    def __init__(self, backend: Backend) -> None:
         self.backend = backend
-        self.context_source = context_source
         self._chunk_tokens: dict[str, list[int]] = {}
         self._pins: dict[str, _Pin] = {}
         """The stable context chunks of each recent document's prompt (see _context_tokens)."""
@@ -151,9 +153,11 @@ class CompletionPipeline:
         snapshot: DocumentSnapshot,
         offset: int,
         settings: Settings,
+        context: ContextSource | None = None,
         mode: CompletionMode | None = None,
     ) -> BuiltPrompt:
-        """Tokenize extra context and the cursor window within the context budget.
+        """Tokenize extra context (from ``context``, if any) and the cursor window within the
+        context budget.
 
         Every text passes the redactor first (``redactSecrets``): the prompt changes, the
         document and the cursor do not.
@@ -182,7 +186,7 @@ class CompletionPipeline:
         prefix_tokens = tokenize(prefix_text)
         context_budget = min(settings.context_tokens, budget // 3)
         context_tokens, chunks, sizes, chunk_counts, chunk_sources = self._context_tokens(
-            snapshot, window, settings, context_budget, privacy)
+            snapshot, window, settings, context, context_budget, privacy)
         budget -= len(context_tokens)
         while len(prefix_tokens) + len(suffix_tokens) > budget:
             lines = prefix_text.split("\n")
@@ -206,8 +210,7 @@ class CompletionPipeline:
             parts.update({"suffix": len(suffix_tokens), "fim markers": 3})
         else:
             tokens = prefix_prompt([*context_tokens, *prefix_tokens], info.bos)
-        path = self.context_source.path_of(snapshot) if self.context_source is not None \
-            else snapshot.uri
+        path = context.path_of(snapshot) if context is not None else snapshot.uri
         trimmed = prefix.text.count("\n") - prefix_text.count("\n")  # lines cut off the top
         own = lines_of(path, window.first_line + trimmed,
                        prefix_text + (suffix_text if info.fim is not None else ""), "window")
@@ -221,8 +224,8 @@ class CompletionPipeline:
         return fim is not None and fim.file_separator is not None
 
     def _context_tokens(
-        self, snapshot: DocumentSnapshot, window: CursorWindow, settings: Settings, budget: int,
-        privacy: Privacy,
+        self, snapshot: DocumentSnapshot, window: CursorWindow, settings: Settings,
+        context: ContextSource | None, budget: int, privacy: Privacy,
     ) -> tuple[list[int], list[ContextChunk], list[int], dict[str, int], list[Source]]:
         """Tokens of the chunks that fit ``budget`` (with path headers; stable chunks first and
         the callee's definition last), the chunks in that order (their text redacted), and each
@@ -232,16 +235,16 @@ class CompletionPipeline:
         the same line: edits elsewhere (another file, a definition above) do not change the
         start of this document's prompt until the window moves (every ``WINDOW_START_QUANTUM``
         lines), which is when the prefix is evaluated again anyway."""
-        if self.context_source is None or not settings.cross_file_context or budget <= 0:
+        if context is None or not settings.cross_file_context or budget <= 0:
             return [], [], [], {}, []
         cursor_line = window.first_line + window.prefix.count("\n")
         window_lines = (window.first_line, cursor_line + window.suffix.count("\n"))
-        candidates = self.context_source.gather(snapshot, cursor_line, window_lines,
+        candidates = context.gather(snapshot, cursor_line, window_lines,
                                                 window.line_before)
         if not candidates:
             return [], [], [], {}, []
         comment = _LINE_COMMENT.get(snapshot.language_id, "//")
-        own_path = self.context_source.path_of(snapshot)
+        own_path = context.path_of(snapshot)
         header = self._file_tokens(own_path, None, comment)
         key = (window.first_line, budget, tuple(header), privacy.redact)
         pin = self._pins.get(snapshot.uri)
@@ -308,13 +311,15 @@ class CompletionPipeline:
         snapshot: DocumentSnapshot,
         offset: int,
         settings: Settings,
+        context: ContextSource | None = None,
         is_cancelled: Callable[[], bool] = lambda: False,
         mode: CompletionMode | None = None,
         quick: bool = False,
         feature: str = "completion",
     ) -> CompletionOutcome:
         """Suggestions for the cursor at code-point ``offset`` of ``snapshot``: always whole
-        (the line or block is done) unless cancelled, which gives none.
+        (the line or block is done) unless cancelled, which gives none. ``context`` adds code
+        from outside the window (None: the window alone).
 
         ``quick``: when more than ``QUICK_MISSING_TOKENS`` of the prompt are not in the KV
         cache yet, complete from a shortened prompt instead (see ``_quick``);
@@ -324,21 +329,20 @@ class CompletionPipeline:
         """
         if snapshot.problem:
             return CompletionOutcome([], skipped=snapshot.problem)
-        if self.context_source is not None and (
-                refusal := self.context_source.refusal(snapshot)) is not None:
+        if context is not None and (refusal := context.refusal(snapshot)) is not None:
             return CompletionOutcome([], skipped=f"no completions in a {refusal}")
         if not settings.language_enabled(snapshot.language_id):
             return CompletionOutcome([], skipped=f"completions are disabled for "
                                                  f"{snapshot.language_id}")
-        prompt = self.build_prompt(snapshot, offset, settings, mode)
+        prompt = self.build_prompt(snapshot, offset, settings, context, mode)
         full_prompt_tokens = len(prompt.tokens)
         if quick:
             prompt = self._quick(prompt, snapshot)
         callee = None
-        if self.context_source is not None and settings.cross_file_context and \
+        if context is not None and settings.cross_file_context and \
                 prompt.mode is CompletionMode.SINGLE_LINE:
-            callee = self.context_source.callee_parameters(snapshot, prompt.window.line_before)
-        context = FilterContext(
+            callee = context.callee_parameters(snapshot, prompt.window.line_before)
+        filters = FilterContext(
             mode=prompt.mode,
             language_id=snapshot.language_id,
             line_before=prompt.window.line_before,
@@ -350,7 +354,7 @@ class CompletionPipeline:
             prompt=prompt.tokens,
             max_tokens=self._max_tokens(prompt.mode, settings),
             temperature=settings.temperature,
-            should_stop=_stop_rule(context, prompt.held_back),
+            should_stop=_stop_rule(filters, prompt.held_back),
             fim_parts=prompt.fim_parts,
             # A remote engine stops by itself at a line break instead of generating on
             # until it notices the closed stream.
@@ -378,7 +382,7 @@ class CompletionPipeline:
             generated = max(candidates, key=lambda candidate: candidate.score).text
         # A marker the model copied is never inserted into the document.
         text = postprocess(restore_held_back(cut_at_marker(generated), prompt.held_back),
-                           context)
+                           filters)
         suggestions = [Suggestion(text, offset, offset)] if text else []
         extra: dict[str, object] = {}
         if len(prompt.tokens) != full_prompt_tokens:
@@ -425,6 +429,7 @@ class CompletionPipeline:
         return floor
 
     def warm(self, snapshot: DocumentSnapshot, offset: int, settings: Settings,
+             context: ContextSource | None = None,
              is_cancelled: Callable[[], bool] = lambda: False) -> int:
         """Evaluate ahead of need the prompt for a cursor at ``offset`` (the start of a line:
         context and the prefix up to it, the part that stays while the user types on that
@@ -434,9 +439,9 @@ class CompletionPipeline:
         if not isinstance(backend, Prefilling) or snapshot.problem or \
                 not settings.language_enabled(snapshot.language_id):
             return 0
-        if self.context_source is not None and self.context_source.refusal(snapshot):
+        if context is not None and context.refusal(snapshot):
             return 0
-        prompt = self.build_prompt(snapshot, offset, settings)
+        prompt = self.build_prompt(snapshot, offset, settings, context)
         return backend.prefill(prompt.tokens, snapshot.uri, is_cancelled)
 
     def _audit(self, prompt: BuiltPrompt, result: GenerationResult, settings: Settings,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llama_lsp.config.settings import Settings
 from llama_lsp.context.documents import DocumentSnapshot
 from llama_lsp.features.completion.pipeline import CompletionPipeline
+
+if TYPE_CHECKING:
+    from llama_lsp.context.assembly import ContextSource
 
 
 class PromptRefused(ValueError):
@@ -14,18 +17,18 @@ class PromptRefused(ValueError):
 
 
 def prompt_report(pipeline: CompletionPipeline, snapshot: DocumentSnapshot, offset: int,
-                  settings: Settings) -> dict[str, Any]:
-    """Prompt text, token counts per part, mode and the context chunks (call on the model thread).
+                  settings: Settings, context: ContextSource | None = None) -> dict[str, Any]:
+    """Prompt text, token counts per part, mode and the context chunks from ``context`` (call
+    on the model thread).
 
     ``prompt`` is the detokenized token list that generation would receive, so it shows FIM
     markers, context headers and redaction markers (``<redacted:kind>``) exactly as the model
     sees them; ``redactions`` counts the secret values replaced, by kind. Raises
     :class:`PromptRefused` for a secret-bearing file (a remote engine would tokenize it).
     """
-    if pipeline.context_source is not None and (
-            refusal := pipeline.context_source.refusal(snapshot)) is not None:
+    if context is not None and (refusal := context.refusal(snapshot)) is not None:
         raise PromptRefused(f"no prompt in a {refusal}")
-    built = pipeline.build_prompt(snapshot, offset, settings)
+    built = pipeline.build_prompt(snapshot, offset, settings, context)
     return {
         "prompt": pipeline.backend.detokenize(built.tokens),
         "tokens": len(built.tokens),
