@@ -30,3 +30,8 @@ def test_review_doc_example_is_a_valid_config_file(tmp_path: Path) -> None:
     path.write_text(_example(), encoding="utf-8")
     apply_options(ReviewConfig(), config_file_options(path))
 
+
+
+def test_readme_links_the_review_reference() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "docs/review.md" in readme
