@@ -214,3 +214,13 @@ def test_readme_links_the_configuration_reference() -> None:
 
 def test_readme_is_at_most_15_kb() -> None:
     assert len(README.encode("utf-8")) <= 15_000
+
+
+DOC_PAGES = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "bench" / "README.md"]
+
+
+@pytest.mark.parametrize("page", DOC_PAGES, ids=lambda page: page.name)
+def test_docs_links_exist(page: Path) -> None:
+    for target in _LINK.findall(page.read_text(encoding="utf-8")):
+        if not target.startswith(("http://", "https://", "#")):
+            assert (page.parent / target.split("#")[0]).exists(), (page.name, target)
