@@ -27,10 +27,10 @@ _ROW = re.compile(r"^\| `(?P<key>[A-Za-z0-9]+)` \| (?P<default>[^|]*) \|", re.MU
 _CODE = re.compile(r"`([^`]*)`")
 
 
-def _option_rows() -> dict[str, str]:
-    """Option key -> its default cell, from the rows of the configuration table."""
+def _option_rows(page: str = CONFIGURATION) -> dict[str, str]:
+    """Option key -> its default cell, from the rows of a page's option table."""
     rows: dict[str, str] = {}
-    for match in _ROW.finditer(CONFIGURATION):
+    for match in _ROW.finditer(page):
         assert match["key"] not in rows, f"two rows for {match['key']}"
         rows[match["key"]] = match["default"].strip()
     return rows
@@ -55,13 +55,17 @@ def test_configuration_has_no_row_for_an_option_that_is_gone() -> None:
     assert sorted(set(_option_rows()) - keys) == []
 
 
-def test_configuration_defaults_are_the_registry_defaults() -> None:
+@pytest.mark.parametrize("page", [CONFIGURATION, README], ids=["configuration", "readme"])
+def test_option_defaults_are_the_registry_defaults(page: str) -> None:
     """A default written as one value is the registry's; prose ("all cores but one") only
     where the registry's default is None, which means "worked out at run time"; a list
-    names only entries of the registry's list."""
-    rows = _option_rows()
-    for option in OPTIONS:
-        cell, default = rows[option.key], option.default
+    names only entries of the registry's list. The README's short table too."""
+    rows = _option_rows(page)
+    options = {option.key: option for option in OPTIONS}
+    assert set(rows) <= set(options), sorted(set(rows) - set(options))
+    for key, cell in rows.items():
+        option = options[key]
+        default = option.default
         values = _CODE.findall(cell)
         if isinstance(default, tuple):
             assert values and all(value in default for value in values), (option.key, cell)
