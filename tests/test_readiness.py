@@ -191,3 +191,31 @@ async def test_waiting_ends_when_the_latest_load_ends_or_the_host_closes(
     assert await asyncio.wait_for(waiter, 10)  # closing wakes it: that load will not end it
     load.gate.set()
     await closed
+
+
+async def test_the_model_becoming_ready_does_not_supersede_a_request_it_already_serves(
+        hosts: Hosts) -> None:
+    backend = SlowBackend(seconds_per_token=0)
+    generating, release = threading.Event(), threading.Event()
+    backend.gate = lambda: generating.set() or release.is_set()
+    host, load = hosts.gated(backend)
+    settings = Settings(debounce_min_ms=0, debounce_max_ms=0, speculative_completion=False,
+                        warm_start=False, completion_cache=False)
+    coordinator = CompletionCoordinator(host, settings)
+    text = "def total(xs):\n    return "
+    document = Document("file:///t/total.py", "python", 1, text, 10**6)
+    # Answered while there is no model: the coordinator keeps it to finish once one is ready.
+    assert await coordinator.complete(document, document.snapshot(), len(text), settings, "",
+                                      lambda _: None) is None
+    job = host.load(settings)
+    task = asyncio.create_task(coordinator.complete(
+        document, document.snapshot(), len(text), settings, "", lambda _: None,
+        budgeted=False))
+    load.gate.set()
+    assert await asyncio.to_thread(generating.wait, 30)  # the request woke first and runs
+    await asyncio.wrap_future(job.future)
+    coordinator.model_ready(settings, lambda uri: "", lambda _: None, None)  # as the server does
+    release.set()
+    answer = await asyncio.wait_for(task, 30)
+    assert answer is not None and [s.text for s in answer.suggestions] == [SUGGESTION]
+    assert backend.calls == 1

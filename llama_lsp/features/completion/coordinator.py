@@ -207,6 +207,7 @@ class CompletionCoordinator:
         if not await self._model_ready():
             self._waiting = (document, snapshot.version, offset)
             return None
+        self._waiting = None  # this later request is served: model_ready must not supersede it
         hold = 0.0 if invoked else self.debounce.delay(self.clock())
         if hold > 0:
             await asyncio.sleep(hold)
