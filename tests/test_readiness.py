@@ -79,7 +79,7 @@ def _store(text: str) -> tuple[DocumentStore, Document]:
 
 
 class Hosts:
-    """The hosts and loads of a test, closed and opened at its end."""
+    """The hosts of a test and their loads: at its end every gate opens and every host closes."""
 
     def __init__(self) -> None:
         self.hosts: list[ModelHost] = []
