@@ -36,7 +36,7 @@ def _assert_clean_error(reply: dict[str, Any], code: int) -> None:
 
 
 def _assert_one_reply_each(server: RawServer, timeout: float = 30) -> None:
-    assert server.unanswered(timeout) == []
+    assert server.unanswered(timeout) == [], (server.sent_ids[-6:], server.stderr()[-3000:])
     counts = server.reply_counts()
     assert [i for i in server.sent_ids if counts[i] != 1] == []
     assert server.garbage == []

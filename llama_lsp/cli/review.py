@@ -197,7 +197,7 @@ def _cache(config: ReviewConfig, checkout: Path) -> AnswerCache | None:
         return None
     if not config.cache_key_env:
         raise UsageError("--cache-dir needs --cache-key-env NAME: an environment variable with "
-                         "a secret key that signs the entries (see the README)")
+                         "a secret key that signs the entries (see docs/review.md)")
     secret = os.environ.get(config.cache_key_env, "")
     if not secret:
         _warn(f"no cache: ${config.cache_key_env} is empty or unset")

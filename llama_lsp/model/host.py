@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from typing import TypeVar
 
 from llama_lsp.config import network
 from llama_lsp.config.settings import Settings
+from llama_lsp.model.awaitable_event import AwaitableEvent
 from llama_lsp.model.backend import Backend, EngineUnavailable, ModelError
 from llama_lsp.model.embedded import EmbeddedBackend
 from llama_lsp.model.resolve import resolve_model_path
@@ -76,13 +76,21 @@ class ModelHost:
         self._last_attempt = 0.0
         self.on_change: Callable[[ModelStatus, ModelStatus], None] | None = None
         """Called with (old, new) when the state changes, on the thread that changed it."""
-        self.ready = threading.Event()
-        """Set once a load attempt has finished (whether it worked or not)."""
+        self._loads = 0
+        self.ready = AwaitableEvent()
+        """Set once the latest load has finished (whether it worked or not) or the host closed;
+        cleared when a load starts."""
 
     @property
     def status(self) -> ModelStatus:
         """Current state, with the model name or the error."""
         return self._status
+
+    async def until_ready(self, timeout: float) -> bool:
+        """Wait, without polling, until the latest load (or the first, if none started yet)
+        has finished or the host closed; False if ``timeout`` seconds passed first. The status
+        says how it went."""
+        return await self.ready.wait(timeout)
 
     def _set_status(self, status: ModelStatus) -> None:
         old, self._status = self._status, status
@@ -114,6 +122,8 @@ class ModelHost:
     def load(self, settings: Settings) -> Job[Backend]:
         """Queue loading the model of ``settings`` (replacing any loaded one)."""
         self.ready.clear()
+        self._loads += 1
+        load = self._loads
         what = settings.model or "default model"
         if settings.backend != "embedded":
             what = f"{settings.backend} at {settings.endpoint}"
@@ -128,7 +138,8 @@ class ModelHost:
             try:
                 return self._connect(settings)
             finally:
-                self.ready.set()
+                if load == self._loads:  # a load superseded by a newer one ends no wait
+                    self.ready.set()
 
         return self.worker.submit(run, key="load")
 
@@ -170,6 +181,7 @@ class ModelHost:
         running job: here when the thread ends within ``timeout`` seconds, else on the thread
         itself once its last job (a model load, a generation) returns. Returns whether the
         thread ended in time."""
+        self.ready.set()  # a queued load will not run: nobody may wait for it
         return self.worker.close(timeout, then=self._free_backend)
 
     def _free_backend(self) -> None:

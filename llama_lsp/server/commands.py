@@ -11,16 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams, JsonRpcServerNotInitialized
+from pygls.exceptions import JsonRpcInvalidParams
 
-from llama_lsp.context.positions import PositionError
 from llama_lsp.features.completion.prompt_report import PromptRefused, format_prompt_report
 from llama_lsp.model.backend import ModelError
 from llama_lsp.model.host import ModelState
-from llama_lsp.server.app import LlamaLanguageServer
-from llama_lsp.server.convert import from_lsp_position, uri_and_position
-from llama_lsp.server.handlers import status_payload
+from llama_lsp.server.convert import uri_and_position
+from llama_lsp.server.language_server import LlamaLanguageServer
+from llama_lsp.server.lookup import offset_at, open_document
+from llama_lsp.server.status import status_payload
 
 SHOW_PROMPT = "llama-lsp.showPrompt"
 STATUS = "llama-lsp.status"
@@ -35,19 +34,11 @@ def register(server: LlamaLanguageServer) -> None:
 async def show_prompt(ls: LlamaLanguageServer, *arguments: Any) -> dict[str, Any]:
     """The prompt the completion pipeline would build at a cursor."""
     session = ls.session
-    if not session.initialized:
-        raise JsonRpcServerNotInitialized("llama-lsp: send 'initialize' first")
     uri, position = uri_and_position(arguments, SHOW_PROMPT)
-    document = session.documents.get(uri)
-    if document is None:
-        raise JsonRpcInvalidParams(f"llama-lsp: {uri} is not open (send textDocument/didOpen)")
-    snapshot = document.snapshot()
+    snapshot = open_document(session, uri).snapshot()
     if snapshot.problem:
         raise JsonRpcInvalidParams(f"llama-lsp: {uri}: no completions here: {snapshot.problem}")
-    try:
-        offset = snapshot.index.offset_at(from_lsp_position(position), session.encoding)
-    except PositionError as error:
-        raise JsonRpcInvalidParams(f"llama-lsp: {uri}: {error}") from error
+    offset = offset_at(snapshot, position, session.encoding)
     state = session.host.status
     if state.state is not ModelState.READY:
         raise JsonRpcInvalidParams(f"llama-lsp: no prompt: the model is {state.state.value}"
@@ -66,4 +57,4 @@ async def show_prompt(ls: LlamaLanguageServer, *arguments: Any) -> dict[str, Any
 
 def status(ls: LlamaLanguageServer, *arguments: Any) -> dict[str, object]:
     """The last status payload, refreshed with the model's current state."""
-    return status_payload(ls, **ls.session.last_status)
+    return status_payload(ls.session, **ls.session.last_status)

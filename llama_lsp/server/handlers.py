@@ -5,16 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams, JsonRpcServerNotInitialized
 
 from llama_lsp.config.settings import CONFIG_SECTION, resolve_settings
 from llama_lsp.context.documents import DocumentSnapshot, uri_to_path
-from llama_lsp.context.positions import PositionError
 from llama_lsp.features.completion.coordinator import (
     KEYSTROKE_PARSE_SECONDS,
     CompletionAnswer,
@@ -22,9 +19,11 @@ from llama_lsp.features.completion.coordinator import (
 )
 from llama_lsp.model.backend import EngineUnavailable, ModelError
 from llama_lsp.model.host import ModelState, ModelStatus
-from llama_lsp.server import actions
-from llama_lsp.server.app import LlamaLanguageServer
 from llama_lsp.server.convert import encoding_of, from_lsp_position, to_lsp_range
+from llama_lsp.server.language_server import LlamaLanguageServer
+from llama_lsp.server.lookup import locate
+from llama_lsp.server.progress import work_done
+from llama_lsp.server.status import send_status
 
 logger = logging.getLogger(__name__)
 _IDENTIFIER_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
@@ -43,7 +42,6 @@ def register(server: LlamaLanguageServer) -> None:
         inline_completion
     )
     server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions())(completion)
-    actions.register(server)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -119,7 +117,7 @@ def _report_state_change(ls: LlamaLanguageServer, old: ModelStatus, new: ModelSt
             type=types.MessageType.Info,
             message=f"llama-lsp: the inference server is back ({new.detail})"))
     if ModelState.UNAVAILABLE in (old.state, new.state):
-        _send_status(ls)
+        send_status(ls)
 
 
 async def _pull_configuration(ls: LlamaLanguageServer) -> None:
@@ -139,51 +137,33 @@ async def _pull_configuration(ls: LlamaLanguageServer) -> None:
         _apply_settings(ls, values[0])
 
 
-async def _begin_progress(ls: LlamaLanguageServer, title: str, message: str) -> str | None:
-    if not ls.session.supports_progress:
-        return None
-    token = f"llama-lsp-{uuid.uuid4()}"
-    try:
-        await asyncio.wait_for(ls.work_done_progress.create_async(token), timeout=5)
-    except Exception as error:  # noqa: BLE001
-        logger.info("work done progress refused: %s", error)
-        return None
-    ls.work_done_progress.begin(
-        token, types.WorkDoneProgressBegin(title=title, message=message, cancellable=False)
-    )
-    return token
-
-
 async def _load_model(ls: LlamaLanguageServer) -> None:
     session = ls.session
     settings = session.settings
     what = (f"loading {settings.model or 'default model'}" if settings.backend == "embedded"
             else f"connecting to {settings.endpoint}")
-    token = await _begin_progress(ls, "llama-lsp", what)
-    started = time.perf_counter()
-    job = session.host.load(settings)
-    _send_status(ls)
     error: ModelError | None = None
-    try:
-        backend = await asyncio.wrap_future(job.future)
-    except EngineUnavailable as failure:
-        error = failure
-        message = (f"llama-lsp: {failure}; completions start by themselves once the server "
-                   "answers")
-    except ModelError as failure:
-        error = failure
-        message = f"llama-lsp: no completions until this is fixed: {failure}"
-    else:
-        fim = backend.info.fim
-        engine = "" if backend.info.engine == "embedded" else f" on {backend.info.engine}"
-        message = (
-            f"model {backend.info.name}{engine} ready in {time.perf_counter() - started:.1f}s "
-            f"(context {backend.info.context_size}, "
-            f"{'FIM ' + fim.source if fim else 'no FIM tokens: prefix-only prompts'})"
-        )
-    finally:
-        if token is not None:  # also when cancelled, so the client's spinner stops
-            ls.work_done_progress.end(token, types.WorkDoneProgressEnd())
+    async with work_done(ls, "llama-lsp", what):
+        started = time.perf_counter()
+        job = session.host.load(settings)
+        send_status(ls)
+        try:
+            backend = await asyncio.wrap_future(job.future)
+        except EngineUnavailable as failure:
+            error = failure
+            message = (f"llama-lsp: {failure}; completions start by themselves once the "
+                       "server answers")
+        except ModelError as failure:
+            error = failure
+            message = f"llama-lsp: no completions until this is fixed: {failure}"
+        else:
+            fim = backend.info.fim
+            engine = "" if backend.info.engine == "embedded" else f" on {backend.info.engine}"
+            message = (
+                f"model {backend.info.name}{engine} ready in "
+                f"{time.perf_counter() - started:.1f}s (context {backend.info.context_size}, "
+                f"{'FIM ' + fim.source if fim else 'no FIM tokens: prefix-only prompts'})"
+            )
     if error is not None:
         kind = (types.MessageType.Warning if isinstance(error, EngineUnavailable)
                 else types.MessageType.Error)
@@ -192,7 +172,7 @@ async def _load_model(ls: LlamaLanguageServer) -> None:
         _log(ls, message, types.MessageType.Info)
         session.completions.model_ready(session.settings, session.context_version,
                                         session.context_for, session.last_document())
-    _send_status(ls)
+    send_status(ls)
 
 
 async def did_change_configuration(
@@ -277,7 +257,6 @@ def did_close(ls: LlamaLanguageServer, params: types.DidCloseTextDocumentParams)
 # Completion
 
 
-STATUS_NOTIFICATION = "$/llama-lsp/status"
 SUGGESTION_READY_NOTIFICATION = "$/llama-lsp/suggestionReady"
 
 
@@ -291,39 +270,14 @@ def _announce_suggestion(ls: LlamaLanguageServer, snapshot: DocumentSnapshot,
         "position": {"line": position.line, "character": position.character}})
 
 
-def status_payload(ls: LlamaLanguageServer, **fields: object) -> dict[str, object]:
-    """Model state, cache hit rate and counters, plus ``fields`` (latency, tokens/s...)."""
-    session = ls.session
-    status = session.host.status
-    return {**fields, "state": status.state.value, "detail": status.detail,
-            **session.completions.counters()}
-
-
-def _send_status(ls: LlamaLanguageServer, **fields: object) -> None:
-    """``$/llama-lsp/status``: model state, last latency, tokens/s, cache hit rate, context."""
-    payload = status_payload(ls, **fields)
-    if fields:
-        ls.session.last_status = dict(fields)
-    ls.protocol.notify(STATUS_NOTIFICATION, payload)
-
-
 async def _complete(ls: LlamaLanguageServer, uri: str, position: types.Position,
                     invoked: bool = False, budgeted: bool = True) -> CompletionAnswer | None:
     """Suggestions at a position, from the completion coordinator."""
     session = ls.session
-    if not session.initialized:
-        raise JsonRpcServerNotInitialized("llama-lsp: send 'initialize' first")
-    document = session.documents.get(uri)
-    if document is None:
-        raise JsonRpcInvalidParams(f"llama-lsp: {uri} is not open (send textDocument/didOpen)")
-    snapshot = document.snapshot(KEYSTROKE_PARSE_SECONDS)
-    try:
-        offset = snapshot.index.offset_at(from_lsp_position(position), session.encoding)
-    except PositionError as error:
-        raise JsonRpcInvalidParams(f"llama-lsp: {uri}: {error}") from error
+    at = locate(session, uri, position, KEYSTROKE_PARSE_SECONDS)
     try:
         answer = await session.completions.complete(
-            document, snapshot, offset, session.settings, session.context_version(uri),
+            at.document, at.snapshot, at.offset, session.settings, session.context_version(uri),
             session.context_for, invoked=invoked, budgeted=budgeted)
     except Superseded:
         raise asyncio.CancelledError from None  # answered as cancelled; the client asks again
@@ -333,7 +287,7 @@ async def _complete(ls: LlamaLanguageServer, uri: str, position: types.Position,
         _log(ls, f"completion failed: {error}", types.MessageType.Error)
         return None
     if answer is not None and answer.status:
-        _send_status(ls, **answer.status)
+        send_status(ls, **answer.status)
     return answer
 
 

@@ -141,6 +141,10 @@ def strict_converter() -> cattrs.Converter:
 class LlamaProtocol(LanguageServerProtocol):
     """pygls's LSP protocol with replies guaranteed (see the module docstring)."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._answered_at_shutdown: set[MsgId] = set()
+
     def receive(self, event: Event) -> None:
         """Handle one frame (or framing error) from the client."""
         if isinstance(event, FramingError):
@@ -268,13 +272,21 @@ class LlamaProtocol(LanguageServerProtocol):
         for msg_id, future in list(self._request_futures.items()):
             if msg_id != current_id and not future.done():
                 future.cancel()
+                # A task sees its cancellation on a later loop turn, and a job running on a
+                # thread cannot be cancelled: either could answer after ``exit``. Answer now.
+                if self._request_futures.pop(msg_id, None) is not None:
+                    self._answered_at_shutdown.add(msg_id)
+                    self._reply_error(msg_id, JsonRpcRequestCancelled(
+                        f"llama-lsp: request {msg_id} was cancelled by shutdown"))
         self._shutdown = True
 
     # -- replies ---------------------------------------------------------------------------
 
     def _send_handler_result(self, future: Future[Any], *, msg_id: MsgId) -> None:
         """Send a handler's result, or its failure as one line without a traceback."""
-        self._request_futures.pop(msg_id, None)
+        if self._request_futures.pop(msg_id, None) is None and msg_id in self._answered_at_shutdown:
+            self._answered_at_shutdown.discard(msg_id)
+            return
         if future.cancelled():
             error: JsonRpcException = JsonRpcRequestCancelled(
                 f"llama-lsp: request {msg_id} was cancelled")

@@ -89,24 +89,33 @@ class StreamWriter:
 def descriptor_reader(fd: int, loop: asyncio.AbstractEventLoop
                       ) -> Callable[[], Awaitable[bytes]]:
     """Read ``fd`` on a daemon thread (it never holds up exit); at most a few chunks ahead."""
-    queue: asyncio.Queue[bytes] = asyncio.Queue(_QUEUED_CHUNKS)
+    # The thread hands chunks over with ``call_soon_threadsafe`` and never makes a coroutine: one
+    # made for a loop that closes first is never awaited, and Python warns about it on stderr.
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    free_slots = threading.Semaphore(_QUEUED_CHUNKS)
 
     def read_forever() -> None:
         while True:
+            free_slots.acquire()
             try:
                 chunk = os.read(fd, CHUNK_BYTES)
             except OSError as error:
                 logger.warning("cannot read from the client: %s", error.strerror)
                 chunk = b""
             try:
-                asyncio.run_coroutine_threadsafe(queue.put(chunk), loop).result()
+                loop.call_soon_threadsafe(queue.put_nowait, chunk)
             except RuntimeError:  # the loop is closed
                 return
             if not chunk:
                 return
 
+    async def read() -> bytes:
+        chunk = await queue.get()
+        free_slots.release()
+        return chunk
+
     threading.Thread(target=read_forever, name="llama-lsp-stdin", daemon=True).start()
-    return queue.get
+    return read
 
 
 async def pump(read: Callable[[], Awaitable[bytes]], protocol: LlamaProtocol,

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Screenshot of the plugin's ghost text with the demo model (the README's PNG).
+"""Screenshot of the plugin's ghost text with the demo model (the PNG in docs/editors.md).
 
 Runs Neovim in a tmux pane on a copy of examples/python/inventory.py, types `data = ` on the
 line of Inventory.load, waits for the ghost text, converts the pane (ANSI colours) to HTML and

@@ -32,6 +32,10 @@ class ActionFailed(RuntimeError):
     """An action that cannot produce a safe edit; the message is for the user."""
 
 
+class NoModel(ActionFailed):
+    """The action needs the model and none is loaded."""
+
+
 @dataclass(frozen=True)
 class Offer:
     """One action to list: what it does and where its definition is (a byte offset)."""
@@ -217,7 +221,8 @@ def refuse(refusal: str | None) -> None:
 
 def compute(snapshot: DocumentSnapshot, request: Request, backend: Backend | None,
             is_cancelled: Callable[[], bool]) -> Edit:
-    """The validated edit of one action; raises :class:`ActionFailed` with the reason."""
+    """The validated edit of one action; raises :class:`ActionFailed` with the reason
+    (:class:`NoModel` when it needs the model and ``backend`` is None)."""
     refuse(request.refusal)
     if not _usable(snapshot):
         raise ActionFailed(snapshot.problem or snapshot.no_tree
@@ -237,8 +242,9 @@ def compute(snapshot: DocumentSnapshot, request: Request, backend: Backend | Non
         if backend is None:
             raise ModelError("no model is loaded")
         return _code_edit(snapshot, definition, request, backend, is_cancelled)
-    except ModelError as error:
-        raise ActionFailed(f"the model failed: {error}") from error
+    except ModelError as error:  # without a backend, only the missing model can fail
+        failed = NoModel if backend is None else ActionFailed
+        raise failed(f"the model failed: {error}") from error
     except EditRejected as error:
         raise ActionFailed(f"refused the model's edit: {error}; nothing was changed") from error
 

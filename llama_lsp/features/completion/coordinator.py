@@ -51,7 +51,6 @@ T = TypeVar("T")
 
 # How long a request that arrives while the model loads waits before answering empty.
 READY_WAIT_SECONDS = 1.0
-READY_POLL_SECONDS = 0.02
 # Parsing a keystroke's request may take this long; the cursor window and the instant answers
 # then use the previous tree (its positions shifted by the edits).
 KEYSTROKE_PARSE_SECONDS = 0.001
@@ -236,6 +235,7 @@ class CompletionCoordinator:
         if not await self._model_ready():
             self._waiting = (document, snapshot.version, offset)
             return None
+        self._waiting = None  # this later request is served: model_ready must not supersede it
         hold = 0.0 if invoked else self.debounce.delay(self.clock())
         if hold > 0:
             await asyncio.sleep(hold)
@@ -374,9 +374,7 @@ class CompletionCoordinator:
     async def _model_ready(self) -> bool:
         host = self.host
         if host.status.state is ModelState.LOADING:
-            deadline = self.clock() + READY_WAIT_SECONDS
-            while host.status.state is ModelState.LOADING and self.clock() < deadline:
-                await asyncio.sleep(READY_POLL_SECONDS)
+            await host.until_ready(READY_WAIT_SECONDS)
         # UNAVAILABLE: a remote server was down; the host retries it on this request.
         return host.status.state in (ModelState.READY, ModelState.UNAVAILABLE)
 

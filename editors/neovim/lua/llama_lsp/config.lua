@@ -9,7 +9,7 @@ M.defaults = {
     "python", "javascript", "javascriptreact", "typescript", "typescriptreact",
     "go", "rust", "java", "c", "cpp", "lua", "sh",
   },
-  -- Server options (keys as in the README's configuration table), sent as initializationOptions
+  -- Server options (keys: docs/configuration.md), sent as initializationOptions
   -- and as the "llama-lsp" section of workspace/configuration.
   settings = {},
   -- Project root markers; the file's folder when none is found.
