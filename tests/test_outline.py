@@ -58,7 +58,7 @@ def observed(definition: Definition, source: bytes, expected: D) -> D:
         sig=definition.signature,
         parent=definition.parent,
         public=definition.is_public,
-        params=definition.parameters,
+        params=definition.parameter_names,
         start=None if expected.start is None else text[:len(expected.start)],
         doc=definition.doc,
         body=definition.body_start_byte is not None,

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from tree_sitter import Node, Tree
 
 from llama_lsp.context.syntax import walk
-from llama_lsp.context.syntax.outline import Definition
+from llama_lsp.context.syntax.languages import spec_for
+from llama_lsp.context.syntax.outline import Definition, outline
+from llama_lsp.context.syntax.outline import Parameter as OutlineParameter
 
 DOCUMENTED_KINDS = frozenset({
     "function", "method", "class", "struct", "interface", "enum", "trait", "type", "union",
@@ -173,126 +175,12 @@ def _walk_own(node: Node) -> Iterator[Node]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Parameters per language
+# Parameters (read by the outline from the language's definitions.scm)
 
 
-def _python_parameter(source: bytes, node: Node) -> Parameter | None:
-    kind = node.type
-    if kind == "identifier":
-        return Parameter(_text(source, node), None, None)
-    if kind in ("list_splat_pattern", "dictionary_splat_pattern"):
-        return Parameter(_text(source, node), None, None)
-    if kind == "typed_parameter":
-        inner = node.named_children[0] if node.named_children else None
-        return Parameter(_text(source, inner), _text(source, node.child_by_field_name("type")),
-                         None)
-    if kind in ("default_parameter", "typed_default_parameter"):
-        type_node = node.child_by_field_name("type")
-        return Parameter(_text(source, node.child_by_field_name("name")),
-                         _text(source, type_node) if type_node else None,
-                         _text(source, node.child_by_field_name("value")))
-    return None
-
-
-def _js_parameter(source: bytes, node: Node) -> Parameter | None:
-    kind = node.type
-    if kind == "identifier":
-        return Parameter(_text(source, node), None, None)
-    if kind == "assignment_pattern":
-        return Parameter(_text(source, node.child_by_field_name("left")), None,
-                         _text(source, node.child_by_field_name("right")))
-    if kind == "rest_pattern":
-        return Parameter(_text(source, node).lstrip("."), None, None)
-    if kind in ("required_parameter", "optional_parameter"):
-        pattern = node.child_by_field_name("pattern")
-        if pattern is None:
-            return None
-        type_node = node.child_by_field_name("type")
-        type_text = _text(source, type_node).lstrip(":").strip() if type_node else None
-        value = node.child_by_field_name("value")
-        name = _text(source, pattern).lstrip(".")
-        if pattern.type in ("object_pattern", "array_pattern"):
-            name = "options"
-        return Parameter(name, type_text, _text(source, value) if value else None)
-    if kind in ("object_pattern", "array_pattern"):
-        return Parameter("options", None, None)
-    return None
-
-
-def _go_parameters(source: bytes, node: Node) -> list[Parameter]:
-    found = []
-    for child in node.named_children:
-        if child.type not in ("parameter_declaration", "variadic_parameter_declaration"):
-            continue
-        type_text = _text(source, child.child_by_field_name("type")) or None
-        for name in child.children_by_field_name("name"):
-            found.append(Parameter(_text(source, name), type_text, None))
-    return found
-
-
-def _rust_parameter(source: bytes, node: Node) -> Parameter | None:
-    if node.type != "parameter":
-        return None
-    pattern = node.child_by_field_name("pattern")
-    name = _text(source, pattern).removeprefix("mut ").strip()
-    return Parameter(name, _text(source, node.child_by_field_name("type")) or None, None)
-
-
-def _java_parameter(source: bytes, node: Node) -> Parameter | None:
-    if node.type == "formal_parameter":
-        return Parameter(_text(source, node.child_by_field_name("name")),
-                         _text(source, node.child_by_field_name("type")) or None, None)
-    if node.type == "spread_parameter":
-        declarator = next((c for c in node.named_children if c.type == "variable_declarator"),
-                          None)
-        name = declarator.child_by_field_name("name") if declarator else None
-        return Parameter(_text(source, name), None, None) if name else None
-    return None
-
-
-def _c_declarator_name(node: Node | None) -> Node | None:
-    while node is not None and node.type not in ("identifier", "field_identifier"):
-        inner = node.child_by_field_name("declarator")
-        if inner is None:
-            inner = next((c for c in node.named_children if c.type in (
-                "identifier", "pointer_declarator", "reference_declarator",
-                "array_declarator", "function_declarator", "parenthesized_declarator")), None)
-        node = inner
-    return node
-
-
-def _c_parameter(source: bytes, node: Node) -> Parameter | None:
-    if node.type not in ("parameter_declaration", "optional_parameter_declaration"):
-        return None
-    name = _c_declarator_name(node.child_by_field_name("declarator"))
-    if name is None:
-        return None
-    default = node.child_by_field_name("default_value")
-    return Parameter(_text(source, name), _text(source, node.child_by_field_name("type")) or None,
-                     _text(source, default) if default else None)
-
-
-_PARAMETER_READERS = {
-    "python": _python_parameter, "javascript": _js_parameter, "typescript": _js_parameter,
-    "typescriptreact": _js_parameter, "rust": _rust_parameter, "java": _java_parameter,
-    "c": _c_parameter, "cpp": _c_parameter,
-}
-
-
-def _parameters(language_id: str, source: bytes, params: Node | None) -> list[Parameter]:
-    if params is None:
-        return []
-    if language_id == "go":
-        return _go_parameters(source, params)
-    reader = _PARAMETER_READERS.get(language_id)
-    if reader is None:
-        return []
-    found = [p for child in params.named_children if (p := reader(source, child)) is not None]
-    if language_id == "python":
-        return [p for p in found if p.name not in ("self", "cls")]
-    if language_id in ("c", "cpp") and len(found) == 1 and found[0].name == "void":
-        return []
-    return found
+def _documented(parameters: tuple[OutlineParameter, ...]) -> list[Parameter]:
+    """The parameters a doc lists, as it names them; receivers (``self``) left out."""
+    return [Parameter(p.label, p.type, p.default) for p in parameters if not p.receiver]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -377,18 +265,18 @@ def _body_facts(language_id: str, source: bytes, body: Node | None,
     return returns, yields, raised, panics
 
 
-def _python_class_parameters(source: bytes, outer: Node, body: Node | None
-                             ) -> tuple[list[Parameter], bool]:
+def _python_class_parameters(definition: Definition, tree: Tree, source: bytes, outer: Node,
+                             body: Node | None) -> tuple[list[Parameter], bool]:
     """``__init__`` parameters, or annotated fields of a dataclass-like class."""
     if body is None:
         return [], False
-    for statement in body.named_children:
-        function = statement
-        if function.type == "decorated_definition":
-            function = function.child_by_field_name("definition") or function
-        if function.type == "function_definition" and _text(
-                source, function.child_by_field_name("name")) == "__init__":
-            return _parameters("python", source, function.child_by_field_name("parameters")), False
+    spec = spec_for("python")
+    assert spec is not None
+    inner = outline(tree, source, spec, byte_range=(body.start_byte, body.end_byte))
+    for method in inner:
+        if method.name == "__init__" and method.parent == definition.name and \
+                definition.start_byte < method.start_byte < definition.end_byte:
+            return _documented(method.parameters), False
     decorators = " ".join(_text(source, child) for child in outer.children
                           if child.type == "decorator")
     if not _DATACLASS.search(decorators):
@@ -431,10 +319,10 @@ def analyze(definition: Definition, tree: Tree, source: bytes, language_id: str)
         while body is not None and (parent := body.parent) is not None and (
                 parent.start_byte, parent.end_byte) == (body.start_byte, body.end_byte):
             body = parent  # the block, not its only statement
-    parameters = _parameters(language_id, source, params_node)
+    parameters = _documented(definition.parameters)
     attributes = False
     if language_id == "python" and definition.kind == "class" and outer is not None:
-        parameters, attributes = _python_class_parameters(source, outer, body)
+        parameters, attributes = _python_class_parameters(definition, tree, source, outer, body)
     return_type = _return_type(language_id, source, function)
     returns, yields, raised, panics = _body_facts(
         language_id, source, body if definition.kind in FUNCTION_KINDS else None, function)

@@ -44,10 +44,14 @@
   parameters: (preproc_params) @parameters
   value: (_)? @body) @definition.function
 
-; Parameter names, each with its list (through pointer/array declarators).
-(parameter_list (parameter_declaration declarator: (identifier) @parameter)) @parameters
-(parameter_list (parameter_declaration declarator: (_ declarator: (identifier) @parameter))) @parameters
-(parameter_list (parameter_declaration declarator: (_ declarator: (_ declarator: (identifier) @parameter)))) @parameters
+; Parameters, each with its list and type (through pointer/array declarators).
+(parameter_list
+  (parameter_declaration
+    type: (_) @parameter.type
+    declarator: [
+      (identifier) @parameter
+      (_ declarator: (identifier) @parameter)
+      (_ declarator: (_ declarator: (identifier) @parameter))])) @parameters
 (preproc_params (identifier) @parameter) @parameters
 
 (comment) @comment

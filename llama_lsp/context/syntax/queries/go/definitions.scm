@@ -64,8 +64,11 @@
 
 ; Parameter names, each with its list (receivers, results and function types match too, but
 ; no definition owns those lists).
-(parameter_list (parameter_declaration name: (identifier) @parameter)) @parameters
-(parameter_list (variadic_parameter_declaration name: (identifier) @parameter)) @parameters
+(parameter_list
+  (parameter_declaration name: (identifier) @parameter type: (_) @parameter.type)) @parameters
+((parameter_list
+  (variadic_parameter_declaration name: (identifier) @parameter type: (_) @parameter.type)) @parameters
+  (#set! parameter.kind "var_positional"))
 
 (comment) @comment
 
