@@ -15,25 +15,43 @@ from llama_lsp.context.callee import (
 )
 
 
-@pytest.mark.parametrize(("line_before", "call"), [
-    ("    return lib.scale(a, ", CallAtCursor("scale", "a, ", plain=False)),
-    ("    return scale(", CallAtCursor("scale", "", plain=True)),
-    ("x = outer(a, [b, ", CallAtCursor("outer", "a, [b, ", plain=True)),
-    ("x = outer(inner(a), ", CallAtCursor("outer", "inner(a), ", plain=True)),
-    ("x = (", None),
-    ("def scale(points, ", None),
-    ("    async def scale(", None),
-    ("class Pool(Base, ", None),
+@pytest.mark.parametrize(("language", "line_before", "call"), [
+    ("python", "    return lib.scale(a, ", CallAtCursor("scale", "a, ", plain=False)),
+    ("python", "    return scale(", CallAtCursor("scale", "", plain=True)),
+    ("python", "x = outer(a, [b, ", CallAtCursor("outer", "a, [b, ", plain=True)),
+    ("python", "x = outer(inner(a), ", CallAtCursor("outer", "inner(a), ", plain=True)),
+    ("python", 'x = outer("a)", inner(', CallAtCursor("inner", "", plain=True)),
+    ("python", "x = outer(a, 'it''s", CallAtCursor("outer", "a, 'it''s", plain=True)),
+    ("python", "if ready(a, # pending", CallAtCursor("ready", "a, # pending", plain=True)),
+    ("python", "x = (", None),
+    ("python", "x = f(a)", None),
+    ("python", "def scale(points, ", None),
+    ("python", "    async def scale(", None),
+    ("python", "class Pool(Base, ", None),
+    ("javascript", "  const x = this.scale(a, ", CallAtCursor("scale", "a, ", plain=False)),
+    ("javascript", "function scale(points, ", None),
+    ("typescript", "  if (valid(x: ", CallAtCursor("valid", "x: ", plain=True)),
+    ("go", "	fmt.Println(a, ", CallAtCursor("Println", "a, ", plain=False)),
+    ("go", "func scale(points int, ", None),
+    ("rust", "    let a = shapes::area(2, ", CallAtCursor("area", "2, ", plain=True)),
+    ("rust", '    println!("{}", area(2, ', CallAtCursor("area", "2, ", plain=True)),
+    ("rust", "    fn area(self, ", None),
+    ("java", "    list.add(new Item(", CallAtCursor("Item", "", plain=True)),
+    ("java", "    public int scale(int a, ", None),
+    ("c", "    if (g(x) && f(a, ", CallAtCursor("f", "a, ", plain=True)),
+    ("cpp", "    w.draw(a, ", CallAtCursor("draw", "a, ", plain=False)),
+    ("lua", "f(a, ", None),  # no grammar: no call is known
 ])
-def test_call_at_cursor(line_before: str, call: CallAtCursor | None) -> None:
-    assert call_at_cursor(line_before) == call
+def test_call_at_cursor(language: str, line_before: str, call: CallAtCursor | None) -> None:
+    assert call_at_cursor(line_before, language) == call
 
 
 @pytest.mark.parametrize(("signature", "bound_first", "parameters"), [
     ("def f(a, b: int = 1, *args, c, d=2, **kw):", False,
      Parameters(("a", "b"), frozenset("abcd"), True, True)),
     ('def f(a=")", b=1):', False, Parameters(("a", "b"), frozenset("ab"), False, False)),
-    ("def f(key=lambda a, b: a, c=1):", False, None),  # the lambda's commas would split it
+    ("def f(key=lambda a, b: a, c=1):", False,
+     Parameters(("key", "c"), frozenset({"key", "c"}), False, False)),
     ("def __init__(*args, **kwargs):", True, Parameters((), frozenset(), True, True)),
     ("def g(a, /, b, *, c):", False, Parameters(("a", "b"), frozenset("bc"), False, False)),
     ('def __init__(self, x, y: str = "a, b") -> None:', True,

@@ -5,7 +5,7 @@ from llama_lsp.features.completion.postprocess.context import (
     CompletionMode,
     FilterContext,
 )
-from llama_lsp.features.completion.postprocess.lexing import walk
+from llama_lsp.context.scanning import walk
 
 _OPENERS = {"(": ")", "[": "]", "{": "}"}
 _CLOSERS = {v: k for k, v in _OPENERS.items()}
