@@ -327,3 +327,17 @@ def test_the_file_command_documents_public_api_only() -> None:
             "def documented():\n    '''Done.'''\n")
     names = [d.name for d in service.undocumented(snapshot_of(text))]
     assert names == ["Shape", "area"]
+
+
+def test_an_indented_doc_comment_run_is_replaced_whole() -> None:
+    """The doc of an indented method spans its lines' indentation: the update replaces all of
+    it (it once stopped short by the indentation and left the old text's tail behind)."""
+    text = ("impl Shape {\n    /// Area of it.\n    /// Second line.\n"
+            "    pub fn area(&self, scale: f64) -> f64 {\n        scale\n    }\n}\n")
+    snapshot = snapshot_of(text, "rust")
+    definitions = docstrings.outline_of(snapshot)
+    plan = docstrings.plan(snapshot, definitions[-1], definitions, "auto")
+    docstrings.apply_answers(plan, {"param:scale": "Multiplier.", "returns": "The area."})
+    updated = docstrings.edit_for(plan, snapshot).apply(text)
+    assert updated.startswith("impl Shape {\n    /// Area of it.\n    /// Second line.\n")
+    assert "    /// The area.\n    pub fn area(&self, scale: f64) -> f64 {\n" in updated

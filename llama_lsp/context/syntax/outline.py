@@ -31,7 +31,10 @@ TypeScript). A missing file means no patterns.
   after a ``var_positional`` one.
 * ``@wrapper`` with ``@wrapped``: a node around a definition (decorators, ``export``,
   ``template<>``); the definition's range grows to include it.
-* ``@comment``: a comment, candidate doc of the definition right below it.
+* ``@comment``: a comment, candidate doc of the definition right below it. ``@doc.comment``
+  (``/** ... */``) and ``@doc.lines`` (``///``: adjacent ones join) are comments written in
+  the language's doc style: :attr:`Definition.doc_comment` is the last of them (or run of
+  them) in the comments directly above.
 * ``@decoration``: a decorator/attribute/annotation; part of the definition's range when directly
   above it, cut out of the signature when inside it.
 * ``@public`` / ``@private``: mark the definition whose name or definition node is captured;
@@ -107,8 +110,9 @@ class Definition:
     its body. ``doc`` is a docstring's content (``doc_*`` then span the quoted string) or the raw
     comment block directly above. ``parameters`` lists the parameter list's entries in order
     (Python ``self``/``cls`` and Rust ``self`` included, as receivers; Go receivers not).
-    ``decorated``: decorators, attributes or annotations are part of its range. ``parent`` is
-    the enclosing
+    ``decorated``: decorators, attributes or annotations are part of its range.
+    ``doc_comment`` is the byte range of the doc comment among those comments, if any.
+    ``parent`` is the enclosing
     class/struct/interface/enum/trait/impl (or receiver / ``Foo::`` scope) name.
     """
 
@@ -129,6 +133,7 @@ class Definition:
     parent: str | None
     is_public: bool
     decorated: bool = False
+    doc_comment: tuple[int, int] | None = None
 
     @property
     def parameter_names(self) -> tuple[str, ...]:
@@ -286,6 +291,8 @@ class _Leading:
     end: int
     node: Node
     is_decoration: bool
+    doc: str | None = None
+    """``comment`` or ``lines`` for a comment in the doc style (see ``@doc.*``)."""
 
 
 @dataclass
@@ -335,10 +342,13 @@ def _add_roles(seen: _Matches, captures: dict[str, list[Node]], source: bytes) -
     for capture, nodes in captures.items():
         if capture == "wrapped" and (wrappers := captures.get("wrapper")):
             seen.wrapped[nodes[0].id] = wrappers[0]
-        elif capture in ("comment", "decoration"):
+        elif capture in ("comment", "decoration", "doc.comment", "doc.lines"):
+            doc = capture[4:] if capture.startswith("doc.") else None
             for node in nodes:
-                end = _content_end(source, node)
-                seen.leading[node.id] = _Leading(end, node, capture == "decoration")
+                known = seen.leading.get(node.id)
+                if known is None or doc is not None:
+                    end = _content_end(source, node)
+                    seen.leading[node.id] = _Leading(end, node, capture == "decoration", doc)
         elif capture == "public":
             seen.public.add(nodes[0].id)
         elif capture == "private":
@@ -498,6 +508,22 @@ def _doc(source: bytes, found: _Found) -> tuple[str | None, int | None, int | No
     return text, comments[0].start_byte, _content_end(source, comments[-1])
 
 
+def _doc_comment(source: bytes, seen: _Matches, found: _Found) -> tuple[int, int] | None:
+    """The last doc comment, or run of adjacent doc lines, among the comments above."""
+    span: tuple[int, int] | None = None
+    joins = False
+    for node in found.comments:
+        doc = seen.leading[node.id].doc
+        if doc is None:
+            joins = False
+            continue
+        end = _content_end(source, node)
+        joined = joins and doc == "lines" and span is not None
+        span = (span[0], end) if joined and span is not None else (node.start_byte, end)
+        joins = doc == "lines"
+    return span
+
+
 def _is_public(seen: _Matches, found: _Found) -> bool:
     ids = (found.name.id, found.node.id)
     if any(i in seen.public for i in ids):
@@ -635,6 +661,7 @@ def _definition(
         parent=parent,
         is_public=_is_public(seen, found),
         decorated=_decorated(found, decorations),
+        doc_comment=_doc_comment(source, seen, found),
     )
 
 

@@ -330,7 +330,7 @@ def analyze(definition: Definition, tree: Tree, source: bytes, language_id: str)
     if return_type is not None and language_id == "python" and re.match(
             r"(typing\.|collections\.abc\.)?(Async)?(Generator|Iterator|Iterable)\b", return_type):
         yields = True
-    doc_range, doc_text, insert_at = _existing_doc(definition, language_id)
+    doc_range, doc_text, insert_at = _existing_doc(definition, language_id, source)
     if definition.kind not in FUNCTION_KINDS:
         returns, yields = False, False
     return Target(
@@ -375,7 +375,7 @@ def _python_body_indent(source: bytes, definition: Definition, body: Node | None
     return before.decode("utf-8")
 
 
-def _existing_doc(definition: Definition, language_id: str
+def _existing_doc(definition: Definition, language_id: str, source: bytes
                   ) -> tuple[tuple[int, int] | None, str | None, int]:
     """The doc's byte range and text, and where a new doc would go (above the comments
     directly over the declaration, so a ``// eslint-disable-next-line`` stays attached)."""
@@ -387,39 +387,7 @@ def _existing_doc(definition: Definition, language_id: str
         if definition.body_start_byte is None or start < definition.body_start_byte:
             return None, None, start  # comments above: the docstring goes in the body
         return (start, definition.doc_end_byte), block, insert_at
-    found = _doc_in_block(language_id, block)
-    if found is None:
+    if definition.doc_comment is None:
         return None, None, start
-    begin, end = found
-    begin_byte = start + len(block[:begin].encode("utf-8"))
-    end_byte = start + len(block[:end].encode("utf-8"))
-    return (begin_byte, end_byte), block[begin:end], insert_at
-
-
-_BLOCK_DOC = re.compile(r"^[ \t]*(/\*\*(?!/).*?\*/)", re.M | re.S)
-_LINE_DOC = re.compile(r"^[ \t]*///(?!/).*$", re.M)
-_LINE_DOC_LANGUAGES = frozenset({"rust", "c", "cpp"})
-_BLOCK_DOC_LANGUAGES = frozenset({"javascript", "typescript", "typescriptreact", "java", "c",
-                                  "cpp"})
-
-
-def _doc_in_block(language_id: str, block: str) -> tuple[int, int] | None:
-    """The doc comment inside a block of comments (character offsets), or None: the last
-    ``/** */`` comment or run of ``///`` lines; for Go, the whole block."""
-    if language_id == "go":
-        return 0, len(block)
-    found: tuple[int, int] | None = None
-    if language_id in _BLOCK_DOC_LANGUAGES:
-        for match in _BLOCK_DOC.finditer(block):
-            found = match.span(1)
-    if language_id in _LINE_DOC_LANGUAGES:
-        run: tuple[int, int] | None = None
-        for match in _LINE_DOC.finditer(block):
-            start = match.start() + len(match.group(0)) - len(match.group(0).lstrip())
-            if run is not None and block[run[1]:match.start()].strip() == "":
-                run = (run[0], match.end())
-            else:
-                run = (start, match.end())
-        if run is not None and (found is None or run[0] > found[0]):
-            found = run
-    return found
+    begin, end = definition.doc_comment
+    return (begin, end), source[begin:end].decode("utf-8", "replace"), insert_at

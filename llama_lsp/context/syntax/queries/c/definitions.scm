@@ -55,6 +55,9 @@
 (preproc_params (identifier) @parameter) @parameters
 
 (comment) @comment
+; Doc comments: `/** ... */`, or a run of `///` lines.
+((comment) @doc.comment (#match? @doc.comment "^/\\*\\*[^/]"))
+((comment) @doc.lines (#match? @doc.lines "^///([^/]|$)"))
 
 ; Visibility: `static` definitions are private to their file.
 ((function_definition (storage_class_specifier) @_storage) @private (#eq? @_storage "static"))

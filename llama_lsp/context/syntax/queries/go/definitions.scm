@@ -70,7 +70,8 @@
   (variadic_parameter_declaration name: (identifier) @parameter type: (_) @parameter.type)) @parameters
   (#set! parameter.kind "var_positional"))
 
-(comment) @comment
+; Comments, all doc comments: the doc is every comment line directly above.
+(comment) @doc.lines
 
 ; Visibility: exported names start with an upper-case letter.
 (function_declaration name: (identifier) @private (#not-match? @private "^[A-Z]"))

@@ -36,6 +36,8 @@
 
 (modifiers [(annotation) (marker_annotation)] @decoration)
 [(line_comment) (block_comment)] @comment
+; Doc comments: `/** ... */`.
+((block_comment) @doc.comment (#match? @doc.comment "^/\\*\\*[^/]"))
 
 ; Visibility: `public`, plus interface and annotation members; the rest is private.
 [

@@ -59,6 +59,8 @@
 
 (attribute_item) @decoration
 [(line_comment) (block_comment)] @comment
+; Doc comments: a run of `///` lines.
+((line_comment) @doc.lines (#match? @doc.lines "^///([^/]|$)"))
 
 ; Visibility: `pub` (any form) is public, everything else private.
 [
