@@ -8,7 +8,7 @@ import pytest
 from test_assembly import CURSOR, Workspace, _cursor
 
 from llama_lsp.context.callee import (
-    CallAtCursor,
+    Call,
     Parameters,
     call_at_cursor,
     python_parameters,
@@ -16,33 +16,33 @@ from llama_lsp.context.callee import (
 
 
 @pytest.mark.parametrize(("language", "line_before", "call"), [
-    ("python", "    return lib.scale(a, ", CallAtCursor("scale", "a, ", plain=False)),
-    ("python", "    return scale(", CallAtCursor("scale", "", plain=True)),
-    ("python", "x = outer(a, [b, ", CallAtCursor("outer", "a, [b, ", plain=True)),
-    ("python", "x = outer(inner(a), ", CallAtCursor("outer", "inner(a), ", plain=True)),
-    ("python", 'x = outer("a)", inner(', CallAtCursor("inner", "", plain=True)),
-    ("python", "x = outer(a, 'it''s", CallAtCursor("outer", "a, 'it''s", plain=True)),
-    ("python", "if ready(a, # pending", CallAtCursor("ready", "a, # pending", plain=True)),
+    ("python", "    return lib.scale(a, ", Call("scale", "a, ", plain=False)),
+    ("python", "    return scale(", Call("scale", "", plain=True)),
+    ("python", "x = outer(a, [b, ", Call("outer", "a, [b, ", plain=True)),
+    ("python", "x = outer(inner(a), ", Call("outer", "inner(a), ", plain=True)),
+    ("python", 'x = outer("a)", inner(', Call("inner", "", plain=True)),
+    ("python", "x = outer(a, 'it''s", Call("outer", "a, 'it''s", plain=True)),
+    ("python", "if ready(a, # pending", Call("ready", "a, # pending", plain=True)),
     ("python", "x = (", None),
     ("python", "x = f(a)", None),
     ("python", "def scale(points, ", None),
     ("python", "    async def scale(", None),
     ("python", "class Pool(Base, ", None),
-    ("javascript", "  const x = this.scale(a, ", CallAtCursor("scale", "a, ", plain=False)),
+    ("javascript", "  const x = this.scale(a, ", Call("scale", "a, ", plain=False)),
     ("javascript", "function scale(points, ", None),
-    ("typescript", "  if (valid(x: ", CallAtCursor("valid", "x: ", plain=True)),
-    ("go", "	fmt.Println(a, ", CallAtCursor("Println", "a, ", plain=False)),
+    ("typescript", "  if (valid(x: ", Call("valid", "x: ", plain=True)),
+    ("go", "	fmt.Println(a, ", Call("Println", "a, ", plain=False)),
     ("go", "func scale(points int, ", None),
-    ("rust", "    let a = shapes::area(2, ", CallAtCursor("area", "2, ", plain=True)),
-    ("rust", '    println!("{}", area(2, ', CallAtCursor("area", "2, ", plain=True)),
+    ("rust", "    let a = shapes::area(2, ", Call("area", "2, ", plain=True)),
+    ("rust", '    println!("{}", area(2, ', Call("area", "2, ", plain=True)),
     ("rust", "    fn area(self, ", None),
-    ("java", "    list.add(new Item(", CallAtCursor("Item", "", plain=True)),
+    ("java", "    list.add(new Item(", Call("Item", "", plain=True)),
     ("java", "    public int scale(int a, ", None),
-    ("c", "    if (g(x) && f(a, ", CallAtCursor("f", "a, ", plain=True)),
-    ("cpp", "    w.draw(a, ", CallAtCursor("draw", "a, ", plain=False)),
+    ("c", "    if (g(x) && f(a, ", Call("f", "a, ", plain=True)),
+    ("cpp", "    w.draw(a, ", Call("draw", "a, ", plain=False)),
     ("lua", "f(a, ", None),  # no grammar: no call is known
 ])
-def test_call_at_cursor(language: str, line_before: str, call: CallAtCursor | None) -> None:
+def test_call_at_cursor(language: str, line_before: str, call: Call | None) -> None:
     assert call_at_cursor(line_before, language) == call
 
 

@@ -37,14 +37,16 @@ _LINE = "<line>"
 
 
 @dataclass(frozen=True)
-class CallAtCursor:
-    """The innermost call left open before the cursor on its line."""
+class Call:
+    """A call on the cursor's line, before the cursor."""
 
     name: str
     arguments: str
     """What the line has after the call's ``(``, up to the cursor."""
     plain: bool
     """Called by bare name (``f(``), not through an attribute or object (``x.f(``)."""
+    open: bool = True
+    """Its arguments are still open at the cursor."""
 
 
 @dataclass(frozen=True)
@@ -57,17 +59,6 @@ class Parameters:
     """Names that may be passed by keyword."""
     var_positional: bool
     var_keyword: bool
-
-
-@dataclass(frozen=True)
-class _Call:
-    """One call on the line: its name, where its arguments open, whether they are still open."""
-
-    name: str
-    name_at: int
-    arguments: str
-    open: bool
-    plain: bool
 
 
 @dataclass(frozen=True)
@@ -92,7 +83,7 @@ def _calls_query(spec: LanguageSpec) -> _CallsQuery:
 
 
 @lru_cache(maxsize=64)
-def _calls(line_before: str, language_id: str) -> tuple[_Call, ...]:
+def _calls(line_before: str, language_id: str) -> tuple[Call, ...]:
     """The calls on ``line_before`` (closed or left open), in line order."""
     spec = spec_for(language_id)
     text = line_before.lstrip()
@@ -103,17 +94,16 @@ def _calls(line_before: str, language_id: str) -> tuple[_Call, ...]:
     typed = head + text.encode("utf-8")
     fragment = typed + (closing(text, language_id) + calls.suffix).encode("utf-8")
     tree = Parser(load_language(spec)).parse(fragment)
-    found: dict[int, _Call] = {}
+    found: dict[int, Call] = {}
     for _, captures in QueryCursor(calls.query).matches(tree.root_node):
         name, arguments = captures["call.name"][0], captures["call.arguments"][0]
         if name.start_byte < len(head) or name.end_byte > len(typed):
             continue
-        found[name.start_byte] = _Call(
+        found[name.start_byte] = Call(
             name=fragment[name.start_byte:name.end_byte].decode("utf-8", "replace"),
-            name_at=name.start_byte,
             arguments=typed[arguments.start_byte + 1:].decode("utf-8", "replace"),
-            open=arguments.end_byte > len(typed),
             plain="call.member" not in captures,
+            open=arguments.end_byte > len(typed),
         )
     return tuple(found[at] for at in sorted(found))
 
@@ -128,17 +118,14 @@ def called_names(line_before: str, language_id: str) -> list[str]:
     return list(names)[:MAX_CALLED_NAMES]
 
 
-def call_at_cursor(line_before: str, language_id: str) -> CallAtCursor | None:
+def call_at_cursor(line_before: str, language_id: str) -> Call | None:
     """The innermost call left open before the cursor on its line, or None.
 
     ``x = lib.scale(a, [b, `` gives ``scale``; calls closed before the cursor are skipped, and
     so are definitions (``def f(``), declarations and keywords (``if (``).
     """
     open_calls = [call for call in _calls(line_before, language_id) if call.open]
-    if not open_calls:
-        return None
-    innermost = open_calls[-1]  # the calls open at the cursor nest: the last one is inside
-    return CallAtCursor(innermost.name, innermost.arguments, innermost.plain)
+    return open_calls[-1] if open_calls else None  # they nest: the last one is innermost
 
 
 def accepted(parameters: tuple[Parameter, ...], bound_first: bool) -> Parameters:

@@ -290,9 +290,12 @@ class _Leading:
 
     end: int
     node: Node
-    is_decoration: bool
-    doc: str | None = None
-    """``comment`` or ``lines`` for a comment in the doc style (see ``@doc.*``)."""
+    role: str
+    """Its capture: ``comment``, ``decoration``, ``doc.comment`` or ``doc.lines``."""
+
+    @property
+    def is_decoration(self) -> bool:
+        return self.role == "decoration"
 
 
 @dataclass
@@ -343,12 +346,10 @@ def _add_roles(seen: _Matches, captures: dict[str, list[Node]], source: bytes) -
         if capture == "wrapped" and (wrappers := captures.get("wrapper")):
             seen.wrapped[nodes[0].id] = wrappers[0]
         elif capture in ("comment", "decoration", "doc.comment", "doc.lines"):
-            doc = capture[4:] if capture.startswith("doc.") else None
             for node in nodes:
                 known = seen.leading.get(node.id)
-                if known is None or doc is not None:
-                    end = _content_end(source, node)
-                    seen.leading[node.id] = _Leading(end, node, capture == "decoration", doc)
+                if known is None or capture.startswith("doc."):  # a doc comment is a comment
+                    seen.leading[node.id] = _Leading(_content_end(source, node), node, capture)
         elif capture == "public":
             seen.public.add(nodes[0].id)
         elif capture == "private":
@@ -513,14 +514,14 @@ def _doc_comment(source: bytes, seen: _Matches, found: _Found) -> tuple[int, int
     span: tuple[int, int] | None = None
     joins = False
     for node in found.comments:
-        doc = seen.leading[node.id].doc
-        if doc is None:
+        role = seen.leading[node.id].role
+        if not role.startswith("doc."):
             joins = False
             continue
         end = _content_end(source, node)
-        joined = joins and doc == "lines" and span is not None
+        joined = joins and role == "doc.lines" and span is not None
         span = (span[0], end) if joined and span is not None else (node.start_byte, end)
-        joins = doc == "lines"
+        joins = role == "doc.lines"
     return span
 
 

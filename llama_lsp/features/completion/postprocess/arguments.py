@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 
 from llama_lsp.context.callee import Parameters, call_at_cursor
-from llama_lsp.features.completion.postprocess.context import CompletionMode, FilterContext
 from llama_lsp.context.scanning import walk
+from llama_lsp.features.completion.postprocess.context import CompletionMode, FilterContext
 
 _KEYWORD = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)")
 

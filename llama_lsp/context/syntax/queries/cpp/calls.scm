@@ -2,8 +2,6 @@
 ; inherits: c
 
 (call_expression
-  function: (qualified_identifier name: (identifier) @call.name)
-  arguments: (argument_list) @call.arguments)
-(call_expression
-  function: (template_function name: (identifier) @call.name)
+  function: [(qualified_identifier name: (identifier) @call.name)
+             (template_function name: (identifier) @call.name)]
   arguments: (argument_list) @call.arguments)
