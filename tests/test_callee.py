@@ -13,6 +13,8 @@ from llama_lsp.context.callee import (
     call_at_cursor,
     python_parameters,
 )
+from llama_lsp.context.syntax.languages import LANGUAGES
+from llama_lsp.context.syntax.outline import compile_query, query_text
 
 
 @pytest.mark.parametrize(("language", "line_before", "call"), [
@@ -143,3 +145,12 @@ def test_a_name_defined_here_and_imported_is_not_certain(tmp_path: Path) -> None
     text = "from pkg.lib import scale\n\n\ndef scale(a, b):\n    return a\n\n\nx = scale("
     snapshot = ws.open("pkg/main.py", text)
     assert ws.context().callee_parameters(snapshot, "x = scale(") is None
+
+
+def test_every_language_has_a_calls_query() -> None:
+    for spec in LANGUAGES:
+        query = compile_query(spec, "calls")
+        assert query.pattern_count > 0, spec.language_id
+        assert all(name.startswith("call.") for name in
+                   (query.capture_name(i) for i in range(query.capture_count))), spec.language_id
+        assert "#set!" not in query_text(spec.language_id, "calls")
