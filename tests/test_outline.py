@@ -840,9 +840,13 @@ def test_every_prefix_of_a_golden_case_is_handled(case: Case) -> None:
         identifiers_in(tree, prefix, spec, end // 2, end)
 
 
+# The outline's queries, and those read by context.callee and features.actions.analysis.
+ALL_QUERIES = (*QUERY_NAMES, "calls", "facts")
+
+
 def test_every_query_compiles_for_every_language() -> None:
     for spec in LANGUAGES:
-        for name in QUERY_NAMES:
+        for name in ALL_QUERIES:
             assert compile_query(spec, name).pattern_count > 0, (spec.language_id, name)
 
 
@@ -900,7 +904,7 @@ def test_large_files_are_outlined_completely() -> None:
 def test_set_directives_come_before_text_predicates() -> None:
     """py-tree-sitter 0.26 crashes freeing a pattern whose ``#set!`` follows a text predicate."""
     for spec in LANGUAGES:
-        for name in QUERY_NAMES:
+        for name in ALL_QUERIES:
             text = query_text(spec.language_id, name)
             query = compile_query(spec, name)
             for index in range(query.pattern_count):

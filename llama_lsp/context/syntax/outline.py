@@ -1,7 +1,8 @@
 """Query-based outline of a syntax tree: definitions, imports and referenced identifiers.
 
 Everything language-specific lives in ``queries/<language_id>/`` (``definitions.scm``,
-``imports.scm``, ``identifiers.scm``; ``calls.scm`` is read by :mod:`llama_lsp.context.callee`);
+``imports.scm``, ``identifiers.scm``; ``calls.scm`` is read by :mod:`llama_lsp.context.callee`,
+``facts.scm`` by the docstring analysis);
 this module only interprets their captures, so adding a language is one registry entry plus one
 query folder. A query file may begin with
 ``; inherits: <language_id>[, ...]`` comment lines: those languages' files of the same name are

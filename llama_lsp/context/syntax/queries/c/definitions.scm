@@ -44,14 +44,16 @@
   parameters: (preproc_params) @parameters
   value: (_)? @body) @definition.function
 
-; Parameters, each with its list and type (through pointer/array declarators).
+; Parameters, each with its list and type (through pointer/array declarators, and
+; parenthesized ones: `int (*callback)(int)`).
 (parameter_list
   (parameter_declaration
     type: (_) @parameter.type
     declarator: [
       (identifier) @parameter
       (_ declarator: (identifier) @parameter)
-      (_ declarator: (_ declarator: (identifier) @parameter))])) @parameters
+      (_ declarator: (_ declarator: (identifier) @parameter))
+      (_ declarator: (parenthesized_declarator (_ declarator: (identifier) @parameter)))])) @parameters
 (preproc_params (identifier) @parameter) @parameters
 
 (comment) @comment

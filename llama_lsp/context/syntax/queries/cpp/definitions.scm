@@ -97,7 +97,8 @@
   (_ type: (_) @parameter.type
      declarator: [(reference_declarator (identifier) @parameter)
                   (identifier) @parameter
-                  (_ declarator: (identifier) @parameter)]
+                  (_ declarator: (identifier) @parameter)
+                  (_ declarator: (parenthesized_declarator (reference_declarator (identifier) @parameter)))]
      default_value: (_)? @parameter.default)) @parameters
 ((parameter_list
   (variadic_parameter_declaration type: (_) @parameter.type
