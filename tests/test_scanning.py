@@ -17,11 +17,12 @@ from llama_lsp.context.scanning import (
 )
 
 LANGUAGES = ["python", "javascript", "typescript", "go", "rust", "java", "c", "cpp"]
-_PIECES = st.sampled_from([
+# Code-like text: the pieces that matter to a scanner (the filters' properties use it too).
+PIECES = st.sampled_from([
     "x", "foo", " ", "    ", "\t", "\n", "\r\n", "(", ")", "[", "]", "{", "}", '"', "'", "`",
     "\\", ";", ":", ",", "//", "#", "'a", "'a'", "return ", "\u00e9", "\U0001F600",
 ])
-_TEXT = st.lists(_PIECES, max_size=30).map("".join)
+TEXT = st.lists(PIECES, max_size=30).map("".join)
 
 
 def _code(text: str, language_id: str) -> str:
@@ -99,7 +100,7 @@ def test_closing(language_id: str, text: str, closers: str):
 
 
 @settings(max_examples=200, deadline=None)
-@given(_TEXT, st.sampled_from(LANGUAGES))
+@given(TEXT, st.sampled_from(LANGUAGES))
 def test_walk_visits_every_character_once(text: str, language_id: str):
     visited = list(walk(text, language_id))
     assert [position for position, *_ in visited] == list(range(len(text)))
@@ -109,7 +110,7 @@ def test_walk_visits_every_character_once(text: str, language_id: str):
 
 
 @settings(max_examples=300, deadline=None)
-@given(_TEXT, st.sampled_from(LANGUAGES))
+@given(TEXT, st.sampled_from(LANGUAGES))
 def test_brackets_are_the_code_brackets(text: str, language_id: str):
     code = [(position, char) for position, char, is_code, _ in walk(text, language_id)
             if is_code and char in OPENERS + CLOSERS]
@@ -122,7 +123,7 @@ def test_brackets_are_the_code_brackets(text: str, language_id: str):
 
 
 @settings(max_examples=300, deadline=None)
-@given(_TEXT, st.sampled_from(LANGUAGES))
+@given(TEXT, st.sampled_from(LANGUAGES))
 def test_closing_leaves_nothing_open(text: str, language_id: str):
     closed = text + closing(text, language_id)
     assert closing(closed, language_id) == ""
