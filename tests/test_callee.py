@@ -152,3 +152,18 @@ def test_calls_queries_capture_only_calls() -> None:
         query = compile_query(spec, "calls")
         assert all(name.startswith("call.") for name in
                    (query.capture_name(i) for i in range(query.capture_count))), spec.language_id
+
+
+def test_only_top_level_definitions_are_callees(tmp_path: Path) -> None:
+    """A function nested in another, or defined in an ``if``/``try``, is not certain."""
+    ws = Workspace(tmp_path / "ws")
+    text = ("def helper():\n    def scale(a):\n        return a\n    return scale\n\n\n"
+            "try:\n    from fast import shift\nexcept ImportError:\n    def shift(a, b):\n"
+            "        return a\n\n\ndef move(a, b):\n    return scale(a) + shift(a, b)\n\n\n")
+    snapshot = ws.open("main.py", text + "x = scale(")
+    assert ws.context().callee_parameters(snapshot, "x = scale(") is None
+    snapshot = ws.open("main.py", text + "x = shift(", version=2)
+    assert ws.context().callee_parameters(snapshot, "x = shift(") is None
+    snapshot = ws.open("main.py", text + "x = move(", version=3)
+    assert ws.context().callee_parameters(snapshot, "x = move(") == \
+        Parameters(("a", "b"), frozenset("ab"), False, False)

@@ -24,9 +24,9 @@ from llama_lsp.context.callee import (
     Parameters,
     call_at_cursor,
     called_names,
-    definitions_mentioning,
     parameters_of,
     single_top_level,
+    top_level_named,
 )
 from llama_lsp.context.documents import DocumentSnapshot
 from llama_lsp.context.imports import resolve_import
@@ -337,12 +337,12 @@ def gather_context(
 
 
 def _named_outline(snapshot: DocumentSnapshot, name: str) -> FileOutline | None:
-    """The definitions in the top-level nodes that mention ``name`` (with what they contain),
-    read from the snapshot's current tree; None without one."""
+    """The top-level definitions called ``name`` (with what they contain), read from the
+    snapshot's current tree; None without one."""
     if snapshot.tree is None or snapshot.language is None or not snapshot.tree_current:
         return None
     source = snapshot.source
-    definitions = definitions_mentioning(snapshot.tree, source, snapshot.language, name)
+    definitions = top_level_named(snapshot.tree, source, snapshot.language, name)
     return FileOutline(Path(snapshot.path) if snapshot.path else None, snapshot.uri,
                        snapshot.language, source, tuple(definitions), (), snapshot.version)
 

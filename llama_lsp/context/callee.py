@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import re
-from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -25,7 +24,13 @@ from tree_sitter import Parser, Query, QueryCursor, QueryError, Tree
 
 from llama_lsp.context.scanning import closing
 from llama_lsp.context.syntax.languages import LanguageSpec, load_language, spec_for
-from llama_lsp.context.syntax.outline import Definition, Parameter, compile_query, outline, query_text
+from llama_lsp.context.syntax.outline import (
+    Definition,
+    Parameter,
+    compile_query,
+    outline,
+    query_text,
+)
 from llama_lsp.context.workspace import FileOutline
 
 logger = logging.getLogger(__name__)
@@ -181,18 +186,16 @@ def single_top_level(files: list[FileOutline], name: str) -> tuple[Definition, F
     return found[0] if len(found) == 1 else None
 
 
-def definitions_mentioning(tree: Tree, source: bytes, spec: LanguageSpec,
-                           name: str) -> list[Definition]:
-    """The definitions in the top-level nodes whose text has ``name`` (read from those nodes
-    only: fast in big files). Module-level constants are not among them."""
-    children = tree.root_node.children
-    starts = [child.start_byte for child in children]
+def top_level_named(tree: Tree, source: bytes, spec: LanguageSpec,
+                    name: str) -> list[Definition]:
+    """The top-level definitions called ``name``, with the definitions inside them, read from
+    those top-level nodes only (fast in big files). Module-level constants are not among
+    them; neither is a definition nested in a statement (``if``, ``try``)."""
     wanted = name.encode("utf-8")
-    roots: dict[int, int] = {}
-    at = source.find(wanted)
-    while at >= 0:
-        index = bisect_right(starts, at) - 1
-        if index >= 0 and children[index].end_byte > at:
-            roots[index] = index
-        at = source.find(wanted, at + len(wanted))
-    return outline(tree, source, spec, roots=[children[index] for index in sorted(roots)])
+    roots = [child for child in tree.root_node.children
+             if source.find(wanted, child.start_byte, child.end_byte) >= 0]
+    found = outline(tree, source, spec, roots=roots)
+    starts = {root.start_byte for root in roots}
+    named = [d for d in found if d.name == name and d.start_byte in starts]
+    return [d for d in found
+            if any(top.start_byte <= d.start_byte and d.end_byte <= top.end_byte for top in named)]

@@ -1,10 +1,9 @@
 """Query-based outline of a syntax tree: definitions, imports and referenced identifiers.
 
 Everything language-specific lives in ``queries/<language_id>/`` (``definitions.scm``,
-``imports.scm``, ``identifiers.scm``; ``calls.scm`` is read by :mod:`llama_lsp.context.callee`,
-``facts.scm`` by the docstring analysis);
-this module only interprets their captures, so adding a language is one registry entry plus one
-query folder. A query file may begin with
+``imports.scm``, ``identifiers.scm``; also ``calls.scm``, read by :mod:`llama_lsp.context.callee`,
+and ``facts.scm``, read by the docstring analysis); this module only interprets their captures,
+so adding a language is one registry entry plus one query folder. A query file may begin with
 ``; inherits: <language_id>[, ...]`` comment lines: those languages' files of the same name are
 prepended (``typescriptreact`` inherits ``typescript``, ``cpp`` inherits ``c``). A folder that is
 no registered language holds patterns several languages share (``ecmascript``: JavaScript and
@@ -300,14 +299,17 @@ class _Leading:
         return self.role == "decoration"
 
 
-@dataclass
+@dataclass(slots=True)
 class _Name:
-    """One parameter name's matches, merged: its list, entry, type, default and settings."""
+    """One parameter name's matches, merged (the first match that has a part gives it)."""
 
     node: Node
+    start: int
     list_id: int
-    captures: dict[str, Node] = field(default_factory=dict)
-    settings: dict[str, str | None] = field(default_factory=dict)
+    entry: Node | None = None
+    type: Node | None = None
+    default: Node | None = None
+    settings: dict[str, str | None] | None = None
 
 
 @dataclass
@@ -373,12 +375,17 @@ def _add_definition(seen: _Matches, pattern: int, captures: dict[str, list[Node]
 def _add_name(seen: _Matches, node: Node, parameters: Node, captures: dict[str, list[Node]],
               settings: dict[str, str | None]) -> None:
     """Merge one ``@parameter`` match into what is known of that name."""
-    name = seen.names.setdefault(node.id, _Name(node, parameters.id))
-    for capture in ("parameter.entry", "parameter.type", "parameter.default"):
-        if capture not in name.captures and (nodes := captures.get(capture)):
-            name.captures[capture] = nodes[0]
-    for key, value in settings.items():
-        name.settings.setdefault(key, value)
+    name = seen.names.get(node.id)
+    if name is None:
+        name = seen.names[node.id] = _Name(node, node.start_byte, parameters.id)
+    if name.entry is None and (entry := captures.get("parameter.entry")):
+        name.entry = entry[0]
+    if name.type is None and (type_node := captures.get("parameter.type")):
+        name.type = type_node[0]
+    if name.default is None and (default := captures.get("parameter.default")):
+        name.default = default[0]
+    if settings:
+        name.settings = settings if name.settings is None else {**settings, **name.settings}
 
 
 def _assign_parameters(seen: _Matches, source: bytes) -> None:
@@ -389,9 +396,9 @@ def _assign_parameters(seen: _Matches, source: bytes) -> None:
         for node in found.captures.get("parameters", ())
     }
     entries: dict[int, dict[int, list[_Name]]] = {}  # list id -> entry node id -> its names
-    for name in sorted(seen.names.values(), key=lambda n: n.node.start_byte):
+    for name in sorted(seen.names.values(), key=_start):
         if name.list_id in owners:
-            entry = name.captures.get("parameter.entry", name.node)
+            entry = name.node if name.entry is None else name.entry
             entries.setdefault(name.list_id, {}).setdefault(entry.id, []).append(name)
     for list_id, by_entry in entries.items():
         separators = seen.separators.get(list_id, [])
@@ -406,25 +413,29 @@ def _list_parameters(source: bytes, entries: list[list[_Name]],
     rest_seen = False
     for names in entries:
         first = names[0]
-        captures = {k: v for name in reversed(names) for k, v in name.captures.items()}
-        settings = {k: v for name in reversed(names) for k, v in name.settings.items()}
-        start = captures.get("parameter.entry", first.node).start_byte
+        texts = (_text(source, first.node),) if len(names) == 1 else tuple(
+            _text(source, name.node) for name in names)
+        entry, type_node, default, settings = first.entry, first.type, first.default, \
+            first.settings or {}
+        if len(names) > 1:  # a destructured entry: the first name that has a part gives it
+            type_node = next((name.type for name in names if name.type is not None), None)
+            default = next((name.default for name in names if name.default is not None), None)
+            settings = {k: v for name in reversed(names) for k, v in (name.settings or {}).items()}
         kind = settings.get("parameter.kind") or "positional"
         if kind not in PARAMETER_KINDS:
             kind = "positional"
-        if kind == "positional":
+        if kind == "positional" and (separators or rest_seen):
+            start = first.start if entry is None else entry.start_byte
             if any(at > start and which == "positional_only" for at, which in separators):
                 kind = "positional_only"
             elif rest_seen or any(at < start and which == "keyword_only"
                                   for at, which in separators):
                 kind = "keyword_only"
         rest_seen = rest_seen or kind == "var_positional"
-        entry = captures.get("parameter.entry")
         label = settings.get("parameter.label") or (
-            _text(source, entry) if entry is not None else _text(source, first.node))
-        type_node, default = captures.get("parameter.type"), captures.get("parameter.default")
+            texts[0] if entry is None else _text(source, entry))
         parameters.append(Parameter(
-            names=tuple(_text(source, name.node) for name in names),
+            names=texts,
             label=label,
             type=None if type_node is None else _text(source, type_node),
             default=None if default is None else _text(source, default),
@@ -432,6 +443,10 @@ def _list_parameters(source: bytes, entries: list[list[_Name]],
             receiver=settings.get("parameter.receiver") == "true",
         ))
     return parameters
+
+
+def _start(name: _Name) -> int:
+    return name.start
 
 
 def _outer(seen: _Matches, node: Node) -> Node:
@@ -521,8 +536,10 @@ def _doc_comment(source: bytes, seen: _Matches, found: _Found) -> tuple[int, int
             joins = False
             continue
         end = _content_end(source, node)
-        joined = joins and role == "doc.lines" and span is not None
-        span = (span[0], end) if joined and span is not None else (node.start_byte, end)
+        if joins and role == "doc.lines" and span is not None:
+            span = (span[0], end)
+        else:
+            span = (node.start_byte, end)
         joins = role == "doc.lines"
     return span
 
