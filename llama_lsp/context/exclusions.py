@@ -133,4 +133,3 @@ def read_context_file(path: Path, policy: ExclusionPolicy) -> str | None:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-

@@ -137,6 +137,7 @@ def implement(backend: Backend, source: bytes, definition: Definition, language_
     close_at = definition.body_start_byte + body.rindex(b"}")
     head = source[:open_at].decode("utf-8", "replace")
     prompt = head[-PREFIX_CHARS:] + "\n" + body_indent
+
     def closed(text: str) -> bool:
         return _brace_body(text, language_id) is not None
 

@@ -78,4 +78,3 @@ def missing_slots(doc: Docstring, target: Target) -> list[str]:
         if target.panics and not doc.panics.strip():
             slots.append(PANICS)
     return slots
-

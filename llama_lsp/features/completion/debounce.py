@@ -95,4 +95,3 @@ class AdaptiveDebounce:
         """Generation budget (seconds) for a request at ``now``: ``first_request_budget`` after a
         pause, None (no budget) while typing."""
         return self.config.first_request_budget if self.after_pause(now) else None
-
