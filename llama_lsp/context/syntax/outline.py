@@ -299,17 +299,18 @@ class _Leading:
         return self.role == "decoration"
 
 
-@dataclass(slots=True)
 class _Name:
-    """One parameter name's matches, merged (the first match that has a part gives it)."""
+    """One parameter name's matches, merged: its list, and the first list entry (when the name
+    is not all of it: ``*args``), type, default and settings that a match gives."""
 
-    node: Node
-    start: int
-    list_id: int
-    entry: Node | None = None
-    type: Node | None = None
-    default: Node | None = None
-    settings: dict[str, str | None] | None = None
+    __slots__ = ("list_id", "node", "start", "entry", "type", "default", "settings")
+
+    def __init__(self, list_id: int, node: Node) -> None:
+        self.list_id, self.node, self.start = list_id, node, node.start_byte
+        self.entry: Node | None = None
+        self.type: Node | None = None
+        self.default: Node | None = None
+        self.settings: dict[str, str | None] | None = None
 
 
 @dataclass
@@ -377,7 +378,7 @@ def _add_name(seen: _Matches, node: Node, parameters: Node, captures: dict[str, 
     """Merge one ``@parameter`` match into what is known of that name."""
     name = seen.names.get(node.id)
     if name is None:
-        name = seen.names[node.id] = _Name(node, node.start_byte, parameters.id)
+        name = seen.names[node.id] = _Name(parameters.id, node)
     if name.entry is None and (entry := captures.get("parameter.entry")):
         name.entry = entry[0]
     if name.type is None and (type_node := captures.get("parameter.type")):
