@@ -33,6 +33,13 @@ def constant_model(model_dir: Path) -> TinyModelInfo:
 
 
 @pytest.fixture(scope="session")
+def constant_plain_model(model_dir: Path) -> TinyModelInfo:
+    """Like ``constant_model`` ('x' forever), without FIM tokens: prompts are prefix-only."""
+    return write_tiny_model(model_dir / "tiny-constant-plain.gguf", fim=False,
+                            constant_output="x")
+
+
+@pytest.fixture(scope="session")
 def corrupt_model(model_dir: Path) -> Path:
     """A file that starts like a GGUF but is truncated."""
     return write_corrupt_model(model_dir / "corrupt.gguf")

@@ -27,7 +27,8 @@ from llama_lsp.model.backend import GenerationRequest, GenerationResult, ModelEr
 
 
 def snapshot_of(text: str, language: str = "python", version: int = 1) -> DocumentSnapshot:
-    extension = {"python": "py", "javascript": "js", "rust": "rs", "go": "go"}[language]
+    extension = {"python": "py", "javascript": "js", "rust": "rs", "go": "go", "typescript": "ts",
+                 "java": "java", "c": "c"}[language]
     return Document(f"file:///t.{extension}", language, version, text, 10**7).snapshot()
 
 
@@ -327,3 +328,49 @@ def test_the_file_command_documents_public_api_only() -> None:
             "def documented():\n    '''Done.'''\n")
     names = [d.name for d in service.undocumented(snapshot_of(text))]
     assert names == ["Shape", "area"]
+
+
+def test_an_indented_doc_comment_run_is_replaced_whole() -> None:
+    """The doc of an indented method spans its lines' indentation: the update replaces all of
+    it (it once stopped short by the indentation and left the old text's tail behind)."""
+    text = ("impl Shape {\n    /// Area of it.\n    /// Second line.\n"
+            "    pub fn area(&self, scale: f64) -> f64 {\n        scale\n    }\n}\n")
+    snapshot = snapshot_of(text, "rust")
+    definitions = docstrings.outline_of(snapshot)
+    plan = docstrings.plan(snapshot, definitions[-1], definitions, "auto")
+    docstrings.apply_answers(plan, {"param:scale": "Multiplier.", "returns": "The area."})
+    updated = docstrings.edit_for(plan, snapshot).apply(text)
+    assert updated.startswith("impl Shape {\n    /// Area of it.\n    /// Second line.\n")
+    assert "    /// The area.\n    pub fn area(&self, scale: f64) -> f64 {\n" in updated
+
+
+@pytest.mark.parametrize(("language", "source", "facts"), [
+    ("python", "async def f(x) -> int:\n    def inner():\n        raise KeyError()\n"
+     "    raise ValueError('v') from None\n    return x\n",
+     ("int", True, False, ("ValueError",), False, True)),
+    ("python", "def f(x):\n    g = lambda: (yield)\n    return\n",
+     (None, False, False, (), False, False)),
+    ("javascript", "function* f(a) { const g = () => { throw new Bad(); }; yield a; }\n",
+     (None, False, True, (), False, False)),
+    ("javascript", "const f = async (x) => x * 2;\n", (None, True, False, (), False, True)),
+    ("typescript", "function f(a: number): string { throw new errors.Bad(); }\n",
+     ("string", True, False, ("errors.Bad",), False, False)),
+    ("go", "func f(a int) (int, error) {\n\treturn a, nil\n}\n",
+     ("(int, error)", True, False, (), False, False)),
+    ("rust", "fn f(a: u8) -> Result<u8, E> {\n    let c = |x: u8| x.unwrap();\n"
+     "    a.expect(\"y\");\n    Ok(a)\n}\n",
+     ("Result<u8, E>", True, False, (), True, False)),
+    ("java", "class A {\n  int f(int a) throws IOException {\n"
+     "    throw new IllegalStateException(\"x\");\n  }\n}\n",
+     ("int", True, False, ("IllegalStateException", "IOException"), False, False)),
+    ("c", "char *f(const char *s) {\n    return 0;\n}\n", ("char*", True, False, (), False, False)),
+])
+def test_facts_come_from_the_queries(language: str, source: str,
+                                     facts: tuple[object, ...]) -> None:
+    """Return type, returns a value, yields, raises, panics, async: from facts.scm."""
+    snapshot = snapshot_of(source, language)
+    assert snapshot.tree is not None
+    definition = next(d for d in docstrings.outline_of(snapshot) if d.name == "f")
+    target = analyze(definition, snapshot.tree, docstrings.source_of(snapshot), language)
+    assert (target.return_type, target.returns_value, target.yields, target.raises,
+            target.panics, target.is_async) == facts

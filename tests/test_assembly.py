@@ -270,17 +270,20 @@ class Pipeline:
     ]
 
 
-@pytest.mark.parametrize(("text", "joined"), [
-    ("def f(\n    a: int,\n    b: str = \"(\",\n) -> None:\n    ",
+@pytest.mark.parametrize(("language", "text", "joined"), [
+    ("python", "def f(\n    a: int,\n    b: str = \"(\",\n) -> None:\n    ",
      'def f(a: int, b: str = "(") -> None:\n    '),
-    ("def f(a,\n      b):", "def f(a, b):"),
-    ("fn x(\n  a: Vec<u8>,\n) -> u32 {", "fn x(a: Vec<u8>) -> u32 {"),
-    ("def f(\n    a,  # why\n    b):", "def f(\n    a,  # why\n    b):"),
-    ("int f(int a, /* n */\n      int b)", "int f(int a, /* n */\n      int b)"),
-    ("def f(a):\n    return a", "def f(a):\n    return a"),
+    ("python", "def f(a,\n      b):", "def f(a, b):"),
+    ("python", "def f(a='it\\'s (',\n      b):", "def f(a='it\\'s (', b):"),
+    ("rust", "fn x(\n  a: Vec<u8>,\n) -> u32 {", "fn x(a: Vec<u8>) -> u32 {"),
+    ("python", "def f(\n    a,  # why\n    b):", "def f(\n    a,  # why\n    b):"),
+    ("go", "func f(a int, // why\n\tb int)", "func f(a int, // why\n\tb int)"),
+    ("c", "int f(int a, /* n */\n      int b)", "int f(int a, /* n */\n      int b)"),
+    ("python", 'def f(a="""x\n  y""",\n      b):', 'def f(a="""x\n  y""",\n      b):'),
+    ("python", "def f(a):\n    return a", "def f(a):\n    return a"),
 ])
-def test_wrapped_signatures_are_joined(text: str, joined: str) -> None:
-    assert joined_brackets(text) == joined
+def test_wrapped_signatures_are_joined(language: str, text: str, joined: str) -> None:
+    assert joined_brackets(text, language) == joined
 
 
 def test_methods_come_dedented(ws: Workspace) -> None:
@@ -342,18 +345,21 @@ def test_the_cursor_line_does_not_choose_definitions(ws: Workspace) -> None:
     assert [c.text.split("(")[0] for c in chunks] == ["def beta"]
 
 
-@pytest.mark.parametrize(("line_before", "names"), [
-    ("x = scale(", ["scale"]),
-    ("    return lib.scale(a, ", ["scale"]),
-    ("x = outer(inner(a), ", ["outer", "inner"]),
-    ("x = f(a) + g(b) + f(c)", ["f", "g"]),
-    ("let a = shapes::area(2, ", ["area"]),
-    ("def local(a, ", []),
-    ("x = (", []),
-    ("", []),
+@pytest.mark.parametrize(("language", "line_before", "names"), [
+    ("python", "x = scale(", ["scale"]),
+    ("python", "    return lib.scale(a, ", ["scale"]),
+    ("python", "x = outer(inner(a), ", ["outer", "inner"]),
+    ("python", "x = f(a) + g(b) + f(c)", ["f", "g"]),
+    ("python", 'x = f("g(b)", ', ["f"]),
+    ("python", "x = a(1) + b(2) + c(3) + d(4) + e(", ["a", "b", "c", "d"]),
+    ("rust", "let a = shapes::area(2, ", ["area"]),
+    ("javascript", "function local(a, ", []),
+    ("python", "def local(a, ", []),
+    ("python", "x = (", []),
+    ("python", "", []),
 ])
-def test_called_names(line_before: str, names: list[str]) -> None:
-    assert called_names(line_before) == names
+def test_called_names(language: str, line_before: str, names: list[str]) -> None:
+    assert called_names(line_before, language) == names
 
 
 def test_the_call_being_written_brings_its_definition(ws: Workspace) -> None:

@@ -15,8 +15,8 @@ from llama_lsp.context.syntax.languages import load_language, spec_for
 TEXT = "".join(f"def f{n}(x):\n    y = x + {n}\n    return y\n\n\n" for n in range(800))
 
 
-def _edited_document() -> Document:
-    document = Document("file:///w/big.py", "python", 1, TEXT, 10**7)
+def _edited_document(uri: str = "file:///w/big.py") -> Document:
+    document = Document(uri, "python", 1, TEXT, 10**7)
     document.apply_change(Position(1, 13), Position(1, 13), " * 2", PositionEncoding.UTF16, 2)
     return document
 
@@ -62,11 +62,13 @@ async def test_requests_run_between_slices() -> None:
 
 async def test_forgotten_document_is_left_alone() -> None:
     document = _edited_document()
-    parses = BackgroundParser(pause_seconds=0.05)
+    other = _edited_document("file:///w/other.py")
+    parses = BackgroundParser(slice_seconds=0.0005, pause_seconds=0.0)
     parses.schedule(document)
+    parses.schedule(other)
     parses.forget(document.uri)
-    await asyncio.sleep(0.1)
-    assert parses.idle and parses.slices == 0
+    await _until_idle(parses)  # every round the forgotten document was in has run
+    assert not other.parse_pending
     assert document.parse_pending
 
 

@@ -8,32 +8,52 @@ import pytest
 from test_assembly import CURSOR, Workspace, _cursor
 
 from llama_lsp.context.callee import (
-    CallAtCursor,
+    Call,
     Parameters,
     call_at_cursor,
     python_parameters,
 )
+from llama_lsp.context.syntax.languages import LANGUAGES
+from llama_lsp.context.syntax.outline import compile_query
 
 
-@pytest.mark.parametrize(("line_before", "call"), [
-    ("    return lib.scale(a, ", CallAtCursor("scale", "a, ", plain=False)),
-    ("    return scale(", CallAtCursor("scale", "", plain=True)),
-    ("x = outer(a, [b, ", CallAtCursor("outer", "a, [b, ", plain=True)),
-    ("x = outer(inner(a), ", CallAtCursor("outer", "inner(a), ", plain=True)),
-    ("x = (", None),
-    ("def scale(points, ", None),
-    ("    async def scale(", None),
-    ("class Pool(Base, ", None),
+@pytest.mark.parametrize(("language", "line_before", "call"), [
+    ("python", "    return lib.scale(a, ", Call("scale", "a, ", plain=False)),
+    ("python", "    return scale(", Call("scale", "", plain=True)),
+    ("python", "x = outer(a, [b, ", Call("outer", "a, [b, ", plain=True)),
+    ("python", "x = outer(inner(a), ", Call("outer", "inner(a), ", plain=True)),
+    ("python", 'x = outer("a)", inner(', Call("inner", "", plain=True)),
+    ("python", "x = outer(a, 'it''s", Call("outer", "a, 'it''s", plain=True)),
+    ("python", "if ready(a, # pending", Call("ready", "a, # pending", plain=True)),
+    ("python", "x = (", None),
+    ("python", "x = f(a)", None),
+    ("python", "def scale(points, ", None),
+    ("python", "    async def scale(", None),
+    ("python", "class Pool(Base, ", None),
+    ("javascript", "  const x = this.scale(a, ", Call("scale", "a, ", plain=False)),
+    ("javascript", "function scale(points, ", None),
+    ("typescript", "  if (valid(x: ", Call("valid", "x: ", plain=True)),
+    ("go", "	fmt.Println(a, ", Call("Println", "a, ", plain=False)),
+    ("go", "func scale(points int, ", None),
+    ("rust", "    let a = shapes::area(2, ", Call("area", "2, ", plain=True)),
+    ("rust", '    println!("{}", area(2, ', Call("area", "2, ", plain=True)),
+    ("rust", "    fn area(self, ", None),
+    ("java", "    list.add(new Item(", Call("Item", "", plain=True)),
+    ("java", "    public int scale(int a, ", None),
+    ("c", "    if (g(x) && f(a, ", Call("f", "a, ", plain=True)),
+    ("cpp", "    w.draw(a, ", Call("draw", "a, ", plain=False)),
+    ("lua", "f(a, ", None),  # no grammar: no call is known
 ])
-def test_call_at_cursor(line_before: str, call: CallAtCursor | None) -> None:
-    assert call_at_cursor(line_before) == call
+def test_call_at_cursor(language: str, line_before: str, call: Call | None) -> None:
+    assert call_at_cursor(line_before, language) == call
 
 
 @pytest.mark.parametrize(("signature", "bound_first", "parameters"), [
     ("def f(a, b: int = 1, *args, c, d=2, **kw):", False,
      Parameters(("a", "b"), frozenset("abcd"), True, True)),
     ('def f(a=")", b=1):', False, Parameters(("a", "b"), frozenset("ab"), False, False)),
-    ("def f(key=lambda a, b: a, c=1):", False, None),  # the lambda's commas would split it
+    ("def f(key=lambda a, b: a, c=1):", False,
+     Parameters(("key", "c"), frozenset({"key", "c"}), False, False)),
     ("def __init__(*args, **kwargs):", True, Parameters((), frozenset(), True, True)),
     ("def g(a, /, b, *, c):", False, Parameters(("a", "b"), frozenset("bc"), False, False)),
     ('def __init__(self, x, y: str = "a, b") -> None:', True,
@@ -125,3 +145,25 @@ def test_a_name_defined_here_and_imported_is_not_certain(tmp_path: Path) -> None
     text = "from pkg.lib import scale\n\n\ndef scale(a, b):\n    return a\n\n\nx = scale("
     snapshot = ws.open("pkg/main.py", text)
     assert ws.context().callee_parameters(snapshot, "x = scale(") is None
+
+
+def test_calls_queries_capture_only_calls() -> None:
+    for spec in LANGUAGES:
+        query = compile_query(spec, "calls")
+        assert all(name.startswith("call.") for name in
+                   (query.capture_name(i) for i in range(query.capture_count))), spec.language_id
+
+
+def test_only_top_level_definitions_are_callees(tmp_path: Path) -> None:
+    """A function nested in another, or defined in an ``if``/``try``, is not certain."""
+    ws = Workspace(tmp_path / "ws")
+    text = ("def helper():\n    def scale(a):\n        return a\n    return scale\n\n\n"
+            "try:\n    from fast import shift\nexcept ImportError:\n    def shift(a, b):\n"
+            "        return a\n\n\ndef move(a, b):\n    return scale(a) + shift(a, b)\n\n\n")
+    snapshot = ws.open("main.py", text + "x = scale(")
+    assert ws.context().callee_parameters(snapshot, "x = scale(") is None
+    snapshot = ws.open("main.py", text + "x = shift(", version=2)
+    assert ws.context().callee_parameters(snapshot, "x = shift(") is None
+    snapshot = ws.open("main.py", text + "x = move(", version=3)
+    assert ws.context().callee_parameters(snapshot, "x = move(") == \
+        Parameters(("a", "b"), frozenset("ab"), False, False)

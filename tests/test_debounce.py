@@ -1,23 +1,13 @@
-"""Adaptive debounce and time budgets, on a fake clock only."""
+"""Adaptive debounce and the first-request budget, with times passed in."""
 
 from __future__ import annotations
 
-import math
-
 import pytest
 
-from llama_lsp.features.completion.debounce import AdaptiveDebounce, DebounceConfig, TimeBudget
+from llama_lsp.features.completion.debounce import AdaptiveDebounce, DebounceConfig
 
 CONFIG = DebounceConfig(min_delay=0.010, max_delay=0.120, pause_seconds=0.5, typing_factor=1.5,
                         history=8, first_request_budget=0.25)
-
-
-class FakeClock:
-    def __init__(self, now: float = 0.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def _typed(times: list[float], config: DebounceConfig = CONFIG) -> AdaptiveDebounce:
@@ -102,30 +92,8 @@ def test_budget_applies_to_the_first_request_after_a_pause_only() -> None:
     assert debounce.after_pause(2.5)  # typing again after a pause
 
 
-def test_time_budget_expires_on_the_fake_clock() -> None:
-    clock = FakeClock(10.0)
-    budget = TimeBudget(0.25, clock)
-    assert not budget.expired() and budget.remaining() == pytest.approx(0.25)
-    clock.now = 10.2
-    assert not budget.expired() and budget.remaining() == pytest.approx(0.05)
-    assert budget.elapsed() == pytest.approx(0.2)
-    clock.now = 10.25
-    assert budget.expired() and budget.remaining() == 0.0
-    clock.now = 11.0
-    assert budget.expired() and budget.remaining() == 0.0
-
-
-def test_infinite_budget_never_expires() -> None:
-    clock = FakeClock()
-    budget = TimeBudget(math.inf, clock)
-    clock.now = 1e9
-    assert not budget.expired() and budget.remaining() == math.inf
-
-
 def test_config_rejects_nonsense() -> None:
     with pytest.raises(ValueError):
         DebounceConfig(min_delay=0.2, max_delay=0.1)
     with pytest.raises(ValueError):
         DebounceConfig(history=0)
-    with pytest.raises(ValueError):
-        TimeBudget(-1.0, FakeClock())

@@ -60,12 +60,20 @@ def test_model_without_fim_gets_prefix_only_prompt(tiny_plain_model: TinyModelIn
     assert "suffix" not in prompt.parts and not prompt.fim
 
 
-def test_suffix_still_trims_prefix_only_completions(constant_model: TinyModelInfo,
-                                                     tiny_plain_model: TinyModelInfo) -> None:
-    backend = _load(constant_model)
-    snapshot, offset = _snapshot("call(<|cursor|>)\n")
-    outcome = CompletionPipeline(backend).complete(snapshot, offset, SETTINGS)
-    assert outcome.suggestions and set(outcome.suggestions[0].text) == {"x"}
+def test_suffix_still_trims_prefix_only_completions(
+        constant_plain_model: TinyModelInfo) -> None:
+    backend = _load(constant_plain_model)
+    assert backend.info.fim is None
+    followed, offset = _snapshot("y = f(<|cursor|>xxx)\n")
+    prompt = CompletionPipeline(backend).build_prompt(followed, offset, SETTINGS)
+    assert not prompt.fim and "xxx)" not in backend.detokenize(prompt.tokens)
+    bare, bare_offset = _snapshot("y = f(<|cursor|>)\n")
+    untrimmed = CompletionPipeline(backend).complete(bare, bare_offset, SETTINGS)
+    trimmed = CompletionPipeline(backend).complete(followed, offset, SETTINGS)
+    # The model never saw "xxx" after the cursor; the completion still stops short of it.
+    generated = untrimmed.suggestions[0].text
+    assert set(generated) == {"x"} and len(generated) > 3
+    assert trimmed.suggestions[0].text == generated[:-3]
 
 
 def test_cancellation_stops_generation_within_one_token(constant_model: TinyModelInfo) -> None:

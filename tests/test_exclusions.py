@@ -12,7 +12,6 @@ from llama_lsp.context.exclusions import (
     BINARY_SNIFF_BYTES,
     ExclusionPolicy,
     read_context_file,
-    walk_files,
 )
 
 
@@ -262,41 +261,3 @@ def test_excluded_reason_order_secret_first(root: Path) -> None:
     _write(root, ".gitignore", ".env\n")
     policy = ExclusionPolicy([root])
     assert policy.excluded_reason(_write(root, ".env", b"\x00")).startswith("secret-bearing")
-
-
-# --- walk_files ---------------------------------------------------------------------------------
-
-
-def test_walk_files_skips_ignored_dirs_secrets_and_binaries(
-        root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _write(root, ".gitignore", "node_modules/\nbuild/\n*.gen.py\n")
-    keep = {_write(root, p) for p in ("main.py", "pkg/mod.py", "pkg/sub/deep.py")}
-    for path in ("node_modules/lib/index.py", "build/out.py", "pkg/x.gen.py", ".git/hooks/h.py",
-                 "secrets.py", "pkg/notes.txt"):
-        _write(root, path)
-    _write(root, "pkg/bin.py", b"\x00\x01")
-    _write(root, "pkg/sub/.gitignore", "local/\n")
-    _write(root, "pkg/sub/local/skip.py")
-
-    entered: list[str] = []
-    real_walk = os.walk
-
-    def spying_walk(top, *args, **kwargs):  # type: ignore[no-untyped-def]
-        for directory, subdirs, files in real_walk(top, *args, **kwargs):
-            entered.append(Path(directory).relative_to(root).as_posix())
-            yield directory, subdirs, files
-
-    monkeypatch.setattr(os, "walk", spying_walk)
-    found = walk_files(root, ExclusionPolicy([root]), (".py",))
-    assert set(found) == keep
-    # Ignored directories are pruned, not walked and filtered afterwards.
-    assert not any(d.startswith(("node_modules", "build", ".git", "pkg/sub/local"))
-                   for d in entered)
-
-
-def test_walk_files_filters_suffixes(root: Path) -> None:
-    _write(root, "a.py")
-    _write(root, "b.ts")
-    _write(root, "c.go")
-    names = {p.name for p in walk_files(root, ExclusionPolicy([root]), (".py", ".go"))}
-    assert names == {"a.py", "c.go"}

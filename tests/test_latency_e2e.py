@@ -7,7 +7,14 @@ from typing import Any
 
 import pytest
 import pytest_lsp
-from lsp_helpers import SERVER, change_document, initialize_params, inline_at, open_document
+from lsp_helpers import (
+    READY_TIMEOUT,
+    SERVER,
+    change_document,
+    initialize_params,
+    inline_at,
+    open_document,
+)
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
@@ -34,6 +41,19 @@ async def _start(client: LanguageClient, model: TinyModelInfo, **options: Any) -
             return
         await asyncio.sleep(0.01)
     pytest.fail("model never became ready")
+
+
+async def _speculated(client: LanguageClient) -> None:
+    """Wait until the server has finished a background speculation (its status counts them)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + READY_TIMEOUT
+    while True:
+        status = await client.workspace_execute_command_async(types.ExecuteCommandParams(
+            command="llama-lsp.status", arguments=[]))
+        if status["speculations"]:
+            return
+        assert loop.time() < deadline, "the server never speculated"
+        await asyncio.sleep(0.02)
 
 
 def _last_source() -> str:
@@ -80,7 +100,7 @@ async def test_accepting_shows_the_speculative_next_completion(
     await _start(client, constant_model)
     open_document(client, URI, "value = \n")
     shown = (await inline_at(client, URI, 0, 8)).items[0].insert_text
-    await asyncio.sleep(0.5)  # the background completion needs a moment
+    await _speculated(client)
     change_document(client, URI, 2, (0, 8), (0, 8), shown)
     following = await inline_at(client, URI, 0, 8 + len(shown))
     assert _last_source() == "speculative"
@@ -94,7 +114,7 @@ async def test_a_request_superseded_while_held_is_cancelled(client: LanguageClie
     open_document(client, URI, "value \n")
     change_document(client, URI, 2, (0, 6), (0, 6), "=")  # a keystroke: requests are held
     first = asyncio.ensure_future(inline_at(client, URI, 0, 7))
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0.05)  # the next keystroke, 50 ms later
     change_document(client, URI, 3, (0, 7), (0, 7), " ")
     second = await inline_at(client, URI, 0, 8)
     with pytest.raises(JsonRpcException, match="cancel"):

@@ -58,7 +58,7 @@ def observed(definition: Definition, source: bytes, expected: D) -> D:
         sig=definition.signature,
         parent=definition.parent,
         public=definition.is_public,
-        params=definition.parameters,
+        params=definition.parameter_names,
         start=None if expected.start is None else text[:len(expected.start)],
         doc=definition.doc,
         body=definition.body_start_byte is not None,
@@ -840,9 +840,13 @@ def test_every_prefix_of_a_golden_case_is_handled(case: Case) -> None:
         identifiers_in(tree, prefix, spec, end // 2, end)
 
 
+# The outline's queries, and those read by context.callee and features.actions.analysis.
+ALL_QUERIES = (*QUERY_NAMES, "calls", "facts")
+
+
 def test_every_query_compiles_for_every_language() -> None:
     for spec in LANGUAGES:
-        for name in QUERY_NAMES:
+        for name in ALL_QUERIES:
             assert compile_query(spec, name).pattern_count > 0, (spec.language_id, name)
 
 
@@ -900,7 +904,7 @@ def test_large_files_are_outlined_completely() -> None:
 def test_set_directives_come_before_text_predicates() -> None:
     """py-tree-sitter 0.26 crashes freeing a pattern whose ``#set!`` follows a text predicate."""
     for spec in LANGUAGES:
-        for name in QUERY_NAMES:
+        for name in ALL_QUERIES:
             text = query_text(spec.language_id, name)
             query = compile_query(spec, name)
             for index in range(query.pattern_count):
@@ -968,3 +972,54 @@ def test_a_range_reads_the_matches_that_touch_it(case: Case, start: int, length:
     assert ranged <= {d.name_start_byte for d in every}
     assert {d.name_start_byte for d in every if start <= d.start_byte and d.end_byte <= end
             } <= ranged
+
+
+@pytest.mark.parametrize(("language", "source", "doc_comment"), [
+    ("rust", "impl S {\n    // note\n    /// Area.\n    /// More.\n    fn area(&self) {}\n}\n",
+     "/// Area.\n    /// More."),
+    ("rust", "/// Doc.\n// plain\nfn f() {}\n", "/// Doc."),
+    ("rust", "//// Banner.\nfn f() {}\n", None),
+    ("cpp", "/** Block. */\n/// Lines.\nint f();\n", "/// Lines."),
+    ("cpp", "/// Lines.\n/** Block. */\nint f();\n", "/** Block. */"),
+    ("javascript", "/** A. */\n// eslint-disable-next-line\nfunction f() {}\n", "/** A. */"),
+    ("javascript", "/**/\nfunction f() {}\n", None),
+    ("java", "class A {\n  /** Doc. */\n  @Override\n  void f() {}\n}\n", "/** Doc. */"),
+    ("go", "// F does.\n/* more */\nfunc F() {}\n", "// F does.\n/* more */"),
+    ("python", "# comment\ndef f():\n    pass\n", None),
+])
+def test_doc_comments_are_the_doc_style_comments_above(language: str, source: str,
+                                                       doc_comment: str | None) -> None:
+    tree, data, spec = parse(language, source)
+    definition = outline(tree, data, spec)[-1]
+    found = definition.doc_comment
+    assert (None if found is None else data[found[0]:found[1]].decode()) == doc_comment
+
+
+@pytest.mark.parametrize(("language", "source", "parameters"), [
+    ("python", "def f(self, a, /, b: int = 1, *args: str, c, **kw): pass\n", [
+        ("self", None, None, "positional_only", True), ("a", None, None, "positional_only", False),
+        ("b", "int", "1", "positional", False), ("*args", "str", None, "var_positional", False),
+        ("c", None, None, "keyword_only", False), ("**kw", None, None, "var_keyword", False)]),
+    ("typescript", "function f(a: number, b = 2, {x, y}: P = {}, ...r: T[]) {}\n", [
+        ("a", "number", None, "positional", False), ("b", None, "2", "positional", False),
+        ("options", "P", "{}", "positional", False), ("r", "T[]", None, "var_positional", False)]),
+    ("go", "func f(a, b int, rest ...string) {}\n", [
+        ("a", "int", None, "positional", False), ("b", "int", None, "positional", False),
+        ("rest", "string", None, "var_positional", False)]),
+    ("rust", "fn f(&mut self, mut n: u8, (a, b): (u8, u8)) {}\n", [
+        ("self", None, None, "positional", True), ("n", "u8", None, "positional", False),
+        ("(a, b)", "(u8, u8)", None, "positional", False)]),
+    ("cpp", "int f(const T& item, int depth = 0, Args&&... rest);\n", [
+        ("item", "T", None, "positional", False), ("depth", "int", "0", "positional", False),
+        ("rest", "Args", None, "var_positional", False)]),
+    ("java", "class A { void f(String s, int... xs) {} }\n", [
+        ("s", "String", None, "positional", False), ("xs", None, None, "var_positional", False)]),
+])
+def test_parameters_are_read_by_the_queries(language: str, source: str,
+                                            parameters: list[tuple[object, ...]]) -> None:
+    tree, data, spec = parse(language, source)
+    definition = outline(tree, data, spec)[-1]
+    assert [(p.label, p.type, p.default, p.kind, p.receiver)
+            for p in definition.parameters] == parameters
+    assert definition.parameter_names == tuple(
+        name for p in definition.parameters for name in p.names)

@@ -25,12 +25,13 @@ from llama_lsp.context.callee import (
     call_at_cursor,
     called_names,
     parameters_of,
-    python_definitions_named,
     single_top_level,
+    top_level_named,
 )
 from llama_lsp.context.documents import DocumentSnapshot
 from llama_lsp.context.imports import resolve_import
-from llama_lsp.context.syntax.outline import Definition, identifiers_in, outline
+from llama_lsp.context.scanning import CLOSERS, COMMENT, OPENERS, walk
+from llama_lsp.context.syntax.outline import Definition, identifiers_in
 from llama_lsp.context.workspace import FileOutline, IndexLease, WorkspaceIndex
 
 # Lines above / below the cursor whose identifiers select definitions and similar chunks.
@@ -120,29 +121,23 @@ def _dedented(text: str, indent: str) -> str:
                      for line in text.split("\n"))
 
 
-_CLOSERS = ")]}"
-
-
-def joined_brackets(text: str) -> str:
+def joined_brackets(text: str, language_id: str) -> str:
     """``text`` with the line breaks inside brackets joined: a wrapped signature on one line.
 
-    A trailing comma before a closing bracket goes too; text with a comment inside brackets
-    comes back unchanged (joining would comment out the rest).
+    A trailing comma before a closing bracket goes too; text with a comment, or a literal
+    left open at a line's end, inside brackets comes back unchanged (joining would comment out
+    the rest, or change the literal).
     """
+    scanned = list(walk(text, language_id))
     out: list[str] = []
     depth = 0
-    quote = ""
     at = 0
     while at < len(text):
-        character = text[at]
-        if quote:
-            out.append(text[at:at + 2] if character == "\\" else character)
-            at += 2 if character == "\\" else 1
-            quote = "" if character == quote else quote
-            continue
-        if depth and (character == "#" or text.startswith(("//", "/*"), at)):
+        _, character, is_code, state = scanned[at]
+        if depth and (state == COMMENT or text.startswith("/*", at) or (
+                not is_code and state is not None and text[at + 1:at + 2] == "\n")):
             return text
-        if depth and character in " \t\r\n":
+        if is_code and depth and character in " \t\r\n":
             end = at
             while end < len(text) and text[end] in " \t\r\n":
                 end += 1
@@ -150,17 +145,15 @@ def joined_brackets(text: str) -> str:
             if "\n" not in text[at:end]:
                 out.append(text[at:end])
             else:
-                if out and out[-1] == "," and following and following in _CLOSERS:
+                if out and out[-1] == "," and following and following in CLOSERS:
                     out.pop()
-                if not (out and out[-1] in "([{") and not (following and following in _CLOSERS):
+                if not (out and out[-1] in OPENERS) and not (following and following in CLOSERS):
                     out.append(" ")
             at = end
             continue
-        if character in "\"'`":
-            quote = character
-        elif character in "([{":
+        if is_code and character in OPENERS:
             depth += 1
-        elif character in _CLOSERS:
+        elif is_code and character in CLOSERS:
             depth = max(0, depth - 1)
         out.append(character)
         at += 1
@@ -183,7 +176,8 @@ def _python_class_interface(document: FileOutline, definition: Definition, head_
     if methods and methods[0].body_start_byte is not None:
         init = methods[0]
         signature = joined_brackets(
-            document.text_of(init.start_byte, init.body_start_byte).rstrip())
+            document.text_of(init.start_byte, init.body_start_byte).rstrip(),
+            document.language.language_id)
         lines.append(f"{indent}{signature}\n{indent}    ...")
     return "\n" + "".join(f"\n{line}" for line in lines) if lines else ""
 
@@ -198,7 +192,8 @@ def render_definition(document: FileOutline, definition: Definition) -> str:
         above = indent + above.removesuffix(indent)
     whole = document.text_of(start, definition.end_byte)
     signature_end = definition.body_start_byte or definition.end_byte
-    signature = joined_brackets(document.text_of(start, signature_end))
+    signature = joined_brackets(document.text_of(start, signature_end),
+                                document.language.language_id)
     if whole.count("\n") < WHOLE_DEFINITION_LINES or definition.body_start_byte is None:
         body = document.text_of(signature_end, definition.end_byte)
         return _dedented(above + signature + body, indent)
@@ -326,7 +321,7 @@ def gather_context(
         chunks += definition_chunks(document, related, names, window_lines, index.roots)
         shown = "\n".join(chunk.text for chunk in chunks)
         called: list[ContextChunk] = []
-        for name in called_names(line_before):
+        for name in called_names(line_before, document.language.language_id):
             for chunk in definition_chunks(document, related, {name}, window_lines, index.roots):
                 if chunk.text not in shown:
                     called.append(replace(chunk, at_cursor=True))
@@ -342,17 +337,12 @@ def gather_context(
 
 
 def _named_outline(snapshot: DocumentSnapshot, name: str) -> FileOutline | None:
-    """The definitions in the top-level Python ``def``/``class`` nodes called ``name`` (with
-    what they contain), read from the snapshot's current tree; None without one."""
+    """The top-level definitions called ``name`` (with what they contain), read from the
+    snapshot's current tree; None without one."""
     if snapshot.tree is None or snapshot.language is None or not snapshot.tree_current:
         return None
     source = snapshot.source
-    definitions = [
-        definition
-        for node in python_definitions_named(snapshot.tree, source, name)
-        for definition in outline(snapshot.tree, source, snapshot.language,
-                                  byte_range=(node.start_byte, node.end_byte))
-    ]
+    definitions = top_level_named(snapshot.tree, source, snapshot.language, name)
     return FileOutline(Path(snapshot.path) if snapshot.path else None, snapshot.uri,
                        snapshot.language, source, tuple(definitions), (), snapshot.version)
 
@@ -384,9 +374,11 @@ class WorkspaceContext:
         its definition is certain: defined once at the top level of this file (as the text is
         now), or else imported by that name (``from m import f``) from a file that defines it
         once (an open file's unsaved text counts). See ``callee.parameters_of``."""
-        call = call_at_cursor(line_before)
-        if call is None or not call.plain or snapshot.language is None or \
-                snapshot.language.language_id != "python" or not snapshot.tree_current:
+        if snapshot.language is None or snapshot.language.language_id != "python" or \
+                not snapshot.tree_current:
+            return None  # the filter's rules for arguments (keywords, surplus) are Python's
+        call = call_at_cursor(line_before, "python")
+        if call is None or not call.plain:
             return None
         own = _named_outline(snapshot, call.name)
         imported: list[FileOutline] = []

@@ -1,41 +1,62 @@
-"""The call being written at the cursor: the callee's name and, for Python, what it accepts.
+"""The calls being written at the cursor, and what a callee accepts.
 
-``called_names`` and ``call_at_cursor`` read the cursor's line; ``python_parameters`` reads a
-definition's signature. Context shows the called names' definitions; with the parameters,
+A line being typed seldom parses (``x = f(a, `` is an error in any file), so the cursor's line
+up to the cursor is closed (:func:`scanning.closing`) and parsed alone, inside the wrapper its
+language's ``calls.scm`` names (``; wrap: func _() { <line> }``, where a bare statement would
+not parse). That query finds the calls on it:
+
+* ``@call.name``: the called name; ``@call.arguments``: its bracketed arguments;
+* ``@call.member``: present when the call goes through an attribute or object (``x.f(``).
+
+What a callee accepts comes from its definition's parameters, which the outline reads from
+``definitions.scm``. Context shows the called names' definitions; with the parameters,
 completions drop arguments that the callee cannot take.
 """
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache, lru_cache
 
-from tree_sitter import Node, Tree
+from tree_sitter import Parser, Query, QueryCursor, QueryError, Tree
 
-from llama_lsp.context.syntax.outline import Definition
+from llama_lsp.context.scanning import closing
+from llama_lsp.context.syntax.languages import LanguageSpec, load_language, spec_for
+from llama_lsp.context.syntax.outline import (
+    Definition,
+    Parameter,
+    compile_query,
+    outline,
+    query_text,
+)
 from llama_lsp.context.workspace import FileOutline
 
-_NAME_BEFORE_PAREN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*$")
-_DEFINING = re.compile(r"(?:^|[\s;])(?:def|class)\s+$")
-_CLOSING = {")": "(", "]": "[", "}": "{"}
-_PARAMETER_NAME = re.compile(r"\*{0,2}([A-Za-z_][A-Za-z0-9_]*)")
+logger = logging.getLogger(__name__)
+
+# A line with more calls than this shows the definitions of its first ones.
+MAX_CALLED_NAMES = 4
+_WRAP = re.compile(r";+\s*wrap\s*:\s*(.*<line>.*)")
+_LINE = "<line>"
 
 
 @dataclass(frozen=True)
-class CallAtCursor:
-    """The innermost call left open before the cursor on its line."""
+class Call:
+    """A call on the cursor's line, before the cursor."""
 
     name: str
     arguments: str
     """What the line has after the call's ``(``, up to the cursor."""
     plain: bool
-    """Called by bare name (``f(``), not as an attribute (``x.f(``)."""
+    """Called by bare name (``f(``), not through an attribute or object (``x.f(``)."""
+    open: bool = True
+    """Its arguments are still open at the cursor."""
 
 
 @dataclass(frozen=True)
 class Parameters:
-    """What a Python callee accepts (``self``/``cls`` of a method or class left out)."""
+    """What a callee accepts (``self``/``cls`` of a method or class left out)."""
 
     positional: tuple[str, ...]
     """Names that may be passed by position, in order."""
@@ -45,133 +66,118 @@ class Parameters:
     var_keyword: bool
 
 
-def call_at_cursor(line_before: str) -> CallAtCursor | None:
-    """The innermost call left open before the cursor on its line, or None.
-
-    ``x = lib.scale(a, [b, `` gives ``scale``; brackets closed before the cursor are skipped.
-    Keywords (``if (``) come back too: they simply have no definition to find.
-    """
-    depth = 0
-    for at in range(len(line_before) - 1, -1, -1):
-        character = line_before[at]
-        if character in _CLOSING:
-            depth += 1
-        elif character in "([{":
-            if depth:
-                depth -= 1
-            elif character == "(":
-                match = _NAME_BEFORE_PAREN.search(line_before, 0, at)
-                if match is None or _DEFINING.search(line_before, 0, match.start()):
-                    return None  # `def f(` / `class C(` is not a call
-                plain = not line_before[:match.start()].rstrip().endswith(".")
-                return CallAtCursor(match.group(1), line_before[at + 1:], plain)
-    return None
+@dataclass(frozen=True)
+class _CallsQuery:
+    query: Query
+    prefix: str
+    suffix: str
 
 
-_CALLED = re.compile(r"(?<![A-Za-z0-9_])(?<!def )(?<!class )([A-Za-z_][A-Za-z0-9_]*)\s*\(")
-# A line with more calls than this shows the definitions of its first ones.
-MAX_CALLED_NAMES = 4
+@cache
+def _calls_query(spec: LanguageSpec) -> _CallsQuery:
+    """The language's compiled ``calls.scm`` and the wrapper its lines are parsed in."""
+    text = query_text(spec.language_id, "calls")
+    wrap = next((m.group(1) for line in text.splitlines() if (m := _WRAP.match(line))), _LINE)
+    prefix, _, suffix = wrap.partition(_LINE)
+    try:
+        query = compile_query(spec, "calls")
+    except QueryError as error:  # e.g. a grammar version that renamed a node type
+        logger.warning("tree-sitter calls query for %s: %s", spec.language_id, error)
+        query = Query(load_language(spec), "")
+    return _CallsQuery(query, prefix, suffix)
 
 
-def called_names(line_before: str) -> list[str]:
+@lru_cache(maxsize=64)
+def _calls(line_before: str, language_id: str) -> tuple[Call, ...]:
+    """The calls on ``line_before`` (closed or left open), in line order."""
+    spec = spec_for(language_id)
+    text = line_before.lstrip()
+    if spec is None or "(" not in text:
+        return ()
+    calls = _calls_query(spec)
+    head = calls.prefix.encode("utf-8")
+    typed = head + text.encode("utf-8")
+    fragment = typed + (closing(text, language_id) + calls.suffix).encode("utf-8")
+    tree = Parser(load_language(spec)).parse(fragment)
+    found: dict[int, Call] = {}
+    for _, captures in QueryCursor(calls.query).matches(tree.root_node):
+        name, arguments = captures["call.name"][0], captures["call.arguments"][0]
+        if name.start_byte < len(head) or name.end_byte > len(typed):
+            continue
+        found[name.start_byte] = Call(
+            name=fragment[name.start_byte:name.end_byte].decode("utf-8", "replace"),
+            arguments=typed[arguments.start_byte + 1:].decode("utf-8", "replace"),
+            plain="call.member" not in captures,
+            open=arguments.end_byte > len(typed),
+        )
+    return tuple(found[at] for at in sorted(found))
+
+
+def called_names(line_before: str, language_id: str) -> list[str]:
     """Names called on the cursor's line before the cursor, open or closed, in line order.
 
     ``x = a.f(g(1), `` gives ``["f", "g"]``. Typing only ever appends to the list (closing a
     call keeps its name), so context built from it changes only at its end.
     """
-    names = dict.fromkeys(match.group(1) for match in _CALLED.finditer(line_before))
+    names = dict.fromkeys(call.name for call in _calls(line_before, language_id))
     return list(names)[:MAX_CALLED_NAMES]
 
 
-def _code_characters(text: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
-    """(position, character, bracket depth after it) of each character outside strings."""
-    depth = 0
-    quote = ""
-    for at in range(start, len(text)):
-        character = text[at]
-        if quote:
-            quote = "" if character == quote else quote
-            continue
-        if character in "\"'":
-            quote = character
-            continue
-        depth += 1 if character in "([{" else -1 if character in ")]}" else 0
-        yield at, character, depth
+def call_at_cursor(line_before: str, language_id: str) -> Call | None:
+    """The innermost call left open before the cursor on its line, or None.
+
+    ``x = lib.scale(a, [b, `` gives ``scale``; calls closed before the cursor are skipped, and
+    so are definitions (``def f(``), declarations and keywords (``if (``).
+    """
+    open_calls = [call for call in _calls(line_before, language_id) if call.open]
+    return open_calls[-1] if open_calls else None  # they nest: the last one is innermost
 
 
-def _split_top_level(text: str) -> list[str]:
-    """``text`` split at the commas outside brackets and strings, parts stripped."""
-    parts: list[str] = []
-    start = 0
-    for at, character, depth in _code_characters(text):
-        if character == "," and depth == 0:
-            parts.append(text[start:at])
-            start = at + 1
-    parts.append(text[start:])
-    return [part.strip() for part in parts if part.strip()]
-
-
-def _closing_bracket(text: str, opened: int) -> int:
-    """Where the bracket opened at ``opened`` closes (strings skipped), or -1."""
-    return next((at for at, character, depth in _code_characters(text, opened)
-                 if depth == 0 and character in ")]}"), -1)
+def accepted(parameters: tuple[Parameter, ...], bound_first: bool) -> Parameters:
+    """What a callee with ``parameters`` accepts; ``bound_first`` drops the first one (a
+    method's ``self``/``cls``, unless it is ``*args``)."""
+    entries = list(parameters)
+    if bound_first and entries and not entries[0].kind.startswith("var_"):
+        entries = entries[1:]
+    return Parameters(
+        positional=tuple(p.names[0] for p in entries
+                         if p.kind in ("positional", "positional_only")),
+        keyword=frozenset(p.names[0] for p in entries
+                          if p.kind in ("positional", "keyword_only")),
+        var_positional=any(p.kind == "var_positional" for p in entries),
+        var_keyword=any(p.kind == "var_keyword" for p in entries),
+    )
 
 
 def python_parameters(signature: str, bound_first: bool) -> Parameters | None:
-    """What ``def name(...)`` accepts; ``bound_first`` drops the first (``self``/``cls``).
-
-    None when the signature cannot be read.
-    """
-    opened = signature.find("(")
-    closed = _closing_bracket(signature, opened) if opened >= 0 else -1
-    if closed < 0 or re.search(r"\blambda\b", signature[opened:closed]):
-        return None  # unreadable, or a default's lambda whose commas would split it
-    positional: list[str] = []
-    keyword: set[str] = set()
-    var_positional = var_keyword = keyword_only = False
-    parts = _split_top_level(signature[opened + 1:closed])
-    if bound_first and parts and not parts[0].startswith("*"):
-        parts = parts[1:]
-    for part in parts:
-        if part == "/":
-            keyword.clear()  # the names so far are positional-only
-            continue
-        if part == "*":
-            keyword_only = True
-            continue
-        match = _PARAMETER_NAME.match(part)
-        if match is None:
-            return None
-        name = match.group(1)
-        if part.startswith("**"):
-            var_keyword = True
-        elif part.startswith("*"):
-            var_positional = keyword_only = True
-        elif keyword_only:
-            keyword.add(name)
-        else:
-            positional.append(name)
-            keyword.add(name)
-    return Parameters(tuple(positional), frozenset(keyword), var_positional, var_keyword)
+    """What the Python function ``def name(...):`` accepts (read by the grammar and
+    ``definitions.scm``, as in a file); None when ``signature`` declares no function."""
+    spec = spec_for("python")
+    assert spec is not None
+    source = signature.encode("utf-8")
+    definitions = outline(Parser(load_language(spec)).parse(source), source, spec)
+    if not definitions or definitions[0].kind not in ("function", "method"):
+        return None
+    return accepted(definitions[0].parameters, bound_first)
 
 
 def parameters_of(definition: Definition, file: FileOutline) -> Parameters | None:
-    """What a top-level Python function or class (by its own ``__init__``) accepts.
+    """What a top-level function or class (by its own ``__init__``) accepts.
 
     None when that is not certain: a decorated definition (a decorator may change the
     signature), a class without an ``__init__`` of its own (a dataclass, or one inherited).
     """
-    if file.text_of(definition.start_byte, definition.start_byte + 1) == "@":
+    if definition.decorated:
         return None
     if definition.kind == "function":
-        return python_parameters(definition.signature, bound_first=False)
+        return accepted(definition.parameters, bound_first=False)
     if definition.kind != "class":
         return None
     inits = [d for d in file.by_name.get("__init__", ()) if d.parent == definition.name
              and definition.start_byte < d.start_byte < definition.end_byte]
     if len(inits) != 1:
         return None
-    return python_parameters(inits[0].signature, bound_first=True)
+    return accepted(inits[0].parameters, bound_first=True)
 
 
 def single_top_level(files: list[FileOutline], name: str) -> tuple[Definition, FileOutline] | None:
@@ -180,16 +186,16 @@ def single_top_level(files: list[FileOutline], name: str) -> tuple[Definition, F
     return found[0] if len(found) == 1 else None
 
 
-def python_definitions_named(tree: Tree, source: bytes, name: str) -> list[Node]:
-    """Top-level ``def``/``class`` nodes (decorated ones whole) of a Python tree called ``name``."""
-    wanted = name.encode()
-    found = []
-    for child in tree.root_node.children:
-        node = child.child_by_field_name("definition") if child.type == "decorated_definition" \
-            else child
-        if node is None or node.type not in ("function_definition", "class_definition"):
-            continue
-        name_node = node.child_by_field_name("name")
-        if name_node is not None and source[name_node.start_byte:name_node.end_byte] == wanted:
-            found.append(child)
-    return found
+def top_level_named(tree: Tree, source: bytes, spec: LanguageSpec,
+                    name: str) -> list[Definition]:
+    """The top-level definitions called ``name``, with the definitions inside them, read from
+    those top-level nodes only (fast in big files). Module-level constants are not among
+    them; neither is a definition nested in a statement (``if``, ``try``)."""
+    wanted = name.encode("utf-8")
+    roots = [child for child in tree.root_node.children
+             if source.find(wanted, child.start_byte, child.end_byte) >= 0]
+    found = outline(tree, source, spec, roots=roots)
+    starts = {root.start_byte for root in roots}
+    named = [d for d in found if d.name == name and d.start_byte in starts]
+    return [d for d in found
+            if any(top.start_byte <= d.start_byte and d.end_byte <= top.end_byte for top in named)]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fnmatch
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,16 +133,3 @@ def read_context_file(path: Path, policy: ExclusionPolicy) -> str | None:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-
-
-def walk_files(root: Path, policy: ExclusionPolicy, suffixes: Iterable[str]) -> list[Path]:
-    """Files under ``root`` with one of ``suffixes`` that the policy allows (skips ignored dirs)."""
-    wanted = tuple(suffixes)
-    found: list[Path] = []
-    for directory, subdirs, files in os.walk(root):
-        base = Path(directory)
-        subdirs[:] = [d for d in subdirs if d != ".git"
-                      and policy.ignored_reason(base / d / "_") is None]
-        found.extend(base / name for name in files
-                     if name.endswith(wanted) and policy.excluded_reason(base / name) is None)
-    return found

@@ -1,8 +1,9 @@
 """Query-based outline of a syntax tree: definitions, imports and referenced identifiers.
 
 Everything language-specific lives in ``queries/<language_id>/`` (``definitions.scm``,
-``imports.scm``, ``identifiers.scm``); this module only interprets their captures, so adding a
-language is one registry entry plus one query folder. A query file may begin with
+``imports.scm``, ``identifiers.scm``; also ``calls.scm``, read by :mod:`llama_lsp.context.callee`,
+and ``facts.scm``, read by the docstring analysis); this module only interprets their captures,
+so adding a language is one registry entry plus one query folder. A query file may begin with
 ``; inherits: <language_id>[, ...]`` comment lines: those languages' files of the same name are
 prepended (``typescriptreact`` inherits ``typescript``, ``cpp`` inherits ``c``). A folder that is
 no registered language holds patterns several languages share (``ecmascript``: JavaScript and
@@ -18,11 +19,23 @@ TypeScript). A missing file means no patterns.
   When several patterns capture the same name node, the one written first wins. A ``function``
   with a parent (an enclosing class/struct/interface/enum/trait/impl, or ``@parent``) becomes a
   ``method``.
-* ``@parameter`` with ``@parameters``: a parameter name and the list holding it; it belongs to
-  the definition whose ``@parameters`` is that list (lists of function types belong to none).
+* ``@parameter`` with ``@parameters``: a name a parameter binds and the list holding it; it
+  belongs to the definition whose ``@parameters`` is that list (lists of function types belong
+  to none). In the same match, optionally: ``@parameter.entry`` (the list entry, when it binds
+  several names or is written as more than its name: its text is the parameter's label, e.g.
+  ``*args``), ``@parameter.type`` and ``@parameter.default``. Pattern settings:
+  ``(#set! parameter.kind "var_positional"|"var_keyword")``, ``(#set! parameter.receiver
+  "true")`` (``self``), ``(#set! parameter.label "<label>")`` (e.g. ``options`` for a
+  destructured object). Matches of one name merge.
+* ``@separator.positional_only`` / ``@separator.keyword_only`` with ``@parameters``: the
+  parameters before (after) it in that list are positional-only (keyword-only); so are those
+  after a ``var_positional`` one.
 * ``@wrapper`` with ``@wrapped``: a node around a definition (decorators, ``export``,
   ``template<>``); the definition's range grows to include it.
-* ``@comment``: a comment, candidate doc of the definition right below it.
+* ``@comment``: a comment, candidate doc of the definition right below it. ``@doc.comment``
+  (``/** ... */``) and ``@doc.lines`` (``///``: adjacent ones join) are comments written in
+  the language's doc style: :attr:`Definition.doc_comment` is the last of them (or run of
+  them) in the comments directly above.
 * ``@decoration``: a decorator/attribute/annotation; part of the definition's range when directly
   above it, cut out of the signature when inside it.
 * ``@public`` / ``@private``: mark the definition whose name or definition node is captured;
@@ -60,11 +73,31 @@ logger = logging.getLogger(__name__)
 
 QUERY_DIR = Path(__file__).with_name("queries")
 QUERY_NAMES = ("definitions", "imports", "identifiers")
+PARAMETER_KINDS = ("positional", "positional_only", "keyword_only", "var_positional",
+                   "var_keyword")
 CONTAINER_KINDS = frozenset({"class", "struct", "interface", "enum", "trait", "impl"})
 
 _INHERITS = re.compile(r";+\s*inherits\s*:\s*(.+)")
 _TRAILING_ASSIGN = re.compile(r"(?<![=<>!])\s*=$")
 _QUOTES = {ord('"'): '"', ord("'"): "'", ord("`"): "`", ord("<"): ">"}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One entry of a definition's parameter list, as its language's ``definitions.scm`` reads
+    it."""
+
+    names: tuple[str, ...]
+    """The names it binds, in order (several when it destructures)."""
+    label: str
+    """How documentation names it: ``x``, ``*args``, ``options`` (a destructured object)."""
+    type: str | None = None
+    default: str | None = None
+    kind: str = "positional"
+    """One of ``PARAMETER_KINDS``: passed by position or keyword (``positional``), by position
+    only, by keyword only, or collecting the rest (``var_positional``, ``var_keyword``)."""
+    receiver: bool = False
+    """Bound by the call's receiver: Python ``self``/``cls``, Rust ``self``."""
 
 
 @dataclass(frozen=True)
@@ -76,8 +109,11 @@ class Definition:
     the declaration without decorations or body, whitespace-normalised, without a trailing
     ``;`` or ``=``. ``body_*`` is None for declarations without a body; a constant's value is
     its body. ``doc`` is a docstring's content (``doc_*`` then span the quoted string) or the raw
-    comment block directly above. ``parameters`` lists names in order (Python ``self``/``cls``
-    and Rust ``self`` included, Go receivers not). ``parent`` is the enclosing
+    comment block directly above. ``parameters`` lists the parameter list's entries in order
+    (Python ``self``/``cls`` and Rust ``self`` included, as receivers; Go receivers not).
+    ``decorated``: decorators, attributes or annotations are part of its range.
+    ``doc_comment`` is the byte range of the doc comment among those comments, if any.
+    ``parent`` is the enclosing
     class/struct/interface/enum/trait/impl (or receiver / ``Foo::`` scope) name.
     """
 
@@ -94,9 +130,16 @@ class Definition:
     doc: str | None
     doc_start_byte: int | None
     doc_end_byte: int | None
-    parameters: tuple[str, ...]
+    parameters: tuple[Parameter, ...]
     parent: str | None
     is_public: bool
+    decorated: bool = False
+    doc_comment: tuple[int, int] | None = None
+
+    @property
+    def parameter_names(self) -> tuple[str, ...]:
+        """Every name the parameters bind, in order."""
+        return tuple(name for parameter in self.parameters for name in parameter.names)
 
 
 @dataclass(frozen=True)
@@ -118,6 +161,7 @@ class _Queries:
     imports: Query
     identifiers: Query
     import_locality: tuple[tuple[bool | None, re.Pattern[str] | None], ...]
+    definition_settings: tuple[dict[str, str | None], ...]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -163,7 +207,10 @@ def _queries(spec: LanguageSpec) -> _Queries:
         except QueryError as error:  # e.g. a grammar version that renamed a node type
             logger.warning("tree-sitter %s query for %s: %s", name, spec.language_id, error)
             compiled.append(Query(load_language(spec), ""))
-    return _Queries(*compiled, import_locality=_locality_rules(compiled[1]))
+    settings = tuple(compiled[0].pattern_settings(index)
+                     for index in range(compiled[0].pattern_count))
+    return _Queries(*compiled, import_locality=_locality_rules(compiled[1]),
+                    definition_settings=settings)
 
 
 def prepare_queries(spec: LanguageSpec) -> None:
@@ -230,7 +277,7 @@ class _Found:
     node: Node
     name: Node
     captures: dict[str, list[Node]]
-    parameters: list[str] = field(default_factory=list)
+    parameters: list[Parameter] = field(default_factory=list)
     start: int = 0
     end: int = 0
     outer: Node | None = None
@@ -244,7 +291,26 @@ class _Leading:
 
     end: int
     node: Node
-    is_decoration: bool
+    role: str
+    """Its capture: ``comment``, ``decoration``, ``doc.comment`` or ``doc.lines``."""
+
+    @property
+    def is_decoration(self) -> bool:
+        return self.role == "decoration"
+
+
+class _Name:
+    """One parameter name's matches, merged: its list, and the first list entry (when the name
+    is not all of it: ``*args``), type, default and settings that a match gives."""
+
+    __slots__ = ("list_id", "node", "start", "entry", "type", "default", "settings")
+
+    def __init__(self, list_id: int, node: Node) -> None:
+        self.list_id, self.node, self.start = list_id, node, node.start_byte
+        self.entry: Node | None = None
+        self.type: Node | None = None
+        self.default: Node | None = None
+        self.settings: dict[str, str | None] | None = None
 
 
 @dataclass
@@ -254,17 +320,24 @@ class _Matches:
     found: dict[int, _Found] = field(default_factory=dict)
     wrapped: dict[int, Node] = field(default_factory=dict)
     leading: dict[int, _Leading] = field(default_factory=dict)
-    parameters: dict[int, tuple[int, int, Node]] = field(default_factory=dict)
+    names: dict[int, _Name] = field(default_factory=dict)
+    separators: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
     public: set[int] = field(default_factory=set)
     private: set[int] = field(default_factory=set)
 
 
-def _collect(matches: list[tuple[int, dict[str, list[Node]]]], source: bytes) -> _Matches:
+def _collect(matches: list[tuple[int, dict[str, list[Node]]]], source: bytes,
+             settings: tuple[dict[str, str | None], ...]) -> _Matches:
     """Sort the definitions query's matches by capture role; first pattern wins per name."""
     seen = _Matches()
     for pattern, captures in matches:
         if (parameter := captures.get("parameter")) and (lists := captures.get("parameters")):
-            seen.parameters[parameter[0].id] = (parameter[0].start_byte, lists[0].id, parameter[0])
+            _add_name(seen, parameter[0], lists[0], captures, settings[pattern])
+        elif (lists := captures.get("parameters")) and "name" not in captures:
+            for capture, nodes in captures.items():
+                if capture.startswith("separator."):
+                    seen.separators.setdefault(lists[0].id, []).append(
+                        (nodes[0].start_byte, capture[10:]))
         elif "name" in captures:
             _add_definition(seen, pattern, captures)
         else:
@@ -277,10 +350,11 @@ def _add_roles(seen: _Matches, captures: dict[str, list[Node]], source: bytes) -
     for capture, nodes in captures.items():
         if capture == "wrapped" and (wrappers := captures.get("wrapper")):
             seen.wrapped[nodes[0].id] = wrappers[0]
-        elif capture in ("comment", "decoration"):
+        elif capture in ("comment", "decoration", "doc.comment", "doc.lines"):
             for node in nodes:
-                end = _content_end(source, node)
-                seen.leading[node.id] = _Leading(end, node, capture == "decoration")
+                known = seen.leading.get(node.id)
+                if known is None or capture.startswith("doc."):  # a doc comment is a comment
+                    seen.leading[node.id] = _Leading(_content_end(source, node), node, capture)
         elif capture == "public":
             seen.public.add(nodes[0].id)
         elif capture == "private":
@@ -299,16 +373,81 @@ def _add_definition(seen: _Matches, pattern: int, captures: dict[str, list[Node]
         seen.found[name.id] = _Found(pattern, kind[11:], node, name, captures)
 
 
+def _add_name(seen: _Matches, node: Node, parameters: Node, captures: dict[str, list[Node]],
+              settings: dict[str, str | None]) -> None:
+    """Merge one ``@parameter`` match into what is known of that name."""
+    name = seen.names.get(node.id)
+    if name is None:
+        name = seen.names[node.id] = _Name(parameters.id, node)
+    if name.entry is None and (entry := captures.get("parameter.entry")):
+        name.entry = entry[0]
+    if name.type is None and (type_node := captures.get("parameter.type")):
+        name.type = type_node[0]
+    if name.default is None and (default := captures.get("parameter.default")):
+        name.default = default[0]
+    if settings:
+        name.settings = settings if name.settings is None else {**settings, **name.settings}
+
+
 def _assign_parameters(seen: _Matches, source: bytes) -> None:
-    """Give each ``@parameter`` to the definition whose ``@parameters`` list holds it."""
+    """Give each parameter to the definition whose ``@parameters`` list holds it."""
     owners = {
         node.id: found
         for found in seen.found.values()
         for node in found.captures.get("parameters", ())
     }
-    for _, list_id, node in sorted(seen.parameters.values(), key=lambda p: p[0]):
-        if (owner := owners.get(list_id)) is not None:
-            owner.parameters.append(_text(source, node))
+    entries: dict[int, dict[int, list[_Name]]] = {}  # list id -> entry node id -> its names
+    for name in sorted(seen.names.values(), key=_start):
+        if name.list_id in owners:
+            entry = name.node if name.entry is None else name.entry
+            entries.setdefault(name.list_id, {}).setdefault(entry.id, []).append(name)
+    for list_id, by_entry in entries.items():
+        separators = seen.separators.get(list_id, [])
+        owners[list_id].parameters.extend(_list_parameters(source, list(by_entry.values()),
+                                                           separators))
+
+
+def _list_parameters(source: bytes, entries: list[list[_Name]],
+                     separators: list[tuple[int, str]]) -> list[Parameter]:
+    """The parameters of one list, from its entries' names in order, and its separators."""
+    parameters: list[Parameter] = []
+    rest_seen = False
+    for names in entries:
+        first = names[0]
+        texts = (_text(source, first.node),) if len(names) == 1 else tuple(
+            _text(source, name.node) for name in names)
+        entry, type_node, default, settings = first.entry, first.type, first.default, \
+            first.settings or {}
+        if len(names) > 1:  # a destructured entry: the first name that has a part gives it
+            type_node = next((name.type for name in names if name.type is not None), None)
+            default = next((name.default for name in names if name.default is not None), None)
+            settings = {k: v for name in reversed(names) for k, v in (name.settings or {}).items()}
+        kind = settings.get("parameter.kind") or "positional"
+        if kind not in PARAMETER_KINDS:
+            kind = "positional"
+        if kind == "positional" and (separators or rest_seen):
+            start = first.start if entry is None else entry.start_byte
+            if any(at > start and which == "positional_only" for at, which in separators):
+                kind = "positional_only"
+            elif rest_seen or any(at < start and which == "keyword_only"
+                                  for at, which in separators):
+                kind = "keyword_only"
+        rest_seen = rest_seen or kind == "var_positional"
+        label = settings.get("parameter.label") or (
+            texts[0] if entry is None else _text(source, entry))
+        parameters.append(Parameter(
+            names=texts,
+            label=label,
+            type=None if type_node is None else _text(source, type_node),
+            default=None if default is None else _text(source, default),
+            kind=kind,
+            receiver=settings.get("parameter.receiver") == "true",
+        ))
+    return parameters
+
+
+def _start(name: _Name) -> int:
+    return name.start
 
 
 def _outer(seen: _Matches, node: Node) -> Node:
@@ -388,6 +527,24 @@ def _doc(source: bytes, found: _Found) -> tuple[str | None, int | None, int | No
     return text, comments[0].start_byte, _content_end(source, comments[-1])
 
 
+def _doc_comment(source: bytes, seen: _Matches, found: _Found) -> tuple[int, int] | None:
+    """The last doc comment, or run of adjacent doc lines, among the comments above."""
+    span: tuple[int, int] | None = None
+    joins = False
+    for node in found.comments:
+        role = seen.leading[node.id].role
+        if not role.startswith("doc."):
+            joins = False
+            continue
+        end = _content_end(source, node)
+        if joins and role == "doc.lines" and span is not None:
+            span = (span[0], end)
+        else:
+            span = (node.start_byte, end)
+        joins = role == "doc.lines"
+    return span
+
+
 def _is_public(seen: _Matches, found: _Found) -> bool:
     ids = (found.name.id, found.node.id)
     if any(i in seen.public for i in ids):
@@ -457,7 +614,8 @@ def outline(tree: Tree, source: bytes, spec: LanguageSpec,
     and the comments and parameters the range covers. Patterns anchored at the root (e.g.
     module-level constants) need the root among ``roots`` (or no ``roots``).
     """
-    query = _queries(spec).definitions
+    queries = _queries(spec)
+    query = queries.definitions
     if roots is None:
         matches = _query_matches(query, tree.root_node, byte_range)
     else:
@@ -467,7 +625,7 @@ def outline(tree: Tree, source: bytes, spec: LanguageSpec,
         matches = [match for root in roots
                    for match in (_query_matches(query, root, byte_range)
                                  if root == tree.root_node else cursor.matches(root))]
-    seen = _collect(matches, source)
+    seen = _collect(matches, source, queries.definition_settings)
     if not seen.found:
         return []
     _assign_parameters(seen, source)
@@ -523,7 +681,15 @@ def _definition(
         parameters=tuple(found.parameters),
         parent=parent,
         is_public=_is_public(seen, found),
+        decorated=_decorated(found, decorations),
+        doc_comment=_doc_comment(source, seen, found),
     )
+
+
+def _decorated(found: _Found, decorations: list[tuple[int, int]]) -> bool:
+    """A decoration lies in the definition's range before its node (``@cache`` over ``def``)."""
+    index = bisect_left(decorations, (found.start, found.start))
+    return index < len(decorations) and decorations[index][0] < found.node.start_byte
 
 
 def enclosing(definitions: list[Definition], byte_offset: int) -> list[Definition]:

@@ -2,41 +2,44 @@
 
 Everything here reads a parsed snapshot; nothing calls the model. Offsets are UTF-8 byte
 offsets into ``source`` (tree-sitter's unit); :mod:`placement` converts them for edits.
+
+The language knowledge comes from the queries: parameters and doc comments from the outline
+(``definitions.scm``), the rest from ``facts.scm``, whose captures are:
+
+* ``@function``: a function node, with, in the same match, optionally ``@returns`` (its return
+  type; the pattern setting ``returns.suffix`` is appended, e.g. ``*`` for a C pointer),
+  ``@async``, ``@generator`` and ``@throws`` (declared exceptions). A definition's function is
+  the innermost one around its body (around its name when it has none).
+* ``@scope``: a nested function, class or lambda: what is inside belongs to it.
+* In the body: ``@return.value`` (a return with a value, or an expression body),
+  ``@yield``, ``@raise.name`` (the raised exception's name) and ``@panic``.
+* ``@field`` with ``@fields`` (the class body holding it), optionally ``@field.type`` and
+  ``@field.default``: a field of a dataclass-like class.
 """
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
 
-from tree_sitter import Node, Tree
+from tree_sitter import Node, Query, QueryCursor, QueryError, Tree
 
-from llama_lsp.context.syntax import walk
-from llama_lsp.context.syntax.outline import Definition
+from llama_lsp.context.syntax.languages import LanguageSpec, load_language, spec_for
+from llama_lsp.context.syntax.outline import Definition, compile_query, outline
+from llama_lsp.context.syntax.outline import Parameter as OutlineParameter
+
+logger = logging.getLogger(__name__)
 
 DOCUMENTED_KINDS = frozenset({
     "function", "method", "class", "struct", "interface", "enum", "trait", "type", "union",
 })
 FUNCTION_KINDS = frozenset({"function", "method"})
 
-_PARAMETER_LISTS = frozenset({"parameters", "formal_parameters", "parameter_list"})
-_FUNCTION_NODES = frozenset({
-    "function_definition", "function_declaration", "generator_function_declaration",
-    "method_definition", "arrow_function", "function_expression", "generator_function",
-    "method_declaration", "constructor_declaration", "function_item", "function_signature_item",
-    "method_signature", "function_signature", "abstract_method_signature", "declaration",
-    "field_declaration", "func_literal",
-})
-# Nodes whose bodies belong to someone else (returns/raises inside them are not ours).
-_NESTED_SCOPES = _FUNCTION_NODES | frozenset({
-    "class_definition", "lambda", "class_declaration", "class", "closure_expression",
-    "function_expression", "lambda_expression",
-})
 _NO_VALUE_TYPES = frozenset({"None", "void", "NoReturn", "Never", "never", "undefined", "()"})
-_RUST_PANICS = frozenset({"panic", "unreachable", "todo", "unimplemented", "assert",
-                          "assert_eq", "assert_ne"})
 _DATACLASS = re.compile(r"@(?:\w+\.)*(?:dataclass|define|frozen|attrs?\.s)\b")
+_EXCEPTION_NAME = re.compile(r"[\w.:<>]+")
 
 
 @dataclass(frozen=True)
@@ -97,9 +100,7 @@ class Target:
         return self.definition.kind in FUNCTION_KINDS
 
 
-def _text(source: bytes, node: Node | None) -> str:
-    if node is None:
-        return ""
+def _text(source: bytes, node: Node) -> str:
     return source[node.start_byte:node.end_byte].decode("utf-8", "replace")
 
 
@@ -127,288 +128,138 @@ def indent_unit(text: str) -> str:
     return " " * (smallest if smallest in (2, 3, 4, 8) else 4)
 
 
-def _outermost(definition: Definition, tree: Tree) -> Node | None:
-    """The largest node inside the definition's span that contains its name."""
-    name_end = definition.name_start_byte + len(definition.name.encode("utf-8"))
-    node = walk.descendant_for_byte_range(tree.root_node, definition.name_start_byte,
-                                         name_end)
-    if node is None:
-        return None
-    while (parent := node.parent) is not None and (
-        definition.start_byte <= parent.start_byte and parent.end_byte <= definition.end_byte
-    ) and parent.type not in ("module", "program", "source_file", "translation_unit"):
-        node = parent
-    return node
+# ---------------------------------------------------------------------------------------------
+# Parameters (read by the outline from the language's definitions.scm)
 
 
-def _find(node: Node, types: frozenset[str], after: int, stop: int | None) -> Node | None:
-    """First descendant of ``node`` of one of ``types`` starting at/after ``after``, before
-    ``stop`` (the body), in source order."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if stop is not None and current.start_byte >= stop:
-            continue
-        if current.type in types and current.start_byte >= after:
-            return current
-        stack.extend(reversed(current.children))
-    return None
-
-
-def _function_node(parameters: Node | None) -> Node | None:
-    node = parameters
-    while node is not None and node.type not in _FUNCTION_NODES:
-        node = node.parent
-    return node
-
-
-def _walk_own(node: Node) -> Iterator[Node]:
-    """Every descendant of ``node`` not inside a nested function, class or lambda."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        if current.type not in _NESTED_SCOPES:
-            stack.extend(reversed(current.children))
+def _documented(parameters: tuple[OutlineParameter, ...]) -> list[Parameter]:
+    """The parameters a doc lists, as it names them; receivers (``self``) left out."""
+    return [Parameter(p.label, p.type, p.default) for p in parameters if not p.receiver]
 
 
 # ---------------------------------------------------------------------------------------------
-# Parameters per language
+# Results, raises and panics (read from the language's facts.scm)
 
 
-def _python_parameter(source: bytes, node: Node) -> Parameter | None:
-    kind = node.type
-    if kind == "identifier":
-        return Parameter(_text(source, node), None, None)
-    if kind in ("list_splat_pattern", "dictionary_splat_pattern"):
-        return Parameter(_text(source, node), None, None)
-    if kind == "typed_parameter":
-        inner = node.named_children[0] if node.named_children else None
-        return Parameter(_text(source, inner), _text(source, node.child_by_field_name("type")),
-                         None)
-    if kind in ("default_parameter", "typed_default_parameter"):
-        type_node = node.child_by_field_name("type")
-        return Parameter(_text(source, node.child_by_field_name("name")),
-                         _text(source, type_node) if type_node else None,
-                         _text(source, node.child_by_field_name("value")))
-    return None
+_Match = tuple[dict[str, str | None], dict[str, list[Node]]]
 
 
-def _js_parameter(source: bytes, node: Node) -> Parameter | None:
-    kind = node.type
-    if kind == "identifier":
-        return Parameter(_text(source, node), None, None)
-    if kind == "assignment_pattern":
-        return Parameter(_text(source, node.child_by_field_name("left")), None,
-                         _text(source, node.child_by_field_name("right")))
-    if kind == "rest_pattern":
-        return Parameter(_text(source, node).lstrip("."), None, None)
-    if kind in ("required_parameter", "optional_parameter"):
-        pattern = node.child_by_field_name("pattern")
-        if pattern is None:
-            return None
-        type_node = node.child_by_field_name("type")
-        type_text = _text(source, type_node).lstrip(":").strip() if type_node else None
-        value = node.child_by_field_name("value")
-        name = _text(source, pattern).lstrip(".")
-        if pattern.type in ("object_pattern", "array_pattern"):
-            name = "options"
-        return Parameter(name, type_text, _text(source, value) if value else None)
-    if kind in ("object_pattern", "array_pattern"):
-        return Parameter("options", None, None)
-    return None
+@dataclass
+class _Facts:
+    """What the facts query says about a function: its signature and its own body."""
+
+    return_type: str | None = None
+    is_async: bool = False
+    returns: bool = False
+    yields: bool = False
+    raised: list[str] = field(default_factory=list)
+    panics: bool = False
 
 
-def _go_parameters(source: bytes, node: Node) -> list[Parameter]:
-    found = []
-    for child in node.named_children:
-        if child.type not in ("parameter_declaration", "variadic_parameter_declaration"):
+@cache
+def _facts_query(spec: LanguageSpec) -> tuple[Query, tuple[dict[str, str | None], ...]]:
+    """The language's compiled ``facts.scm`` and each pattern's settings."""
+    try:
+        query = compile_query(spec, "facts")
+    except QueryError as error:  # e.g. a grammar version that renamed a node type
+        logger.warning("tree-sitter facts query for %s: %s", spec.language_id, error)
+        query = Query(load_language(spec), "")
+    return query, tuple(query.pattern_settings(i) for i in range(query.pattern_count))
+
+
+def _matches(definition: Definition, tree: Tree, spec: LanguageSpec) -> list[_Match]:
+    """The facts query's matches inside the definition."""
+    query, settings = _facts_query(spec)
+    cursor = QueryCursor(query)
+    cursor.set_byte_range(definition.start_byte, definition.end_byte)
+    return [(settings[pattern], captures)
+            for pattern, captures in cursor.matches(tree.root_node)]
+
+
+def _function_facts(definition: Definition, source: bytes, matches: list[_Match],
+                    facts: _Facts) -> list[str]:
+    """Fill in the signature's facts from the definition's function; its declared throws."""
+    body = definition.body_start_byte
+
+    def holds(node: Node) -> bool:  # the body (a function starting there is inside it)
+        if body is not None:
+            return node.start_byte < body < node.end_byte
+        return node.start_byte <= definition.name_start_byte < node.end_byte
+
+    around = [captures["function"][0] for _, captures in matches
+              if "function" in captures and holds(captures["function"][0])]
+    if not around:
+        return []
+    function = min(around, key=lambda node: node.end_byte - node.start_byte)
+    throws: list[Node] = []
+    for settings, captures in matches:
+        if "function" not in captures or captures["function"][0].id != function.id:
             continue
-        type_text = _text(source, child.child_by_field_name("type")) or None
-        for name in child.children_by_field_name("name"):
-            found.append(Parameter(_text(source, name), type_text, None))
-    return found
+        if returns := captures.get("returns"):
+            facts.return_type = _text(source, returns[0]) + (settings.get("returns.suffix") or "")
+        facts.is_async = facts.is_async or "async" in captures
+        facts.yields = facts.yields or "generator" in captures
+        throws += captures.get("throws", [])
+    return [_text(source, node) for node in sorted(throws, key=lambda node: node.start_byte)]
 
 
-def _rust_parameter(source: bytes, node: Node) -> Parameter | None:
-    if node.type != "parameter":
-        return None
-    pattern = node.child_by_field_name("pattern")
-    name = _text(source, pattern).removeprefix("mut ").strip()
-    return Parameter(name, _text(source, node.child_by_field_name("type")) or None, None)
+def _body_facts(definition: Definition, source: bytes, matches: list[_Match],
+                facts: _Facts) -> None:
+    """Fill in what the body does itself (not in the functions, classes, lambdas it holds)."""
+    start, end = definition.body_start_byte, definition.body_end_byte
+    if start is None or end is None:
+        return
+    scopes = [node for _, captures in matches for node in captures.get("scope", ())
+              if start <= node.start_byte and node.end_byte <= end]
+
+    def own(node: Node) -> bool:
+        return start <= node.start_byte and node.end_byte <= end and not any(
+            scope.id != node.id and scope.start_byte <= node.start_byte
+            and node.end_byte <= scope.end_byte for scope in scopes)
+
+    raised: list[Node] = []
+    for _, captures in matches:
+        for capture, nodes in captures.items():
+            if capture == "raise.name":
+                raised += [node for node in nodes if own(node)]
+            elif capture in ("return.value", "yield", "panic") and any(map(own, nodes)):
+                facts.returns = facts.returns or capture == "return.value"
+                facts.yields = facts.yields or capture == "yield"
+                facts.panics = facts.panics or capture == "panic"
+    for node in sorted(raised, key=lambda node: node.start_byte):
+        name = _text(source, node)
+        if _EXCEPTION_NAME.fullmatch(name) and name not in facts.raised:
+            facts.raised.append(name)
 
 
-def _java_parameter(source: bytes, node: Node) -> Parameter | None:
-    if node.type == "formal_parameter":
-        return Parameter(_text(source, node.child_by_field_name("name")),
-                         _text(source, node.child_by_field_name("type")) or None, None)
-    if node.type == "spread_parameter":
-        declarator = next((c for c in node.named_children if c.type == "variable_declarator"),
-                          None)
-        name = declarator.child_by_field_name("name") if declarator else None
-        return Parameter(_text(source, name), None, None) if name else None
-    return None
+def _fields(definition: Definition, source: bytes, matches: list[_Match]) -> list[Parameter]:
+    """The fields in the definition's own body, in order."""
+    fields = [captures for _, captures in matches if "field" in captures
+              and captures["fields"][0].start_byte == definition.body_start_byte]
+    fields.sort(key=lambda captures: captures["field"][0].start_byte)
+    return [Parameter(_text(source, captures["field"][0]),
+                      _text(source, captures["field.type"][0]) if "field.type" in captures
+                      else None,
+                      _text(source, captures["field.default"][0]) if "field.default" in captures
+                      else None)
+            for captures in fields]
 
 
-def _c_declarator_name(node: Node | None) -> Node | None:
-    while node is not None and node.type not in ("identifier", "field_identifier"):
-        inner = node.child_by_field_name("declarator")
-        if inner is None:
-            inner = next((c for c in node.named_children if c.type in (
-                "identifier", "pointer_declarator", "reference_declarator",
-                "array_declarator", "function_declarator", "parenthesized_declarator")), None)
-        node = inner
-    return node
-
-
-def _c_parameter(source: bytes, node: Node) -> Parameter | None:
-    if node.type not in ("parameter_declaration", "optional_parameter_declaration"):
-        return None
-    name = _c_declarator_name(node.child_by_field_name("declarator"))
-    if name is None:
-        return None
-    default = node.child_by_field_name("default_value")
-    return Parameter(_text(source, name), _text(source, node.child_by_field_name("type")) or None,
-                     _text(source, default) if default else None)
-
-
-_PARAMETER_READERS = {
-    "python": _python_parameter, "javascript": _js_parameter, "typescript": _js_parameter,
-    "typescriptreact": _js_parameter, "rust": _rust_parameter, "java": _java_parameter,
-    "c": _c_parameter, "cpp": _c_parameter,
-}
-
-
-def _parameters(language_id: str, source: bytes, params: Node | None) -> list[Parameter]:
-    if params is None:
-        return []
-    if language_id == "go":
-        return _go_parameters(source, params)
-    reader = _PARAMETER_READERS.get(language_id)
-    if reader is None:
-        return []
-    found = [p for child in params.named_children if (p := reader(source, child)) is not None]
-    if language_id == "python":
-        return [p for p in found if p.name not in ("self", "cls")]
-    if language_id in ("c", "cpp") and len(found) == 1 and found[0].name == "void":
-        return []
-    return found
-
-
-# ---------------------------------------------------------------------------------------------
-# Results, raises and panics
-
-
-def _return_type(language_id: str, source: bytes, function: Node | None) -> str | None:
-    if function is None:
-        return None
-    if language_id == "go":
-        return _text(source, function.child_by_field_name("result")) or None
-    if language_id == "java":
-        if function.type == "constructor_declaration":
-            return None
-        return _text(source, function.child_by_field_name("type")) or None
-    if language_id in ("c", "cpp"):
-        type_text = _text(source, function.child_by_field_name("type"))
-        declarator = function.child_by_field_name("declarator")
-        if declarator is not None and declarator.type in ("pointer_declarator",
-                                                          "reference_declarator"):
-            type_text += "*" if declarator.type == "pointer_declarator" else "&"
-        return type_text or None
-    node = function.child_by_field_name("return_type")
-    return _text(source, node).lstrip(":").strip() if node is not None else None
-
-
-def _exception_name(source: bytes, node: Node | None) -> str | None:
-    """``ValueError`` for ``ValueError("x")``, ``new TypeError()``, ``errors.Bad``."""
-    while node is not None and node.type in ("call", "call_expression", "new_expression",
-                                              "object_creation_expression",
-                                              "parenthesized_expression"):
-        inner = (node.child_by_field_name("function") or node.child_by_field_name("constructor")
-                 or node.child_by_field_name("type"))
-        if inner is None:
-            inner = node.named_children[0] if node.named_children else None
-        node = inner
-    if node is None:
-        return None
-    name = _text(source, node)
-    return name if re.fullmatch(r"[\w.:<>]+", name) else None
-
-
-def _body_facts(language_id: str, source: bytes, body: Node | None,
-                function: Node | None) -> tuple[bool, bool, list[str], bool]:
-    """(returns a value, yields, raised exception names, panics) from the body."""
-    returns = yields = panics = False
-    raised: list[str] = []
-    if function is not None and function.type in ("generator_function_declaration",
-                                                  "generator_function"):
-        yields = True
-    if function is not None and function.type == "method_definition" and any(
-            c.type == "*" for c in function.children):
-        yields = True
-    if body is None:
-        return returns, yields, raised, panics
-    if function is not None and function.type == "arrow_function" \
-            and body.type != "statement_block":
-        returns = True  # `(x) => x * 2`
-    for node in _walk_own(body):
-        kind = node.type
-        if kind in ("return_statement", "return_expression") and node.named_child_count:
-            returns = True
-        elif kind in ("yield", "yield_expression"):
-            yields = True
-        elif kind in ("raise_statement", "throw_statement", "throw_expression"):
-            name = _exception_name(source, node.named_children[0] if node.named_children
-                                   else None)
-            if name and name not in raised:
-                raised.append(name)
-        elif kind == "macro_invocation":
-            macro = _text(source, node.child_by_field_name("macro"))
-            panics = panics or macro in _RUST_PANICS
-        elif kind == "field_identifier" and language_id == "rust":
-            panics = panics or _text(source, node) in ("unwrap", "expect")
-    if function is not None and language_id == "java":
-        for child in function.children:
-            if child.type == "throws":
-                for item in child.named_children:
-                    name = _text(source, item)
-                    if name not in raised:
-                        raised.append(name)
-    return returns, yields, raised, panics
-
-
-def _python_class_parameters(source: bytes, outer: Node, body: Node | None
-                             ) -> tuple[list[Parameter], bool]:
-    """``__init__`` parameters, or annotated fields of a dataclass-like class."""
-    if body is None:
+def _class_parameters(definition: Definition, tree: Tree, source: bytes, spec: LanguageSpec,
+                      matches: list[_Match]) -> tuple[list[Parameter], bool]:
+    """A class's own ``__init__`` parameters, or the fields of a dataclass-like class."""
+    if definition.body_start_byte is None or definition.body_end_byte is None:
         return [], False
-    for statement in body.named_children:
-        function = statement
-        if function.type == "decorated_definition":
-            function = function.child_by_field_name("definition") or function
-        if function.type == "function_definition" and _text(
-                source, function.child_by_field_name("name")) == "__init__":
-            return _parameters("python", source, function.child_by_field_name("parameters")), False
-    decorators = " ".join(_text(source, child) for child in outer.children
-                          if child.type == "decorator")
-    if not _DATACLASS.search(decorators):
+    inner = outline(tree, source, spec,
+                    byte_range=(definition.body_start_byte, definition.body_end_byte))
+    for method in inner:
+        if method.name == "__init__" and method.parent == definition.name and \
+                definition.start_byte < method.start_byte < definition.end_byte:
+            return _documented(method.parameters), False
+    decorations = source[definition.start_byte:definition.name_start_byte]
+    if not _DATACLASS.search(decorations.decode("utf-8", "replace")):
         return [], False
-    fields = []
-    for statement in body.named_children:
-        assignment = statement.named_children[0] if statement.type == "expression_statement" \
-            and statement.named_children else None
-        if assignment is None or assignment.type != "assignment":
-            continue
-        type_node = assignment.child_by_field_name("type")
-        left = assignment.child_by_field_name("left")
-        if type_node is None or left is None or left.type != "identifier":
-            continue
-        type_text = _text(source, type_node)
-        if type_text.startswith(("ClassVar", "typing.ClassVar")):
-            continue
-        right = assignment.child_by_field_name("right")
-        fields.append(Parameter(_text(source, left), type_text, _text(source, right) or None))
-    return fields, True
+    return _fields(definition, source, matches), True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -417,32 +268,23 @@ def _python_class_parameters(source: bytes, outer: Node, body: Node | None
 
 def analyze(definition: Definition, tree: Tree, source: bytes, language_id: str) -> Target:
     """Everything the docstring features need to know about ``definition``."""
-    outer = _outermost(definition, tree)
-    body_start = definition.body_start_byte
-    params_node = None
-    function = None
-    if outer is not None and definition.kind in FUNCTION_KINDS:
-        params_node = _find(outer, _PARAMETER_LISTS, definition.name_start_byte, body_start)
-        function = _function_node(params_node)
-    body = None
-    if body_start is not None and definition.body_end_byte is not None:
-        body = walk.descendant_for_byte_range(tree.root_node, body_start,
-                                              definition.body_end_byte)
-        while body is not None and (parent := body.parent) is not None and (
-                parent.start_byte, parent.end_byte) == (body.start_byte, body.end_byte):
-            body = parent  # the block, not its only statement
-    parameters = _parameters(language_id, source, params_node)
+    spec = spec_for(language_id)
+    matches = _matches(definition, tree, spec) if spec is not None else []
+    facts = _Facts()
+    throws: list[str] = []
+    if definition.kind in FUNCTION_KINDS:
+        throws = _function_facts(definition, source, matches, facts)
+        _body_facts(definition, source, matches, facts)
+    facts.raised += [name for name in throws if name not in facts.raised]
+    parameters = _documented(definition.parameters)
     attributes = False
-    if language_id == "python" and definition.kind == "class" and outer is not None:
-        parameters, attributes = _python_class_parameters(source, outer, body)
-    return_type = _return_type(language_id, source, function)
-    returns, yields, raised, panics = _body_facts(
-        language_id, source, body if definition.kind in FUNCTION_KINDS else None, function)
-    is_async = function is not None and any(c.type == "async" for c in function.children)
+    if language_id == "python" and definition.kind == "class" and spec is not None:
+        parameters, attributes = _class_parameters(definition, tree, source, spec, matches)
+    return_type, returns, yields = facts.return_type, facts.returns, facts.yields
     if return_type is not None and language_id == "python" and re.match(
             r"(typing\.|collections\.abc\.)?(Async)?(Generator|Iterator|Iterable)\b", return_type):
         yields = True
-    doc_range, doc_text, insert_at = _existing_doc(definition, language_id)
+    doc_range, doc_text, insert_at = _existing_doc(definition, language_id, source)
     if definition.kind not in FUNCTION_KINDS:
         returns, yields = False, False
     return Target(
@@ -453,12 +295,12 @@ def analyze(definition: Definition, tree: Tree, source: bytes, language_id: str)
         return_type=return_type,
         returns_value=_returns_value(return_type, returns, yields, language_id),
         yields=yields,
-        raises=tuple(raised),
+        raises=tuple(facts.raised),
         returns_result=bool(return_type and re.search(r"(^|::|\b)Result\b", return_type)),
-        panics=panics,
-        is_async=is_async,
+        panics=facts.panics,
+        is_async=facts.is_async,
         indent=_line_indent(source, definition.start_byte),
-        body_indent=_python_body_indent(source, definition, body),
+        body_indent=_python_body_indent(source, definition),
         doc_node_range=doc_range,
         doc_text=doc_text,
         insert_byte=insert_at,
@@ -477,17 +319,17 @@ def _returns_value(return_type: str | None, returns: bool, yields: bool,
     return returns
 
 
-def _python_body_indent(source: bytes, definition: Definition, body: Node | None) -> str | None:
-    if body is None:
+def _python_body_indent(source: bytes, definition: Definition) -> str | None:
+    if definition.body_start_byte is None:
         return None
-    line_start = source.rfind(b"\n", 0, body.start_byte) + 1
-    before = source[line_start:body.start_byte]
+    line_start = source.rfind(b"\n", 0, definition.body_start_byte) + 1
+    before = source[line_start:definition.body_start_byte]
     if before.strip():
         return None  # one-line function: the body shares the `def` line
     return before.decode("utf-8")
 
 
-def _existing_doc(definition: Definition, language_id: str
+def _existing_doc(definition: Definition, language_id: str, source: bytes
                   ) -> tuple[tuple[int, int] | None, str | None, int]:
     """The doc's byte range and text, and where a new doc would go (above the comments
     directly over the declaration, so a ``// eslint-disable-next-line`` stays attached)."""
@@ -499,39 +341,7 @@ def _existing_doc(definition: Definition, language_id: str
         if definition.body_start_byte is None or start < definition.body_start_byte:
             return None, None, start  # comments above: the docstring goes in the body
         return (start, definition.doc_end_byte), block, insert_at
-    found = _doc_in_block(language_id, block)
-    if found is None:
+    if definition.doc_comment is None:
         return None, None, start
-    begin, end = found
-    begin_byte = start + len(block[:begin].encode("utf-8"))
-    end_byte = start + len(block[:end].encode("utf-8"))
-    return (begin_byte, end_byte), block[begin:end], insert_at
-
-
-_BLOCK_DOC = re.compile(r"^[ \t]*(/\*\*(?!/).*?\*/)", re.M | re.S)
-_LINE_DOC = re.compile(r"^[ \t]*///(?!/).*$", re.M)
-_LINE_DOC_LANGUAGES = frozenset({"rust", "c", "cpp"})
-_BLOCK_DOC_LANGUAGES = frozenset({"javascript", "typescript", "typescriptreact", "java", "c",
-                                  "cpp"})
-
-
-def _doc_in_block(language_id: str, block: str) -> tuple[int, int] | None:
-    """The doc comment inside a block of comments (character offsets), or None: the last
-    ``/** */`` comment or run of ``///`` lines; for Go, the whole block."""
-    if language_id == "go":
-        return 0, len(block)
-    found: tuple[int, int] | None = None
-    if language_id in _BLOCK_DOC_LANGUAGES:
-        for match in _BLOCK_DOC.finditer(block):
-            found = match.span(1)
-    if language_id in _LINE_DOC_LANGUAGES:
-        run: tuple[int, int] | None = None
-        for match in _LINE_DOC.finditer(block):
-            start = match.start() + len(match.group(0)) - len(match.group(0).lstrip())
-            if run is not None and block[run[1]:match.start()].strip() == "":
-                run = (run[0], match.end())
-            else:
-                run = (start, match.end())
-        if run is not None and (found is None or run[0] > found[0]):
-            found = run
-    return found
+    begin, end = definition.doc_comment
+    return (begin, end), source[begin:end].decode("utf-8", "replace"), insert_at

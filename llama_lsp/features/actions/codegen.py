@@ -8,6 +8,7 @@ import textwrap
 from collections.abc import Callable
 
 from llama_lsp.context.redaction import RestoreError, has_marker, restore
+from llama_lsp.context.scanning import brackets
 from llama_lsp.context.syntax.outline import Definition
 from llama_lsp.features.actions.placement import ByteEdit
 from llama_lsp.features.audit import Source, lines_of
@@ -96,27 +97,11 @@ def _leaves_block(generated: str, def_indent: str) -> bool:
                for line in generated.split("\n")[1:])
 
 
-def _brace_body(generated: str) -> str | None:
+def _brace_body(generated: str, language_id: str) -> str | None:
     """Generated text up to the brace that closes the function (None if it never closes)."""
-    depth = 0
-    quote = ""
-    index = 0
-    while index < len(generated):
-        char = generated[index]
-        if quote:
-            if char == "\\":
-                index += 1
-            elif char == quote:
-                quote = ""
-        elif char in "\"'`":
-            quote = char
-        elif char in "{([":
-            depth += 1
-        elif char in "})]":
-            depth -= 1
-            if depth < 0:
-                return generated[:index] if char == "}" else None
-        index += 1
+    for position, bracket, depth in brackets(generated, language_id):
+        if depth < 0:
+            return generated[:position] if bracket == "}" else None
     return None
 
 
@@ -152,11 +137,14 @@ def implement(backend: Backend, source: bytes, definition: Definition, language_
     close_at = definition.body_start_byte + body.rindex(b"}")
     head = source[:open_at].decode("utf-8", "replace")
     prompt = head[-PREFIX_CHARS:] + "\n" + body_indent
-    generated = _no_markers(_generate(backend, prompt, BODY_TOKENS,
-                                      lambda text: _brace_body(text) is not None, is_cancelled,
+
+    def closed(text: str) -> bool:
+        return _brace_body(text, language_id) is not None
+
+    generated = _no_markers(_generate(backend, prompt, BODY_TOKENS, closed, is_cancelled,
                                       privacy, "implement",
                                       (_head_source(path, head, PREFIX_CHARS),)))
-    content = _brace_body(generated)
+    content = _brace_body(generated, language_id)
     if content is None or not content.strip():
         raise ModelError("the model's body never closed the function")
     lines = content.rstrip().replace("\r\n", "\n").split("\n")

@@ -64,11 +64,6 @@ class DocPlan:
     raw: bool = False
     """Python: the docstring is a raw string (the model's backslashes stay as they are)."""
 
-    @property
-    def is_update(self) -> bool:
-        """True when the definition already has a doc."""
-        return self.target.doc_text is not None
-
 
 def documentable(definitions: list[Definition]) -> list[Definition]:
     """Definitions that can carry a doc (functions, methods, classes, types)."""

@@ -78,11 +78,3 @@ def missing_slots(doc: Docstring, target: Target) -> list[str]:
         if target.panics and not doc.panics.strip():
             slots.append(PANICS)
     return slots
-
-
-def needs_update(existing: Docstring, target: Target) -> bool:
-    """Whether merging would change the documented parameters or leave slots to fill."""
-    merged = merge(existing, target)
-    if [e.name for e in merged.params] != [e.name for e in existing.params]:
-        return True
-    return bool(missing_slots(merged, target))

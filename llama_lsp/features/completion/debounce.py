@@ -5,9 +5,9 @@ to hold a completion request: ``min_delay`` for the first keystroke after a paus
 fast), otherwise the median of the recent inter-keystroke intervals times ``typing_factor``,
 within ``[min_delay, max_delay]`` (wait a little longer than the next keystroke usually takes,
 so that work is not started only to be superseded). It also says when the first-request
-:class:`TimeBudget` applies.
+time budget applies.
 
-Time is always passed in (``now``) or injected (``clock``); nothing here reads a clock itself.
+Time is always passed in (``now``); nothing here reads a clock itself.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 import statistics
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -96,24 +95,3 @@ class AdaptiveDebounce:
         """Generation budget (seconds) for a request at ``now``: ``first_request_budget`` after a
         pause, None (no budget) while typing."""
         return self.config.first_request_budget if self.after_pause(now) else None
-
-
-class TimeBudget:
-    """Wall-time budget that starts when created; ``math.inf`` never expires."""
-
-    def __init__(self, seconds: float, clock: Callable[[], float]) -> None:
-        if seconds < 0:
-            raise ValueError("a budget cannot be negative")
-        self.seconds = seconds
-        self._clock = clock
-        self._start = clock()
-
-    def elapsed(self) -> float:
-        return self._clock() - self._start
-
-    def remaining(self) -> float:
-        """Seconds left, never below 0."""
-        return max(0.0, self.seconds - self.elapsed())
-
-    def expired(self) -> bool:
-        return self.elapsed() >= self.seconds

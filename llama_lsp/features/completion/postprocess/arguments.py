@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 
 from llama_lsp.context.callee import Parameters, call_at_cursor
+from llama_lsp.context.scanning import walk
 from llama_lsp.features.completion.postprocess.context import CompletionMode, FilterContext
-from llama_lsp.features.completion.postprocess.lexing import walk
 
 _KEYWORD = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)")
 
@@ -82,7 +82,7 @@ class _Binder:
 def drop_surplus_arguments(text: str, context: FilterContext) -> str:
     """``text`` cut before the first argument the callee cannot take (see the module doc)."""
     parameters = context.callee
-    call = call_at_cursor(context.line_before)
+    call = call_at_cursor(context.line_before, context.language_id)
     if parameters is None or call is None or context.mode is not CompletionMode.SINGLE_LINE \
             or "\n" in text:
         return text

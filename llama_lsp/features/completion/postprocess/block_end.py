@@ -1,11 +1,11 @@
 """Stop a multi-line completion where the enclosing block ends."""
 
+from llama_lsp.context.scanning import brackets
 from llama_lsp.features.completion.postprocess.context import (
     INDENT_LANGUAGES,
     CompletionMode,
     FilterContext,
 )
-from llama_lsp.features.completion.postprocess.lexing import walk
 
 _OPENERS = {"(": ")", "[": "]", "{": "}"}
 _CLOSERS = {v: k for k, v in _OPENERS.items()}
@@ -40,19 +40,12 @@ def _closes_prefix_brackets(line: str, before: str) -> bool:
 
 
 def _cut_at_unbalanced_closer(text: str, language_id: str) -> str:
-    depth = 0
-    for position, char, is_code, _ in walk(text, language_id):
-        if not is_code:
-            continue
-        if char in _OPENERS:
-            depth += 1
-        elif char in _CLOSERS:
-            depth -= 1
-            if depth < 0:
-                line_start = text.rfind("\n", 0, position) + 1
-                if not text[line_start:position].strip():
-                    return text[:line_start].rstrip("\n")
-                return text[:position]
+    for position, _, depth in brackets(text, language_id):
+        if depth < 0:
+            line_start = text.rfind("\n", 0, position) + 1
+            if not text[line_start:position].strip():
+                return text[:line_start].rstrip("\n")
+            return text[:position]
     return text
 
 

@@ -1,7 +1,7 @@
 """Never repeat text that already follows the cursor."""
 
+from llama_lsp.context.scanning import QUOTES, state_at_end, walk
 from llama_lsp.features.completion.postprocess.context import CompletionMode, FilterContext
-from llama_lsp.features.completion.postprocess.lexing import QUOTES, state_at_end, walk
 
 _CLOSING = set(")]}\"'`;,:")
 _PAIRS = {")": "(", "]": "[", "}": "{"}

@@ -44,13 +44,22 @@
   parameters: (preproc_params) @parameters
   value: (_)? @body) @definition.function
 
-; Parameter names, each with its list (through pointer/array declarators).
-(parameter_list (parameter_declaration declarator: (identifier) @parameter)) @parameters
-(parameter_list (parameter_declaration declarator: (_ declarator: (identifier) @parameter))) @parameters
-(parameter_list (parameter_declaration declarator: (_ declarator: (_ declarator: (identifier) @parameter)))) @parameters
+; Parameters, each with its list and type (through pointer/array declarators, and
+; parenthesized ones: `int (*callback)(int)`).
+(parameter_list
+  (parameter_declaration
+    type: (_) @parameter.type
+    declarator: [
+      (identifier) @parameter
+      (_ declarator: (identifier) @parameter)
+      (_ declarator: (_ declarator: (identifier) @parameter))
+      (_ declarator: (parenthesized_declarator (_ declarator: (identifier) @parameter)))])) @parameters
 (preproc_params (identifier) @parameter) @parameters
 
 (comment) @comment
+; Doc comments: `/** ... */`, or a run of `///` lines.
+((comment) @doc.comment (#match? @doc.comment "^/\\*\\*[^/]"))
+((comment) @doc.lines (#match? @doc.lines "^///([^/]|$)"))
 
 ; Visibility: `static` definitions are private to their file.
 ((function_definition (storage_class_specifier) @_storage) @private (#eq? @_storage "static"))

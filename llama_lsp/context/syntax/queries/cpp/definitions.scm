@@ -92,15 +92,20 @@
   body: (field_declaration_list) @body) @definition.struct
 (alias_declaration name: (type_identifier) @name) @definition.type
 
-; Parameter names, each with its list: references, defaults, packs.
-(parameter_list (parameter_declaration declarator: (reference_declarator (identifier) @parameter))) @parameters
-(parameter_list (optional_parameter_declaration declarator: (identifier) @parameter)) @parameters
-(parameter_list (optional_parameter_declaration declarator: (_ declarator: (identifier) @parameter))) @parameters
-(parameter_list (optional_parameter_declaration declarator: (reference_declarator (identifier) @parameter))) @parameters
-(parameter_list (variadic_parameter_declaration declarator: (variadic_declarator (identifier) @parameter))) @parameters
+; Parameters besides C's (inherited): references, defaults and packs.
 (parameter_list
-  (variadic_parameter_declaration
-    declarator: (reference_declarator (variadic_declarator (identifier) @parameter)))) @parameters
+  (_ type: (_) @parameter.type
+     declarator: [(reference_declarator (identifier) @parameter)
+                  (identifier) @parameter
+                  (_ declarator: (identifier) @parameter)
+                  (_ declarator: (parenthesized_declarator (reference_declarator (identifier) @parameter)))]
+     default_value: (_)? @parameter.default)) @parameters
+((parameter_list
+  (variadic_parameter_declaration type: (_) @parameter.type
+     declarator: [(variadic_declarator (identifier) @parameter)
+                  (reference_declarator (variadic_declarator (identifier) @parameter))]))
+  @parameters
+  (#set! parameter.kind "var_positional"))
 
 (template_declaration (_) @wrapped .) @wrapper
 (attribute_declaration) @decoration

@@ -61,6 +61,8 @@
 (export_statement declaration: (_) @wrapped) @wrapper
 (decorator) @decoration
 (comment) @comment
+; Doc comments: `/** ... */`.
+((comment) @doc.comment (#match? @doc.comment "^/\\*\\*[^/]"))
 
 ; Visibility: top-level and exported definitions and class members are public; definitions
 ; local to a function or block and #private members are not.

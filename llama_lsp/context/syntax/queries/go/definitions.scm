@@ -64,10 +64,14 @@
 
 ; Parameter names, each with its list (receivers, results and function types match too, but
 ; no definition owns those lists).
-(parameter_list (parameter_declaration name: (identifier) @parameter)) @parameters
-(parameter_list (variadic_parameter_declaration name: (identifier) @parameter)) @parameters
+(parameter_list
+  (parameter_declaration name: (identifier) @parameter type: (_) @parameter.type)) @parameters
+((parameter_list
+  (variadic_parameter_declaration name: (identifier) @parameter type: (_) @parameter.type)) @parameters
+  (#set! parameter.kind "var_positional"))
 
-(comment) @comment
+; Comments, all doc comments: the doc is every comment line directly above.
+(comment) @doc.lines
 
 ; Visibility: exported names start with an upper-case letter.
 (function_declaration name: (identifier) @private (#not-match? @private "^[A-Z]"))

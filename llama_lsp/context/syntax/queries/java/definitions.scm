@@ -29,11 +29,15 @@
   (modifiers "static" "final")
   declarator: (variable_declarator name: (identifier) @name value: (_)? @body)) @definition.constant
 
-(formal_parameters (formal_parameter name: (identifier) @parameter)) @parameters
-(formal_parameters (spread_parameter (variable_declarator name: (identifier) @parameter))) @parameters
+(formal_parameters
+  (formal_parameter type: (_) @parameter.type name: (identifier) @parameter)) @parameters
+((formal_parameters (spread_parameter (variable_declarator name: (identifier) @parameter))) @parameters
+  (#set! parameter.kind "var_positional"))
 
 (modifiers [(annotation) (marker_annotation)] @decoration)
 [(line_comment) (block_comment)] @comment
+; Doc comments: `/** ... */`.
+((block_comment) @doc.comment (#match? @doc.comment "^/\\*\\*[^/]"))
 
 ; Visibility: `public`, plus interface and annotation members; the rest is private.
 [

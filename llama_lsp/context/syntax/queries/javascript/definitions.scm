@@ -14,15 +14,24 @@
     (function_expression parameters: (formal_parameters) @parameters body: (_) @body)
   ]) @definition.method
 
-; Parameter names, each with its list: plain, defaulted, rest, one level of destructuring.
+; Parameters, each with its list: plain, defaulted, rest, one level of destructuring (one
+; parameter, documented as `options`).
 (formal_parameters (identifier) @parameter) @parameters
-(formal_parameters (assignment_pattern left: (identifier) @parameter)) @parameters
-(formal_parameters (rest_pattern (identifier) @parameter)) @parameters
-(formal_parameters (object_pattern (shorthand_property_identifier_pattern) @parameter)) @parameters
-(formal_parameters (object_pattern (pair_pattern value: (identifier) @parameter))) @parameters
-(formal_parameters (object_pattern (object_assignment_pattern left: (shorthand_property_identifier_pattern) @parameter))) @parameters
-(formal_parameters (array_pattern (identifier) @parameter)) @parameters
-(formal_parameters (assignment_pattern left: (object_pattern (shorthand_property_identifier_pattern) @parameter))) @parameters
-(formal_parameters (assignment_pattern left: (array_pattern (identifier) @parameter))) @parameters
+(formal_parameters
+  (assignment_pattern left: (identifier) @parameter right: (_) @parameter.default)) @parameters
+((formal_parameters (rest_pattern (identifier) @parameter)) @parameters
+  (#set! parameter.kind "var_positional"))
+((formal_parameters
+  [(object_pattern (shorthand_property_identifier_pattern) @parameter)
+   (object_pattern (pair_pattern value: (identifier) @parameter))
+   (object_pattern (object_assignment_pattern left: (shorthand_property_identifier_pattern) @parameter))
+   (array_pattern (identifier) @parameter)] @parameter.entry) @parameters
+  (#set! parameter.label "options"))
+((formal_parameters
+  (assignment_pattern
+    left: [(object_pattern (shorthand_property_identifier_pattern) @parameter)
+           (array_pattern (identifier) @parameter)]
+    right: (_) @parameter.default) @parameter.entry) @parameters
+  (#set! parameter.label "options"))
 
 (field_definition property: (private_property_identifier) @private)

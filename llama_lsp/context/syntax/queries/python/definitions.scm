@@ -18,15 +18,34 @@
       right: (_) @body)) @definition.constant
   (#match? @name "^_*[A-Z][A-Z0-9_]*$"))
 
-; Parameter names (without * / **), each with its list.
+; Parameters, each with its list: name (without * / **), type, default, kind.
 (parameters (identifier) @parameter) @parameters
-(parameters (typed_parameter . (identifier) @parameter)) @parameters
-(parameters (default_parameter name: (identifier) @parameter)) @parameters
-(parameters (typed_default_parameter name: (identifier) @parameter)) @parameters
-(parameters (list_splat_pattern (identifier) @parameter)) @parameters
-(parameters (dictionary_splat_pattern (identifier) @parameter)) @parameters
-(parameters (typed_parameter (list_splat_pattern (identifier) @parameter))) @parameters
-(parameters (typed_parameter (dictionary_splat_pattern (identifier) @parameter))) @parameters
+(parameters (typed_parameter . (identifier) @parameter type: (type) @parameter.type)) @parameters
+(parameters (default_parameter name: (identifier) @parameter value: (_) @parameter.default)) @parameters
+(parameters
+  (typed_default_parameter
+    name: (identifier) @parameter
+    type: (type) @parameter.type
+    value: (_) @parameter.default)) @parameters
+((parameters (list_splat_pattern (identifier) @parameter) @parameter.entry) @parameters
+  (#set! parameter.kind "var_positional"))
+((parameters (dictionary_splat_pattern (identifier) @parameter) @parameter.entry) @parameters
+  (#set! parameter.kind "var_keyword"))
+((parameters
+  (typed_parameter
+    (list_splat_pattern (identifier) @parameter) @parameter.entry
+    type: (type) @parameter.type)) @parameters
+  (#set! parameter.kind "var_positional"))
+((parameters
+  (typed_parameter
+    (dictionary_splat_pattern (identifier) @parameter) @parameter.entry
+    type: (type) @parameter.type)) @parameters
+  (#set! parameter.kind "var_keyword"))
+((parameters [(identifier) @parameter (typed_parameter . (identifier) @parameter)]) @parameters
+  (#set! parameter.receiver "true")
+  (#any-of? @parameter "self" "cls"))
+(parameters (positional_separator) @separator.positional_only) @parameters
+(parameters (keyword_separator) @separator.keyword_only) @parameters
 
 (decorated_definition definition: (_) @wrapped) @wrapper
 (decorator) @decoration

@@ -41,15 +41,26 @@
 (const_item name: (identifier) @name value: (_)? @body) @definition.constant
 (static_item name: (identifier) @name value: (_)? @body) @definition.constant
 
-; Parameter names, each with its list (`self` included), one level of tuple destructuring.
-(parameters (self_parameter (self) @parameter)) @parameters
-(parameters (parameter pattern: (identifier) @parameter)) @parameters
-(parameters (parameter pattern: (mut_pattern (identifier) @parameter))) @parameters
-(parameters (parameter pattern: (ref_pattern (identifier) @parameter))) @parameters
-(parameters (parameter pattern: (tuple_pattern (identifier) @parameter))) @parameters
+; Parameters, each with its list and type (`self` included, as the receiver), one level of
+; tuple destructuring (one parameter, documented as written).
+((parameters (self_parameter (self) @parameter)) @parameters
+  (#set! parameter.receiver "true"))
+(parameters
+  (parameter
+    pattern: [
+      (identifier) @parameter
+      (mut_pattern (identifier) @parameter)
+      (ref_pattern (identifier) @parameter)]
+    type: (_) @parameter.type)) @parameters
+(parameters
+  (parameter
+    pattern: (tuple_pattern (identifier) @parameter) @parameter.entry
+    type: (_) @parameter.type)) @parameters
 
 (attribute_item) @decoration
 [(line_comment) (block_comment)] @comment
+; Doc comments: a run of `///` lines.
+((line_comment) @doc.lines (#match? @doc.lines "^///([^/]|$)"))
 
 ; Visibility: `pub` (any form) is public, everything else private.
 [

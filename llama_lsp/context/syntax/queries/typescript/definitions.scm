@@ -42,21 +42,27 @@
     (function_expression parameters: (formal_parameters) @parameters body: (_) @body)
   ]) @definition.method
 
-; Parameter names, each with its list: plain or optional, each either a name, a rest name or
-; one level of destructuring.
+; Parameters (required or optional), each with its list, type and default: a name, a rest
+; name, or one level of destructuring (one parameter, documented as `options`).
 (formal_parameters
-  [(required_parameter pattern: (identifier) @parameter)
-   (optional_parameter pattern: (identifier) @parameter)
-   (required_parameter pattern: (rest_pattern (identifier) @parameter))
-   (optional_parameter pattern: (rest_pattern (identifier) @parameter))
-   (required_parameter pattern: (object_pattern (shorthand_property_identifier_pattern) @parameter))
-   (optional_parameter pattern: (object_pattern (shorthand_property_identifier_pattern) @parameter))
-   (required_parameter pattern: (object_pattern (pair_pattern value: (identifier) @parameter)))
-   (optional_parameter pattern: (object_pattern (pair_pattern value: (identifier) @parameter)))
-   (required_parameter pattern: (object_pattern (object_assignment_pattern left: (shorthand_property_identifier_pattern) @parameter)))
-   (optional_parameter pattern: (object_pattern (object_assignment_pattern left: (shorthand_property_identifier_pattern) @parameter)))
-   (required_parameter pattern: (array_pattern (identifier) @parameter))
-   (optional_parameter pattern: (array_pattern (identifier) @parameter))]) @parameters
+  (_
+    pattern: (identifier) @parameter
+    type: (type_annotation (_) @parameter.type)?
+    value: (_)? @parameter.default)) @parameters
+((formal_parameters
+  (_ pattern: (rest_pattern (identifier) @parameter) type: (type_annotation (_) @parameter.type)?))
+  @parameters
+  (#set! parameter.kind "var_positional"))
+((formal_parameters
+  (_
+    pattern: [
+      (object_pattern (shorthand_property_identifier_pattern) @parameter)
+      (object_pattern (pair_pattern value: (identifier) @parameter))
+      (object_pattern (object_assignment_pattern left: (shorthand_property_identifier_pattern) @parameter))
+      (array_pattern (identifier) @parameter)]
+    type: (type_annotation (_) @parameter.type)?
+    value: (_)? @parameter.default) @parameter.entry) @parameters
+  (#set! parameter.label "options"))
 
 (ambient_declaration (_) @wrapped) @wrapper
 

@@ -1,0 +1,2 @@
+; Calls (capture conventions: see callee.py).
+; inherits: ecmascript
