@@ -239,8 +239,7 @@ class CompletionPipeline:
             return [], [], [], {}, []
         cursor_line = window.first_line + window.prefix.count("\n")
         window_lines = (window.first_line, cursor_line + window.suffix.count("\n"))
-        candidates = context.gather(snapshot, cursor_line, window_lines,
-                                                window.line_before)
+        candidates = context.gather(snapshot, cursor_line, window_lines, window.line_before)
         if not candidates:
             return [], [], [], {}, []
         comment = _LINE_COMMENT.get(snapshot.language_id, "//")
