@@ -57,6 +57,7 @@ from llama_lsp.features.completion.pipeline import (
 from llama_lsp.features.completion.postprocess import CompletionMode
 from llama_lsp.model.backend import Backend, GenerationRequest, ModelError
 from llama_lsp.model.host import load_backend
+from llama_lsp.model.prompts import fim_prompt
 
 try:
     from tqdm import tqdm
@@ -233,11 +234,21 @@ def cold_cache(backend: Backend) -> Callable[[], None]:
     return reset
 
 
-def run_raw(backend: Backend, prefix: str, subset: str, settings: Settings) -> Fill:
-    """BOS + tokenize(prefix), greedy; single-line stops at (and drops from) the first newline."""
+def run_raw(backend: Backend, task: dict[str, str], subset: str, layout: str,
+            settings: Settings) -> Fill:
+    """The bare model, greedy: a model with FIM tokens gets its own FIM prompt of the whole
+    prefix and suffix (``[bos] <pre> prefix <suf> suffix <mid>``), a prefix-only model BOS +
+    the tokenized prefix. Single-line stops at (and drops from) the first newline."""
     single = subset == "single"
+    text, offset = document_text(task, subset, layout)
+    prefix, suffix = text[:offset], text[offset:]
     started = time.perf_counter()
-    tokens = [*backend.info.bos, *backend.tokenize(prefix)]
+    fim = backend.info.fim
+    if fim is not None:
+        tokens = fim_prompt(fim, backend.tokenize(prefix), backend.tokenize(suffix),
+                            backend.info.bos)
+    else:
+        tokens = [*backend.info.bos, *backend.tokenize(prefix)]
     request = GenerationRequest(
         prompt=tokens,
         max_tokens=min(settings.max_tokens, SINGLE_LINE_MAX_TOKENS) if single else MULTI_MAX_TOKENS,
@@ -437,7 +448,7 @@ def main() -> int:
         fills: dict[str, Fill] = {}
         if "raw" in configs:
             forget()
-            fills["raw"] = run_raw(backend, task["prompt"], args.subset, settings)
+            fills["raw"] = run_raw(backend, task, args.subset, layout, settings)
         if "pipeline" in configs or "pipeline-nopost" in configs:
             forget()
             nopost, full = run_pipeline(pipeline, task, args.subset, layout, settings)
