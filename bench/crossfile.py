@@ -139,6 +139,24 @@ def generated_cases(folder: Path) -> list[Case]:
     return cases
 
 
+def _repo_level(backend: object) -> bool:
+    fim = backend.info.fim  # type: ignore[attr-defined]
+    return fim is not None and fim.file_separator is not None
+
+
+class CommentHeaders:
+    """A backend seen without its repo-level FIM tokens: the pipeline then heads context
+    chunks with a path comment inside the FIM prefix instead of ``<|file_sep|>path``."""
+
+    def __init__(self, backend: object) -> None:
+        self._backend = backend
+        info = backend.info  # type: ignore[attr-defined]
+        self.info = replace(info, fim=replace(info.fim, file_separator=None, repo_name=None))
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._backend, name)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model")
@@ -177,14 +195,19 @@ def run(backend: object, settings: Settings, cases: list[Case], root: Path,
         verbose: bool) -> None:
     """Exact match with and without cross-file context, printed."""
     index = WorkspaceIndex([root], ExclusionPolicy([root]), background=False)
-    configs = {"without context": replace(settings, cross_file_context=False),
-               "with context": settings}
+    configs: dict[str, tuple[Settings, object]] = {
+        "without context": (replace(settings, cross_file_context=False), backend),
+        "with context": (settings, backend)}
+    if _repo_level(backend):
+        # The same context under comment path headers (`# path`), as for a model without
+        # repo-level tokens, against the model's own `<|file_sep|>path` layout.
+        configs["comment headers"] = (settings, CommentHeaders(backend))
     results: dict[str, list[bool]] = {name: [] for name in configs}
     context_tokens: list[int] = []
     for case in cases:
         snapshot = Document(case.path.as_uri(), "python", 1, case.text, 10**8).snapshot()
-        for name, config in configs.items():
-            pipeline = CompletionPipeline(backend, WorkspaceContext(index, [snapshot]))
+        for name, (config, engine) in configs.items():
+            pipeline = CompletionPipeline(engine, WorkspaceContext(index, [snapshot]))
             started = time.perf_counter()
             outcome = pipeline.complete(snapshot, case.offset, config,
                                         mode=CompletionMode.SINGLE_LINE)
