@@ -124,6 +124,20 @@ def test_each_known_template_is_found_by_token_text(template: FimTemplate):
         assert tokens.repo_name is None
 
 
+@pytest.mark.parametrize("template", KNOWN_TEMPLATES, ids=lambda t: t.family)
+def test_each_known_template_knows_its_end_of_middle_token(template: FimTemplate):
+    assert template.end
+    vocab = _vocabulary(template.prefix, template.suffix, template.middle, template.end)
+    tokens = detect_fim_tokens({}, vocab)
+    assert tokens is not None and tokens.end == 103
+
+
+def test_end_of_middle_token_from_metadata():
+    tokens = detect_fim_tokens({**NEW_KEYS, "tokenizer.ggml.eot_token_id": "15"},
+                               _no_vocabulary)
+    assert tokens == FimTokens(10, 11, 12, source="metadata", end=15)
+
+
 def test_template_without_optional_tokens_in_the_vocabulary():
     template = _template("starcoder")
     vocab = _vocabulary(template.prefix, template.suffix, template.middle)
