@@ -4,9 +4,13 @@ Every task is a Python file with a hole: ``prompt`` before it, ``suffix`` after 
 goes into a :class:`Document` (language ``python``) with the cursor at the hole, and four
 configurations fill it, one after the other, with the same loaded model:
 
-- ``raw``: a prefix-only baseline: BOS + the tokenized ``prompt`` (no window, no held-back
-  whitespace), greedy; single-line keeps the first line, multi/span keep everything generated
-  (up to 128 tokens or EOS).
+- ``raw``: the bare model, greedy, on the same prefix and suffix (no window, no held-back
+  whitespace, no context): a model with FIM tokens gets its own FIM prompt
+  (``[bos] <pre> prefix <suf> suffix <mid>``), a prefix-only model BOS + the tokenized prefix;
+  single-line keeps the first line, multi/span keep everything generated (up to 128 tokens or
+  EOS).
+- ``pipeline-greedy``: the pipeline with every candidate comparison off (``fimCandidates``,
+  ``rerankCandidates`` 1, ``rerankSamples`` 0): prompt layout, window and post-processing only.
 - ``pipeline-nopost``: ``CompletionPipeline.complete``'s generated text with the held-back
   whitespace restored (first line only in single-line mode), no filter.
 - ``pipeline``: the pipeline's first suggestion, as the server would show it (or nothing).
@@ -42,7 +46,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -82,7 +86,7 @@ SUBSETS = {
     "multi": "HumanEval-MultiLineInfilling.jsonl.gz",
     "span": "HumanEval-RandomSpanInfillingLight.jsonl.gz",
 }
-CONFIGS = ("raw", "pipeline-nopost", "pipeline", "invoked")
+CONFIGS = ("raw", "pipeline-greedy", "pipeline-nopost", "pipeline", "invoked")
 MULTI_MAX_TOKENS = 128
 MEMORY_LIMIT_BYTES = 2 * 1024**3
 
@@ -328,14 +332,12 @@ def print_report(results: list[dict[str, Any]], configs: list[str],
               f"{row['median_latency_ms']:>10.0f} {row['empty']:>6}")
     if "pipeline-nopost" in configs and "pipeline" in configs:
         print("(pipeline-nopost and pipeline come from the same complete() call: same latency)")
-    if "raw" in configs and "pipeline" in configs:
-        em = summary["pipeline"]["exact_match"] - summary["raw"]["exact_match"]
-        p1 = summary["pipeline"]["pass_at_1"] - summary["raw"]["pass_at_1"]
-        print(f"pipeline vs raw: exact match {em:+.1f} points, pass@1 {p1:+.1f} points")
-    if "raw" in configs and "invoked" in configs:
-        em = summary["invoked"]["exact_match"] - summary["raw"]["exact_match"]
-        p1 = summary["invoked"]["pass_at_1"] - summary["raw"]["pass_at_1"]
-        print(f"invoked vs raw: exact match {em:+.1f} points, pass@1 {p1:+.1f} points")
+    for name, base in (("pipeline-greedy", "raw"), ("pipeline", "pipeline-greedy"),
+                       ("pipeline", "raw"), ("invoked", "raw")):
+        if name in configs and base in configs:
+            em = summary[name]["exact_match"] - summary[base]["exact_match"]
+            p1 = summary[name]["pass_at_1"] - summary[base]["pass_at_1"]
+            print(f"{name} vs {base}: exact match {em:+.1f} points, pass@1 {p1:+.1f} points")
     lowered: list[dict[str, Any]] = []
     if "pipeline-nopost" not in configs or "pipeline" not in configs:
         return lowered
@@ -437,6 +439,7 @@ def main() -> int:
     pipeline = CompletionPipeline(backend)
     forget = (lambda: None) if args.warm_cache else cold_cache(backend)
     layout = "inline" if args.subset == "span" else args.layout
+    greedy_settings = replace(settings, fim_candidates=1, rerank_candidates=1, rerank_samples=0)
     print(f"model: {backend.info.name} ({'FIM' if backend.info.fim else 'prefix-only'}); "
           f"subset {args.subset}, {len(tasks)} tasks (stride {args.stride}), layout {layout}, "
           f"KV cache {'warm' if args.warm_cache else 'cold'} per completion, "
@@ -449,6 +452,10 @@ def main() -> int:
         if "raw" in configs:
             forget()
             fills["raw"] = run_raw(backend, task, args.subset, layout, settings)
+        if "pipeline-greedy" in configs:
+            forget()
+            _, fills["pipeline-greedy"] = run_pipeline(pipeline, task, args.subset, layout,
+                                                       greedy_settings)
         if "pipeline" in configs or "pipeline-nopost" in configs:
             forget()
             nopost, full = run_pipeline(pipeline, task, args.subset, layout, settings)
