@@ -7,6 +7,13 @@ with and without cross-file context (definitions of imported symbols in the prom
 callee's parameters for post-processing). `--verbose` prints each answer, and the model's own
 first line where post-processing changed it.
 
+With a model that has repo-level FIM tokens (Qwen2.5-Coder: `<|file_sep|>`), a third run
+gives the same context under comment path headers (`# path` inside the FIM prefix, as for a
+model without them), so the two layouts compare on the same chunks. The pipeline's repo-level
+layout is `<|file_sep|>path\ntext` per chunk and `<|file_sep|>own path\n` before
+`<|fim_prefix|>`; it writes no `<|repo_name|>` line (the context source has no repository
+name to give).
+
 The cases are taken from the package as it was at a fixed commit (``--revision``, extracted
 with ``git archive``), so that new code does not change the set between runs; ``--revision
 worktree`` takes them from the files on disk instead.
