@@ -21,7 +21,9 @@ configurations fill it, one after the other, with the same loaded model:
 Metrics: exact match, and pass@1 by running the task's tests on prefix + completion + suffix
 in a subprocess (``sys.executable``, in a temporary directory, with a timeout). Generation is
 serial; test executions run ``--jobs`` at a time afterwards, so they do not disturb latency.
-Latency is measured with a cold KV cache for every completion (see ``--warm-cache``).
+Latency is measured with a cold KV cache for every completion (see ``--warm-cache``);
+``--warm-start`` evaluates each pipeline prompt first, untimed, as the server's warm start
+does after a file is opened, so the pipeline's latencies are warm ones.
 
     python bench/quality.py                              # single-line, every 5th task, demo model
     python bench/quality.py --subset multi --stride 20
@@ -271,12 +273,17 @@ def run_raw(backend: Backend, task: dict[str, str], subset: str, layout: str,
 
 
 def run_pipeline(pipeline: CompletionPipeline, task: dict[str, str], subset: str, layout: str,
-                 settings: Settings) -> tuple[Fill, Fill]:
-    """(pipeline-nopost, pipeline) from one ``complete`` call."""
+                 settings: Settings, warm_start: bool = False) -> tuple[Fill, Fill]:
+    """(pipeline-nopost, pipeline) from one ``complete`` call.
+
+    ``warm_start``: first evaluate the prompt as the server's warm start does after a file is
+    opened (``CompletionPipeline.warm`` at the cursor's line start), untimed."""
     mode = CompletionMode.SINGLE_LINE if subset == "single" else CompletionMode.MULTI_LINE
     text, offset = document_text(task, subset, layout)
     snapshot = Document(task_uri(task["task_id"]), "python", 1, text,
                         settings.max_file_bytes).snapshot()
+    if warm_start:
+        pipeline.warm(snapshot, text.rfind("\n", 0, offset) + 1, settings)
     started = time.perf_counter()
     try:
         outcome = pipeline.complete(snapshot, offset, settings, mode=mode)
@@ -402,6 +409,9 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds per test run")
     parser.add_argument("--warm-cache", action="store_true",
                         help="keep the KV cache between completions (default: cold every time)")
+    parser.add_argument("--warm-start", action="store_true",
+                        help="before each pipeline completion, evaluate its prompt (untimed) as "
+                             "the server does after a file is opened: warm latency")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--json", type=Path, help="write per-task results here")
     parser.add_argument("--check-data", action="store_true",
@@ -442,7 +452,8 @@ def main() -> int:
     greedy_settings = replace(settings, fim_candidates=1, rerank_candidates=1, rerank_samples=0)
     print(f"model: {backend.info.name} ({'FIM' if backend.info.fim else 'prefix-only'}); "
           f"subset {args.subset}, {len(tasks)} tasks (stride {args.stride}), layout {layout}, "
-          f"KV cache {'warm' if args.warm_cache else 'cold'} per completion, "
+          f"KV cache {'warm' if args.warm_cache else 'cold'} per completion"
+          f"{' (pipeline prompts warmed first)' if args.warm_start else ''}, "
           f"test timeout {args.timeout:g} s"
           + (f"; settings {', '.join(args.set)}" if args.set else ""))
 
@@ -455,15 +466,16 @@ def main() -> int:
         if "pipeline-greedy" in configs:
             forget()
             _, fills["pipeline-greedy"] = run_pipeline(pipeline, task, args.subset, layout,
-                                                       greedy_settings)
+                                                       greedy_settings, args.warm_start)
         if "pipeline" in configs or "pipeline-nopost" in configs:
             forget()
-            nopost, full = run_pipeline(pipeline, task, args.subset, layout, settings)
+            nopost, full = run_pipeline(pipeline, task, args.subset, layout, settings,
+                                        args.warm_start)
             fills["pipeline-nopost"], fills["pipeline"] = nopost, full
         if "invoked" in configs:
             forget()
             _, fills["invoked"] = run_pipeline(pipeline, task, args.subset, layout,
-                                               settings.for_invoked_request())
+                                               settings.for_invoked_request(), args.warm_start)
         results.append({"task_id": task["task_id"], "task": task,
                         "fills": {name: fills[name] for name in configs}})
     generated_at = time.perf_counter()
@@ -489,6 +501,7 @@ def main() -> int:
         record = {
             "model": backend.info.name, "subset": args.subset, "stride": args.stride,
             "limit": args.limit, "layout": layout, "warm_cache": args.warm_cache,
+            "warm_start": args.warm_start,
             "settings": args.set,
             "configs": configs, "summary": summary, "post_processing_lowered": lowered,
             "tasks": [{"task_id": r["task_id"],
