@@ -80,8 +80,14 @@ def detect_fim_tokens(
     """
     ids = {name: _metadata_id(metadata, keys) for name, keys in _METADATA_KEYS.items()}
     if ids["prefix"] is not None and ids["suffix"] is not None and ids["middle"] is not None:
+        end = ids["end"]
+        if end is None:
+            # No end-of-text id in the metadata: the end token of the template whose prefix
+            # token this is (Qwen2.5-Coder's metadata names <|fim_prefix|>, not <|endoftext|>).
+            end = next((token_id_of(template.end) for template in KNOWN_TEMPLATES
+                        if template.end and token_id_of(template.prefix) == ids["prefix"]), None)
         return FimTokens(ids["prefix"], ids["suffix"], ids["middle"],
-                         ids["file_separator"], ids["repo_name"], "metadata", ids["end"])
+                         ids["file_separator"], ids["repo_name"], "metadata", end)
     for template in KNOWN_TEMPLATES:
         prefix, suffix, middle = (token_id_of(t) for t in
                                   (template.prefix, template.suffix, template.middle))
