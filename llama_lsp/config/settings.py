@@ -206,9 +206,9 @@ OPTIONS: tuple[Option, ...] = (
            "Like rerankSamples, for a suggestion the user asks for explicitly; the larger of the "
            "two applies.", Bounded(0, 64)),
     Option("fimCandidates", "fim_candidates", 3,
-           "Models with FIM tokens: single-line candidates (the greedy line and lines that start "
-           "with the next likeliest tokens) compared by how likely the model finds each one as "
-           "the whole fill; lines that repeat the code after the cursor lose (1 turns this off).",
+           "Models with FIM tokens: when the greedy line repeats a line of the code after the "
+           "cursor, compare it with this many lines in all that start with the next likeliest "
+           "tokens, by how likely the model finds each one as the whole fill (1 turns this off).",
            Bounded(1, 32)),
     Option("invokedFimCandidates", "invoked_fim_candidates", 5,
            "Like fimCandidates, for a suggestion the user asks for explicitly; the larger of the "
