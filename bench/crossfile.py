@@ -7,6 +7,13 @@ with and without cross-file context (definitions of imported symbols in the prom
 callee's parameters for post-processing). `--verbose` prints each answer, and the model's own
 first line where post-processing changed it.
 
+With a model that has repo-level FIM tokens (Qwen2.5-Coder: `<|file_sep|>`), a third run
+gives the same context under comment path headers (`# path` inside the FIM prefix, as for a
+model without them), so the two layouts compare on the same chunks. The pipeline's repo-level
+layout is `<|file_sep|>path\ntext` per chunk and `<|file_sep|>own path\n` before
+`<|fim_prefix|>`; it writes no `<|repo_name|>` line (the context source has no repository
+name to give).
+
 The cases are taken from the package as it was at a fixed commit (``--revision``, extracted
 with ``git archive``), so that new code does not change the set between runs; ``--revision
 worktree`` takes them from the files on disk instead.
@@ -139,6 +146,24 @@ def generated_cases(folder: Path) -> list[Case]:
     return cases
 
 
+def _repo_level(backend: object) -> bool:
+    fim = backend.info.fim  # type: ignore[attr-defined]
+    return fim is not None and fim.file_separator is not None
+
+
+class CommentHeaders:
+    """A backend seen without its repo-level FIM tokens: the pipeline then heads context
+    chunks with a path comment inside the FIM prefix instead of ``<|file_sep|>path``."""
+
+    def __init__(self, backend: object) -> None:
+        self._backend = backend
+        info = backend.info  # type: ignore[attr-defined]
+        self.info = replace(info, fim=replace(info.fim, file_separator=None, repo_name=None))
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._backend, name)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model")
@@ -177,14 +202,19 @@ def run(backend: object, settings: Settings, cases: list[Case], root: Path,
         verbose: bool) -> None:
     """Exact match with and without cross-file context, printed."""
     index = WorkspaceIndex([root], ExclusionPolicy([root]), background=False)
-    configs = {"without context": replace(settings, cross_file_context=False),
-               "with context": settings}
+    configs: dict[str, tuple[Settings, object]] = {
+        "without context": (replace(settings, cross_file_context=False), backend),
+        "with context": (settings, backend)}
+    if _repo_level(backend):
+        # The same context under comment path headers (`# path`), as for a model without
+        # repo-level tokens, against the model's own `<|file_sep|>path` layout.
+        configs["comment headers"] = (settings, CommentHeaders(backend))
     results: dict[str, list[bool]] = {name: [] for name in configs}
     context_tokens: list[int] = []
     for case in cases:
         snapshot = Document(case.path.as_uri(), "python", 1, case.text, 10**8).snapshot()
-        for name, config in configs.items():
-            pipeline = CompletionPipeline(backend)
+        for name, (config, engine) in configs.items():
+            pipeline = CompletionPipeline(engine)
             started = time.perf_counter()
             outcome = pipeline.complete(snapshot, case.offset, config,
                                         WorkspaceContext(index, [snapshot]),

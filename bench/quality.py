@@ -4,9 +4,13 @@ Every task is a Python file with a hole: ``prompt`` before it, ``suffix`` after 
 goes into a :class:`Document` (language ``python``) with the cursor at the hole, and four
 configurations fill it, one after the other, with the same loaded model:
 
-- ``raw``: a prefix-only baseline: BOS + the tokenized ``prompt`` (no window, no held-back
-  whitespace), greedy; single-line keeps the first line, multi/span keep everything generated
-  (up to 128 tokens or EOS).
+- ``raw``: the bare model, greedy, on the same prefix and suffix (no window, no held-back
+  whitespace, no context): a model with FIM tokens gets its own FIM prompt
+  (``[bos] <pre> prefix <suf> suffix <mid>``), a prefix-only model BOS + the tokenized prefix;
+  single-line keeps the first line, multi/span keep everything generated (up to 128 tokens or
+  EOS).
+- ``pipeline-greedy``: the pipeline with every candidate comparison off (``fimCandidates``,
+  ``rerankCandidates`` 1, ``rerankSamples`` 0): prompt layout, window and post-processing only.
 - ``pipeline-nopost``: ``CompletionPipeline.complete``'s generated text with the held-back
   whitespace restored (first line only in single-line mode), no filter.
 - ``pipeline``: the pipeline's first suggestion, as the server would show it (or nothing).
@@ -17,7 +21,9 @@ configurations fill it, one after the other, with the same loaded model:
 Metrics: exact match, and pass@1 by running the task's tests on prefix + completion + suffix
 in a subprocess (``sys.executable``, in a temporary directory, with a timeout). Generation is
 serial; test executions run ``--jobs`` at a time afterwards, so they do not disturb latency.
-Latency is measured with a cold KV cache for every completion (see ``--warm-cache``).
+Latency is measured with a cold KV cache for every completion (see ``--warm-cache``);
+``--warm-start`` evaluates each pipeline prompt first, untimed, as the server's warm start
+does after a file is opened, so the pipeline's latencies are warm ones.
 
     python bench/quality.py                              # single-line, every 5th task, demo model
     python bench/quality.py --subset multi --stride 20
@@ -42,7 +48,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -57,6 +63,7 @@ from llama_lsp.features.completion.pipeline import (
 from llama_lsp.features.completion.postprocess import CompletionMode
 from llama_lsp.model.backend import Backend, GenerationRequest, ModelError
 from llama_lsp.model.host import load_backend
+from llama_lsp.model.prompts import fim_prompt
 
 try:
     from tqdm import tqdm
@@ -81,7 +88,7 @@ SUBSETS = {
     "multi": "HumanEval-MultiLineInfilling.jsonl.gz",
     "span": "HumanEval-RandomSpanInfillingLight.jsonl.gz",
 }
-CONFIGS = ("raw", "pipeline-nopost", "pipeline", "invoked")
+CONFIGS = ("raw", "pipeline-greedy", "pipeline-nopost", "pipeline", "invoked")
 MULTI_MAX_TOKENS = 128
 MEMORY_LIMIT_BYTES = 2 * 1024**3
 
@@ -233,11 +240,21 @@ def cold_cache(backend: Backend) -> Callable[[], None]:
     return reset
 
 
-def run_raw(backend: Backend, prefix: str, subset: str, settings: Settings) -> Fill:
-    """BOS + tokenize(prefix), greedy; single-line stops at (and drops from) the first newline."""
+def run_raw(backend: Backend, task: dict[str, str], subset: str, layout: str,
+            settings: Settings) -> Fill:
+    """The bare model, greedy: a model with FIM tokens gets its own FIM prompt of the whole
+    prefix and suffix (``[bos] <pre> prefix <suf> suffix <mid>``), a prefix-only model BOS +
+    the tokenized prefix. Single-line stops at (and drops from) the first newline."""
     single = subset == "single"
+    text, offset = document_text(task, subset, layout)
+    prefix, suffix = text[:offset], text[offset:]
     started = time.perf_counter()
-    tokens = [*backend.info.bos, *backend.tokenize(prefix)]
+    fim = backend.info.fim
+    if fim is not None:
+        tokens = fim_prompt(fim, backend.tokenize(prefix), backend.tokenize(suffix),
+                            backend.info.bos)
+    else:
+        tokens = [*backend.info.bos, *backend.tokenize(prefix)]
     request = GenerationRequest(
         prompt=tokens,
         max_tokens=min(settings.max_tokens, SINGLE_LINE_MAX_TOKENS) if single else MULTI_MAX_TOKENS,
@@ -256,12 +273,17 @@ def run_raw(backend: Backend, prefix: str, subset: str, settings: Settings) -> F
 
 
 def run_pipeline(pipeline: CompletionPipeline, task: dict[str, str], subset: str, layout: str,
-                 settings: Settings) -> tuple[Fill, Fill]:
-    """(pipeline-nopost, pipeline) from one ``complete`` call."""
+                 settings: Settings, warm_start: bool = False) -> tuple[Fill, Fill]:
+    """(pipeline-nopost, pipeline) from one ``complete`` call.
+
+    ``warm_start``: first evaluate the prompt as the server's warm start does after a file is
+    opened (``CompletionPipeline.warm`` at the cursor's line start), untimed."""
     mode = CompletionMode.SINGLE_LINE if subset == "single" else CompletionMode.MULTI_LINE
     text, offset = document_text(task, subset, layout)
     snapshot = Document(task_uri(task["task_id"]), "python", 1, text,
                         settings.max_file_bytes).snapshot()
+    if warm_start:
+        pipeline.warm(snapshot, text.rfind("\n", 0, offset) + 1, settings)
     started = time.perf_counter()
     try:
         outcome = pipeline.complete(snapshot, offset, settings, mode=mode)
@@ -317,14 +339,12 @@ def print_report(results: list[dict[str, Any]], configs: list[str],
               f"{row['median_latency_ms']:>10.0f} {row['empty']:>6}")
     if "pipeline-nopost" in configs and "pipeline" in configs:
         print("(pipeline-nopost and pipeline come from the same complete() call: same latency)")
-    if "raw" in configs and "pipeline" in configs:
-        em = summary["pipeline"]["exact_match"] - summary["raw"]["exact_match"]
-        p1 = summary["pipeline"]["pass_at_1"] - summary["raw"]["pass_at_1"]
-        print(f"pipeline vs raw: exact match {em:+.1f} points, pass@1 {p1:+.1f} points")
-    if "raw" in configs and "invoked" in configs:
-        em = summary["invoked"]["exact_match"] - summary["raw"]["exact_match"]
-        p1 = summary["invoked"]["pass_at_1"] - summary["raw"]["pass_at_1"]
-        print(f"invoked vs raw: exact match {em:+.1f} points, pass@1 {p1:+.1f} points")
+    for name, base in (("pipeline-greedy", "raw"), ("pipeline", "pipeline-greedy"),
+                       ("pipeline", "raw"), ("invoked", "raw")):
+        if name in configs and base in configs:
+            em = summary[name]["exact_match"] - summary[base]["exact_match"]
+            p1 = summary[name]["pass_at_1"] - summary[base]["pass_at_1"]
+            print(f"{name} vs {base}: exact match {em:+.1f} points, pass@1 {p1:+.1f} points")
     lowered: list[dict[str, Any]] = []
     if "pipeline-nopost" not in configs or "pipeline" not in configs:
         return lowered
@@ -389,6 +409,9 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds per test run")
     parser.add_argument("--warm-cache", action="store_true",
                         help="keep the KV cache between completions (default: cold every time)")
+    parser.add_argument("--warm-start", action="store_true",
+                        help="before each pipeline completion, evaluate its prompt (untimed) as "
+                             "the server does after a file is opened: warm latency")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--json", type=Path, help="write per-task results here")
     parser.add_argument("--check-data", action="store_true",
@@ -426,9 +449,11 @@ def main() -> int:
     pipeline = CompletionPipeline(backend)
     forget = (lambda: None) if args.warm_cache else cold_cache(backend)
     layout = "inline" if args.subset == "span" else args.layout
+    greedy_settings = replace(settings, fim_candidates=1, rerank_candidates=1, rerank_samples=0)
     print(f"model: {backend.info.name} ({'FIM' if backend.info.fim else 'prefix-only'}); "
           f"subset {args.subset}, {len(tasks)} tasks (stride {args.stride}), layout {layout}, "
-          f"KV cache {'warm' if args.warm_cache else 'cold'} per completion, "
+          f"KV cache {'warm' if args.warm_cache else 'cold'} per completion"
+          f"{' (pipeline prompts warmed first)' if args.warm_start else ''}, "
           f"test timeout {args.timeout:g} s"
           + (f"; settings {', '.join(args.set)}" if args.set else ""))
 
@@ -437,15 +462,20 @@ def main() -> int:
         fills: dict[str, Fill] = {}
         if "raw" in configs:
             forget()
-            fills["raw"] = run_raw(backend, task["prompt"], args.subset, settings)
+            fills["raw"] = run_raw(backend, task, args.subset, layout, settings)
+        if "pipeline-greedy" in configs:
+            forget()
+            _, fills["pipeline-greedy"] = run_pipeline(pipeline, task, args.subset, layout,
+                                                       greedy_settings, args.warm_start)
         if "pipeline" in configs or "pipeline-nopost" in configs:
             forget()
-            nopost, full = run_pipeline(pipeline, task, args.subset, layout, settings)
+            nopost, full = run_pipeline(pipeline, task, args.subset, layout, settings,
+                                        args.warm_start)
             fills["pipeline-nopost"], fills["pipeline"] = nopost, full
         if "invoked" in configs:
             forget()
             _, fills["invoked"] = run_pipeline(pipeline, task, args.subset, layout,
-                                               settings.for_invoked_request())
+                                               settings.for_invoked_request(), args.warm_start)
         results.append({"task_id": task["task_id"], "task": task,
                         "fills": {name: fills[name] for name in configs}})
     generated_at = time.perf_counter()
@@ -471,6 +501,7 @@ def main() -> int:
         record = {
             "model": backend.info.name, "subset": args.subset, "stride": args.stride,
             "limit": args.limit, "layout": layout, "warm_cache": args.warm_cache,
+            "warm_start": args.warm_start,
             "settings": args.set,
             "configs": configs, "summary": summary, "post_processing_lowered": lowered,
             "tasks": [{"task_id": r["task_id"],

@@ -21,6 +21,12 @@ def tiny_fim_model(model_dir: Path) -> TinyModelInfo:
 
 
 @pytest.fixture(scope="session")
+def tiny_fim_end_model(model_dir: Path) -> TinyModelInfo:
+    """As ``tiny_fim_model``, and its metadata names the end-of-middle token."""
+    return write_tiny_model(model_dir / "tiny-fim-end.gguf", fim=True, end_of_middle=True)
+
+
+@pytest.fixture(scope="session")
 def tiny_plain_model(model_dir: Path) -> TinyModelInfo:
     """Random weights and no FIM tokens: prompts are prefix-only."""
     return write_tiny_model(model_dir / "tiny-plain.gguf", fim=False)

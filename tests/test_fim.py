@@ -52,7 +52,8 @@ def test_metadata_ids():
         vocab,
     )
     assert tokens == FimTokens(10, 11, 12, 13, 14, "metadata")
-    assert vocab.calls == []  # metadata wins: the vocabulary is not even asked
+    # metadata wins: the vocabulary is asked only for an end token to go with the prefix
+    assert not {"<|fim_suffix|>", "<|fim_middle|>"} & set(vocab.calls)
 
 
 def test_metadata_without_repo_tokens():
@@ -122,6 +123,29 @@ def test_each_known_template_is_found_by_token_text(template: FimTemplate):
     else:
         assert tokens.file_separator is None
         assert tokens.repo_name is None
+
+
+@pytest.mark.parametrize("template", KNOWN_TEMPLATES, ids=lambda t: t.family)
+def test_each_known_template_knows_its_end_of_middle_token(template: FimTemplate):
+    assert template.end
+    vocab = _vocabulary(template.prefix, template.suffix, template.middle, template.end)
+    tokens = detect_fim_tokens({}, vocab)
+    assert tokens is not None and tokens.end == 103
+
+
+def test_end_of_middle_token_from_metadata():
+    tokens = detect_fim_tokens({**NEW_KEYS, "tokenizer.ggml.eot_token_id": "15"},
+                               _no_vocabulary)
+    assert tokens == FimTokens(10, 11, 12, source="metadata", end=15)
+
+
+def test_end_of_middle_token_of_the_metadata_prefix_tokens_template():
+    qwen = _template("qwen2.5-coder / codegemma")
+    vocab = _vocabulary(qwen.prefix, qwen.suffix, qwen.middle, qwen.end, start=10)
+    tokens = detect_fim_tokens(NEW_KEYS, vocab)
+    assert tokens is not None and tokens.end == 13
+    other = _vocabulary("<fim_prefix>", "<|endoftext|>", start=40)  # prefix id 40, not 10
+    assert detect_fim_tokens(NEW_KEYS, other).end is None
 
 
 def test_template_without_optional_tokens_in_the_vocabulary():

@@ -1,4 +1,4 @@
-"""Single-line reranking on a tiny real GGUF model without FIM tokens (no mocks)."""
+"""Single-line reranking on tiny real GGUF models, without and with FIM tokens (no mocks)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ from llama_lsp.features.completion.pipeline import CompletionPipeline
 from llama_lsp.features.completion.postprocess.context import CompletionMode
 from llama_lsp.features.completion.rerank import (
     CONTINUATION_MAX_TOKENS,
+    rerank_fim_line,
     rerank_line,
 )
 from llama_lsp.model.backend import GenerationRequest
 from llama_lsp.model.embedded import EmbeddedBackend
+from llama_lsp.model.prompts import fim_prompt
 
 SETTINGS = Settings(context_size=512, max_tokens=16, threads=1)
 PREFIX = "def add(a, b):\n    "
@@ -99,3 +101,78 @@ def test_rerank_samples_setting_is_validated() -> None:
     assert settings.rerank_samples == 8 and not problems
     settings, problems = resolve_settings({"rerankSamples": -1}, Settings())
     assert settings.rerank_samples == 0 and problems
+
+
+# --- FIM models ---------------------------------------------------------------------------------
+
+FIM_PREFIX = "def add(a, b):\n"
+FIM_SUFFIX = "    return total\n"
+
+
+@pytest.fixture(scope="module")
+def fim_backend(tiny_fim_end_model: TinyModelInfo) -> EmbeddedBackend:
+    loaded = EmbeddedBackend.load(tiny_fim_end_model.path, SETTINGS)
+    yield loaded
+    loaded.close()
+
+
+def _fim_rerank(backend: EmbeddedBackend, count: int, suffix_lines: frozenset[str] = frozenset(),
+                is_cancelled=lambda: False):  # noqa: ANN001, ANN202
+    fim = backend.info.fim
+    assert fim is not None and fim.end is not None
+    prompt = fim_prompt(fim, backend.tokenize(FIM_PREFIX), backend.tokenize(FIM_SUFFIX))
+    greedy = backend.generate(_request(prompt), lambda: False).text
+    ending = [fim.end]
+    return prompt, greedy, ending, rerank_fim_line(backend, prompt, greedy, _request, ending,
+                                                   suffix_lines, count, is_cancelled)
+
+
+def _greedy_repeated(backend: EmbeddedBackend) -> frozenset[str]:
+    """Suffix lines that make the greedy line a repeat of the code after the cursor."""
+    _, greedy, _, _ = _fim_rerank(backend, count=1)
+    return frozenset({greedy.split("\n", 1)[0].strip()})
+
+
+def test_fim_greedy_line_that_repeats_nothing_stands_alone(fim_backend: EmbeddedBackend) -> None:
+    _, greedy, _, candidates = _fim_rerank(fim_backend, count=4)
+    assert [candidate.text for candidate in candidates] == [greedy]
+
+
+def test_fim_repeated_greedy_line_is_compared_with_first_token_branches(
+        fim_backend: EmbeddedBackend) -> None:
+    repeated = _greedy_repeated(fim_backend)
+    _, greedy, _, candidates = _fim_rerank(fim_backend, count=4, suffix_lines=repeated)
+    assert candidates[0].text == greedy and candidates[0].score == float("-inf")
+    lines = [line.rstrip() for line in _first_lines(candidates)]
+    assert 2 <= len(lines) <= 4 and len(lines) == len(set(lines))
+
+
+def test_fim_score_is_log_probability_of_the_line_as_the_whole_middle(
+        fim_backend: EmbeddedBackend) -> None:
+    repeated = _greedy_repeated(fim_backend)
+    prompt, _, ending, candidates = _fim_rerank(fim_backend, count=3, suffix_lines=repeated)
+    for candidate in candidates[1:]:
+        line = candidate.text.split("\n", 1)[0].rstrip()
+        expected = fim_backend.score_continuation(prompt, [*fim_backend.tokenize(line), *ending])
+        assert candidate.score == pytest.approx(expected, abs=1e-3)
+
+
+def test_fim_count_one_leaves_only_the_greedy_line(fim_backend: EmbeddedBackend) -> None:
+    _, greedy, _, candidates = _fim_rerank(fim_backend, count=1,
+                                           suffix_lines=_greedy_repeated(fim_backend))
+    assert [candidate.text for candidate in candidates] == [greedy]
+
+
+def test_pipeline_compares_fim_candidates_when_asked_to(fim_backend: EmbeddedBackend) -> None:
+    text = FIM_PREFIX + FIM_SUFFIX
+    snapshot = Document("file:///t/add.py", "python", 1, text, 10**6).snapshot()
+    settings = dataclasses.replace(SETTINGS, fim_candidates=3, completion_cache=False)
+    outcome = CompletionPipeline(fim_backend).complete(snapshot, len(FIM_PREFIX), settings,
+                                                       mode=CompletionMode.SINGLE_LINE)
+    candidates = outcome.extra["candidates"]
+    assert candidates
+    assert outcome.raw_text == max(candidates, key=lambda candidate: candidate.score).text
+    off = dataclasses.replace(settings, fim_candidates=1)
+    outcome = CompletionPipeline(fim_backend).complete(snapshot, len(FIM_PREFIX), off,
+                                                       mode=CompletionMode.SINGLE_LINE)
+    assert "candidates" not in outcome.extra

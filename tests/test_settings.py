@@ -278,6 +278,14 @@ def test_invoked_request_compares_at_least_the_invoked_candidates():
             off.for_invoked_request().rerank_samples) == (1, 0)
 
 
+def test_invoked_request_compares_at_least_the_invoked_fim_candidates():
+    assert (Settings().fim_candidates, Settings().for_invoked_request().fim_candidates) == (3, 5)
+    raised, problems = resolve_settings({"fimCandidates": 7})
+    assert problems == [] and raised.for_invoked_request().fim_candidates == 7
+    off, _ = resolve_settings({"fimCandidates": 1, "invokedFimCandidates": 1})
+    assert off.for_invoked_request().fim_candidates == 1
+
+
 NUMERIC = [option for option in OPTIONS
            if isinstance(option.default, (int, float)) and not isinstance(option.default, bool)
            or option.key == "threads"]

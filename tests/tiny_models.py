@@ -127,13 +127,16 @@ def write_tiny_model(
     seed: int = 0,
     context_length: int = 2048,
     constant_output: str | None = None,
+    end_of_middle: bool = False,
 ) -> TinyModelInfo:
     """Write a tiny random ``llama`` GGUF model to ``path`` and describe it.
 
     With ``fim=False`` the vocabulary has no FIM tokens at all, so llama.cpp
     reports -1 for every FIM token id. With ``constant_output`` (one ASCII character)
     the weights are not random: greedy decoding yields that character forever,
-    which gives end-to-end tests a known, non-empty completion.
+    which gives end-to-end tests a known, non-empty completion. With ``end_of_middle`` the
+    metadata names EOS as the end-of-text token (``eot_token_id``), which FIM candidate
+    scoring needs.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -171,6 +174,8 @@ def write_tiny_model(
         writer.add_uint32(key.FIM_MID_ID, ids[FIM_MID_TEXT])
         writer.add_uint32(key.FIM_PAD_ID, ids[FIM_PAD_TEXT])
         writer.add_uint32(key.FIM_SEP_ID, ids[FIM_SEP_TEXT])
+        if end_of_middle:
+            writer.add_eot_token_id(ids[EOS_TEXT])
 
     rng = np.random.default_rng(seed)
 

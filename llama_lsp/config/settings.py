@@ -205,6 +205,14 @@ OPTIONS: tuple[Option, ...] = (
     Option("invokedRerankSamples", "invoked_rerank_samples", 8,
            "Like rerankSamples, for a suggestion the user asks for explicitly; the larger of the "
            "two applies.", Bounded(0, 64)),
+    Option("fimCandidates", "fim_candidates", 3,
+           "Models with FIM tokens: when the greedy line repeats a line of the code after the "
+           "cursor, compare it with this many lines in all that start with the next likeliest "
+           "tokens, by how likely the model finds each one as the whole fill (1 turns this off).",
+           Bounded(1, 32)),
+    Option("invokedFimCandidates", "invoked_fim_candidates", 5,
+           "Like fimCandidates, for a suggestion the user asks for explicitly; the larger of the "
+           "two applies.", Bounded(1, 32)),
     Option("completionCache", "completion_cache", True,
            "Reuse earlier completions (same context, typed-through, speculative) instead of "
            "asking the model again.", _bool),
@@ -296,6 +304,8 @@ class Settings:
     rerank_samples: int = 0
     invoked_rerank_candidates: int = 3
     invoked_rerank_samples: int = 8
+    fim_candidates: int = 3
+    invoked_fim_candidates: int = 5
     completion_cache: bool = True
     cache_size: int = 256
     cache_ttl_seconds: int = 300
@@ -328,6 +338,7 @@ class Settings:
             self,
             rerank_candidates=max(self.rerank_candidates, self.invoked_rerank_candidates),
             rerank_samples=max(self.rerank_samples, self.invoked_rerank_samples),
+            fim_candidates=max(self.fim_candidates, self.invoked_fim_candidates),
         )
 
     def model_identity(self) -> tuple[Any, ...]:

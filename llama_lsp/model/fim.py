@@ -12,6 +12,7 @@ _METADATA_KEYS: dict[str, tuple[str, ...]] = {
     "middle": ("tokenizer.ggml.fim_mid_token_id", "tokenizer.ggml.middle_token_id"),
     "file_separator": ("tokenizer.ggml.fim_sep_token_id",),
     "repo_name": ("tokenizer.ggml.fim_rep_token_id",),
+    "end": ("tokenizer.ggml.eot_token_id",),
 }
 
 
@@ -25,16 +26,19 @@ class FimTemplate:
     middle: str
     file_separator: str | None = None
     repo_name: str | None = None
+    end: str | None = None
+    """The token that ends the middle (the model's end of text)."""
 
 
 KNOWN_TEMPLATES: tuple[FimTemplate, ...] = (
     FimTemplate("qwen2.5-coder / codegemma", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>",
-                "<|file_sep|>", "<|repo_name|>"),
+                "<|file_sep|>", "<|repo_name|>", "<|endoftext|>"),
     FimTemplate("starcoder", "<fim_prefix>", "<fim_suffix>", "<fim_middle>",
-                "<file_sep>", "<repo_name>"),
-    FimTemplate("deepseek-coder", "<｜fim▁begin｜>", "<｜fim▁hole｜>", "<｜fim▁end｜>"),
-    FimTemplate("codellama", "<PRE>", "<SUF>", "<MID>"),
-    FimTemplate("codellama (sentencepiece)", "▁<PRE>", "▁<SUF>", "▁<MID>"),
+                "<file_sep>", "<repo_name>", "<|endoftext|>"),
+    FimTemplate("deepseek-coder", "<｜fim▁begin｜>", "<｜fim▁hole｜>", "<｜fim▁end｜>",
+                end="<｜end▁of▁sentence｜>"),
+    FimTemplate("codellama", "<PRE>", "<SUF>", "<MID>", end="<EOT>"),
+    FimTemplate("codellama (sentencepiece)", "▁<PRE>", "▁<SUF>", "▁<MID>", end="▁<EOT>"),
 )
 
 
@@ -48,6 +52,8 @@ class FimTokens:
     file_separator: int | None = None
     repo_name: int | None = None
     source: str = "metadata"
+    end: int | None = None
+    """The token that ends the middle, when known (scoring candidates needs it)."""
 
 
 def _metadata_id(metadata: Mapping[str, str], keys: tuple[str, ...]) -> int | None:
@@ -74,8 +80,14 @@ def detect_fim_tokens(
     """
     ids = {name: _metadata_id(metadata, keys) for name, keys in _METADATA_KEYS.items()}
     if ids["prefix"] is not None and ids["suffix"] is not None and ids["middle"] is not None:
+        end = ids["end"]
+        if end is None:
+            # No end-of-text id in the metadata: the end token of the template whose prefix
+            # token this is (Qwen2.5-Coder's metadata names <|fim_prefix|>, not <|endoftext|>).
+            end = next((token_id_of(template.end) for template in KNOWN_TEMPLATES
+                        if template.end and token_id_of(template.prefix) == ids["prefix"]), None)
         return FimTokens(ids["prefix"], ids["suffix"], ids["middle"],
-                         ids["file_separator"], ids["repo_name"], "metadata")
+                         ids["file_separator"], ids["repo_name"], "metadata", end)
     for template in KNOWN_TEMPLATES:
         prefix, suffix, middle = (token_id_of(t) for t in
                                   (template.prefix, template.suffix, template.middle))
@@ -86,6 +98,7 @@ def detect_fim_tokens(
             token_id_of(template.file_separator) if template.file_separator else None,
             token_id_of(template.repo_name) if template.repo_name else None,
             f"template: {template.family}",
+            token_id_of(template.end) if template.end else None,
         )
     return None
 

@@ -23,6 +23,8 @@ export const SERVER_SETTING_KEYS: readonly string[] = [
   "rerankSamples",
   "invokedRerankCandidates",
   "invokedRerankSamples",
+  "fimCandidates",
+  "invokedFimCandidates",
   "completionCache",
   "cacheSize",
   "cacheTtlSeconds",

@@ -15,7 +15,13 @@ from llama_lsp.context.window import CursorWindow, cursor_window
 from llama_lsp.features.audit import ModelCall, Source, lines_of
 from llama_lsp.features.completion.mode import choose_mode
 from llama_lsp.features.completion.postprocess import CompletionMode, FilterContext, postprocess
-from llama_lsp.features.completion.rerank import Candidate, can_rerank, next_code_line, rerank_line
+from llama_lsp.features.completion.rerank import (
+    Candidate,
+    can_rerank,
+    next_code_line,
+    rerank_fim_line,
+    rerank_line,
+)
 from llama_lsp.features.guard import Privacy, audit, redacted
 from llama_lsp.model.backend import (
     Backend,
@@ -36,6 +42,8 @@ SUFFIX_BUDGET_SHARE = 0.25
 PREFIX_TRIM_STEP = 16
 # Single-line completions never need more tokens than this.
 SINGLE_LINE_MAX_TOKENS = 48
+# Most lines of a multi-line completion from a FIM model (others: FilterContext's default).
+FIM_MAX_LINES = 32
 
 
 @dataclass(frozen=True)
@@ -348,6 +356,8 @@ class CompletionPipeline:
             line_after=prompt.window.line_after,
             suffix=prompt.window.suffix,
             callee=callee,
+            # A FIM model ends the middle itself, however long the hole: only runaways are cut.
+            **({"max_lines": FIM_MAX_LINES} if prompt.fim else {}),
         )
         request = GenerationRequest(
             prompt=prompt.tokens,
@@ -379,6 +389,17 @@ class CompletionPipeline:
                 samples=settings.rerank_samples,
             )
             generated = max(candidates, key=lambda candidate: candidate.score).text
+        elif (prompt.mode is CompletionMode.SINGLE_LINE and prompt.fim_parts is not None
+              and settings.fim_candidates > 1 and self.backend.info.fim is not None
+              and self.backend.info.fim.end is not None and can_rerank(self.backend)):
+            candidates = rerank_fim_line(
+                self.backend, prompt.tokens, generated,
+                lambda tokens: dataclasses.replace(request, prompt=tokens),
+                self._middle_end(context), frozenset(
+                    line.strip() for line in prompt.fim_parts.suffix.split("\n") if line.strip()),
+                settings.fim_candidates, is_cancelled,
+            )
+            generated = max(candidates, key=lambda candidate: candidate.score).text
         # A marker the model copied is never inserted into the document.
         text = postprocess(restore_held_back(cut_at_marker(generated), prompt.held_back),
                            filters)
@@ -390,6 +411,15 @@ class CompletionPipeline:
             extra["candidates"] = candidates
         return CompletionOutcome(suggestions, prompt, result, generated, extra=extra)
 
+
+    def _middle_end(self, context: FilterContext) -> list[int]:
+        """What follows a single-line fill when it is the whole middle: a line break when the
+        cursor sits before the code of its line (the line goes above it), then the model's
+        end-of-middle token."""
+        fim = self.backend.info.fim
+        assert fim is not None and fim.end is not None
+        newline = not context.line_before.strip() and bool(context.line_after.strip())
+        return [*(self.backend.tokenize("\n") if newline else []), fim.end]
 
     def _quick(self, prompt: BuiltPrompt, snapshot: DocumentSnapshot) -> BuiltPrompt:
         """``prompt``, or, when more than ``QUICK_MISSING_TOKENS`` of it would have to be

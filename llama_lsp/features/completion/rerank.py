@@ -106,3 +106,55 @@ def rerank_line(
 
 def _first_line(text: str) -> str:
     return text.split("\n", 1)[0]
+
+
+def rerank_fim_line(
+    backend: ScoringBackend,
+    prompt: list[int],
+    greedy_text: str,
+    make_request: Callable[[list[int]], GenerationRequest],
+    ending: list[int],
+    suffix_lines: frozenset[str],
+    count: int,
+    is_cancelled: Callable[[], bool],
+) -> list[Candidate]:
+    """FIM models: candidates (greedy first) with scores; the caller picks the best-scoring one.
+
+    Small FIM models often copy a line they were shown after the hole (such as the function's
+    return) instead of filling it. So when the greedy line is empty or repeats a line of the
+    code after the cursor (``suffix_lines``, stripped), it is compared with the lines that
+    start with the next most likely first tokens of the middle (which include other
+    indentations), up to ``count`` in all. Each is scored by the log-probability that it is
+    the whole middle: its tokens followed by ``ending`` (the end-of-middle token, after a line
+    break when the hole ends with one); empty and repeated lines score lowest. Any other greedy
+    line stands alone: on HumanEval, scoring every greedy line too changed as many right
+    lines as wrong ones.
+    """
+    greedy_line = _first_line(greedy_text).strip()
+    if greedy_line and greedy_line not in suffix_lines:
+        return [Candidate(greedy_text, 0.0)]
+    texts = [greedy_text]
+    seen = {_first_line(greedy_text).rstrip()}
+    for token in backend.top_next_tokens(prompt, count + 1):
+        if len(texts) >= count or is_cancelled():
+            break
+        start = backend.detokenize([token])
+        if "\n" in start:
+            continue  # an empty first line: nothing to show
+        result = backend.generate(make_request([*prompt, token]), is_cancelled)
+        if result.stop_reason == "cancelled":
+            break
+        text = start + result.text
+        line = _first_line(text).rstrip()
+        if line.strip() and line not in seen:
+            seen.add(line)
+            texts.append(text)
+    scored = []
+    for text in texts:
+        line = _first_line(text).rstrip()
+        if not line.strip() or line.strip() in suffix_lines:
+            scored.append(Candidate(text, float("-inf")))
+            continue
+        tokens = backend.tokenize(line)
+        scored.append(Candidate(text, backend.score_continuation(prompt, [*tokens, *ending])))
+    return scored
