@@ -395,7 +395,7 @@ class CompletionPipeline:
             candidates = rerank_fim_line(
                 self.backend, prompt.tokens, generated,
                 lambda tokens: dataclasses.replace(request, prompt=tokens),
-                self._middle_end(context), frozenset(
+                self._middle_end(filters), frozenset(
                     line.strip() for line in prompt.fim_parts.suffix.split("\n") if line.strip()),
                 settings.fim_candidates, is_cancelled,
             )
@@ -411,14 +411,13 @@ class CompletionPipeline:
             extra["candidates"] = candidates
         return CompletionOutcome(suggestions, prompt, result, generated, extra=extra)
 
-
-    def _middle_end(self, context: FilterContext) -> list[int]:
+    def _middle_end(self, filters: FilterContext) -> list[int]:
         """What follows a single-line fill when it is the whole middle: a line break when the
         cursor sits before the code of its line (the line goes above it), then the model's
         end-of-middle token."""
         fim = self.backend.info.fim
         assert fim is not None and fim.end is not None
-        newline = not context.line_before.strip() and bool(context.line_after.strip())
+        newline = not filters.line_before.strip() and bool(filters.line_after.strip())
         return [*(self.backend.tokenize("\n") if newline else []), fim.end]
 
     def _quick(self, prompt: BuiltPrompt, snapshot: DocumentSnapshot) -> BuiltPrompt:
