@@ -198,21 +198,40 @@ async function drive(port, started) {
     const statusText = async () => ((await page.locator(".statusbar-item", { hasText: "llama-lsp" }).allTextContents())[0] ?? "")
       .trim();
     const isReady = (text) => /llama-lsp: /.test(text) && !/loading|error|not installed|stopped/.test(text);
-    figures.statusAtFirstKey = await statusText();
-    figures.firstKeyAfterS = ((performance.now() - started) / 1000).toFixed(1);
-    figures.rounds = 0;
-    do {
+    // The model may load within a second (a quiet machine, the file in the page cache): keys go
+    // one at a time (a character, then Backspace) with the status read after each pair, so the
+    // pause starts as soon as the model is loading. If the model still won the race, the server
+    // is restarted and the typing begins again (at most 3 tries; every try is a field session).
+    figures.tries = 0;
+    let typedAt;
+    for (;;) {
+      figures.tries++;
+      figures.statusAtFirstKey = await statusText();
+      figures.firstKeyAfterS = ((performance.now() - started) / 1000).toFixed(1);
+      figures.rounds = 0;
+      let status = figures.statusAtFirstKey;
+      while (!/loading/.test(status) && !isReady(status) && performance.now() - started < 180_000) {
+        await page.keyboard.type(TYPED[figures.rounds % TYPED.length], { delay: 60 });
+        await page.keyboard.press("Backspace", { delay: 60 });
+        figures.rounds++;
+        status = await statusText();
+      }
       await page.keyboard.type(TYPED, { delay: 60 });
+      typedAt = performance.now();
+      figures.statusAtPause = await statusText();
+      log(`try ${figures.tries}: typed from ${figures.firstKeyAfterS} s (status "${figures.statusAtFirstKey}") to the pause (status "${figures.statusAtPause}")`);
+      if (!isReady(figures.statusAtPause) || figures.tries >= 3) {
+        break;
+      }
       for (let i = 0; i < TYPED.length; i++) {
         await page.keyboard.press("Backspace", { delay: 60 });
       }
-      figures.rounds++;
-    } while (!/loading/.test(await statusText()) && !isReady(await statusText()) &&
-      performance.now() - started < 180_000);
-    await page.keyboard.type(TYPED, { delay: 60 });
-    const typedAt = performance.now();
-    figures.statusAtPause = await statusText();
-    log(`typed from ${figures.firstKeyAfterS} s (status "${figures.statusAtFirstKey}") to the pause (status "${figures.statusAtPause}")`);
+      await runCommand(page, "llama-lsp: Restart server");
+      const restartedBy = performance.now() + 60_000;
+      while (isReady(await statusText()) && performance.now() < restartedBy) {
+        await page.waitForTimeout(20);
+      }
+    }
     check(!isReady(figures.statusAtFirstKey) && !isReady(figures.statusAtPause),
       "typing and the pause began before the model was ready", figures);
 
