@@ -11,24 +11,11 @@ local function elapsed_ms(since)
   return math.floor((vim.uv.hrtime() - since) / 1e6)
 end
 
-local function fail(message)
-  io.stderr:write("NVIM_E2E FAILED: " .. message .. "\n")
+local harness = dofile(vim.fs.joinpath(vim.fs.dirname(debug.getinfo(1, "S").source:sub(2)), "harness.lua"))
+local h = harness.new("NVIM_E2E", function()
   io.stderr:write("status: " .. vim.inspect(require("llama_lsp").status()) .. "\n")
-  os.exit(1)
-end
-
-local function check(condition, message)
-  if not condition then
-    fail(message)
-  end
-  print("ok: " .. message)
-end
-
-local function wait(ms, condition, what)
-  if not vim.wait(ms, condition, 20) then
-    fail("timed out waiting for " .. what)
-  end
-end
+end)
+local fail, check, wait = h.fail, h.check, h.wait
 
 vim.opt.rtp:prepend(plugin_dir)
 vim.cmd.runtime("plugin/llama_lsp.lua")

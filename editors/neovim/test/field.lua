@@ -21,8 +21,8 @@ local function lua(code, ...)
   return vim.rpcrequest(nvim, "nvim_exec_lua", code, { ... })
 end
 
-local function fail(message)
-  io.stderr:write("NVIM_FIELD FAILED: " .. message .. "\n")
+local harness = dofile(vim.fs.joinpath(vim.fs.dirname(debug.getinfo(1, "S").source:sub(2)), "harness.lua"))
+local h = harness.new("NVIM_FIELD", function()
   if nvim then
     pcall(function()
       io.stderr:write("status: " .. vim.inspect(lua("return require('llama_lsp').status()")) .. "\n")
@@ -30,27 +30,8 @@ local function fail(message)
     end)
     vim.fn.jobstop(nvim)
   end
-  os.exit(1)
-end
-
-local function check(condition, message)
-  if not condition then
-    fail(message)
-  end
-  print("ok: " .. message)
-end
-
---- Poll `condition` every 20 ms for up to `ms`; its last truthy value.
-local function wait(ms, condition, what)
-  local value
-  if not vim.wait(ms, function()
-    value = condition()
-    return value
-  end, 20) then
-    fail("timed out waiting for " .. what)
-  end
-  return value
-end
+end)
+local fail, check, wait = h.fail, h.check, h.wait
 
 --- How many textDocument/inlineCompletion requests the tap has seen so far.
 local function inline_requests()
