@@ -138,6 +138,8 @@ class CompletionCoordinator:
         self._speculation: asyncio.Future[None] | None = None
         self._flight: _Flight | None = None
         self._state_budget: int | None = None
+        self._adopted: Settings | None = None
+        """The settings object the cache and the debounce were last configured from."""
         self._warmed: dict[str, int] = {}
         """The cursor line last warmed, by URI."""
         self._edited_line: dict[str, int] = {}
@@ -148,10 +150,12 @@ class CompletionCoordinator:
     def _adopt(self, settings: Settings) -> None:
         """Follow the settings of a call: reconfigure the cache, the debounce and the memory for
         saved model states where they changed (nothing happens while they do not)."""
-        self.service.reconfigure(settings)
-        config = debounce_config(settings)
-        if config != self.debounce.config:
-            self.debounce = AdaptiveDebounce(config)
+        if settings is not self._adopted:  # Settings are immutable: the same object, no change
+            self._adopted = settings
+            self.service.reconfigure(settings)
+            config = debounce_config(settings)
+            if config != self.debounce.config:
+                self.debounce = AdaptiveDebounce(config)
         budget = settings.warm_start_memory_mb * MIB
         if budget != self._state_budget and self.host.backend is not None:
             self._state_budget = budget
