@@ -120,6 +120,31 @@ def _build_vocab(fim: bool) -> tuple[list[str], list[int], list[str], dict[str, 
     return tokens, types, merges, ids
 
 
+UNKNOWN_TEXT = "<unk>"
+
+
+def _build_sentencepiece_vocab(
+        pieces: tuple[str, ...], fim: bool) -> tuple[list[str], list[int], list[float], dict[str, int]]:
+    """Return (tokens, token types, scores, control-token ids by text) of a SentencePiece
+    vocabulary: unknown, BOS, EOS, the 256 byte tokens, then ``pieces`` (earlier pieces merge
+    first), then the FIM tokens."""
+    control = [BOS_TEXT, EOS_TEXT]
+    if fim:
+        control += [FIM_PRE_TEXT, FIM_SUF_TEXT, FIM_MID_TEXT, FIM_PAD_TEXT, FIM_SEP_TEXT]
+    tokens = [UNKNOWN_TEXT, *control[:2]]
+    types = [int(gguf.TokenType.UNKNOWN), int(gguf.TokenType.CONTROL), int(gguf.TokenType.CONTROL)]
+    tokens += [f"<0x{b:02X}>" for b in range(256)]
+    types += [int(gguf.TokenType.BYTE)] * 256
+    tokens += pieces
+    types += [int(gguf.TokenType.NORMAL)] * len(pieces)
+    scores = [0.0] * (3 + 256) + [-float(i) for i in range(len(pieces))]
+    for text in control[2:]:
+        tokens.append(text)
+        types.append(int(gguf.TokenType.CONTROL))
+        scores.append(0.0)
+    return tokens, types, scores, {text: tokens.index(text) for text in control}
+
+
 def write_tiny_model(
     path: Path,
     *,
@@ -128,6 +153,7 @@ def write_tiny_model(
     context_length: int = 2048,
     constant_output: str | None = None,
     end_of_middle: bool = False,
+    sentencepiece: tuple[str, ...] | None = None,
 ) -> TinyModelInfo:
     """Write a tiny random ``llama`` GGUF model to ``path`` and describe it.
 
@@ -136,11 +162,18 @@ def write_tiny_model(
     the weights are not random: greedy decoding yields that character forever,
     which gives end-to-end tests a known, non-empty completion. With ``end_of_middle`` the
     metadata names EOS as the end-of-text token (``eot_token_id``), which FIM candidate
-    scoring needs.
+    scoring needs. With ``sentencepiece`` the vocabulary is a SentencePiece one (llama.cpp's
+    ``llama`` tokenizer) made of these pieces (see :func:`_build_sentencepiece_vocab`), and
+    ``constant_output`` is not supported.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tokens, types, merges, ids = _build_vocab(fim)
+    if sentencepiece is not None:
+        if constant_output is not None:
+            raise AssertionError("constant_output needs the byte-level vocabulary")
+        tokens, types, scores, ids = _build_sentencepiece_vocab(sentencepiece, fim)
+    else:
+        tokens, types, merges, ids = _build_vocab(fim)
     n_vocab = len(tokens)
     head_dim = N_EMBD // N_HEAD
 
@@ -158,11 +191,20 @@ def write_tiny_model(
     writer.add_layer_norm_rms_eps(RMS_EPS)
     writer.add_vocab_size(n_vocab)
 
-    writer.add_tokenizer_model("gpt2")
-    writer.add_tokenizer_pre("default")
-    writer.add_token_list(tokens)
-    writer.add_token_types(types)
-    writer.add_token_merges(merges)
+    if sentencepiece is not None:
+        writer.add_tokenizer_model("llama")
+        writer.add_tokenizer_pre("default")
+        writer.add_token_list(tokens)
+        writer.add_token_types(types)
+        writer.add_token_scores(scores)
+        writer.add_unk_token_id(0)
+        writer.add_add_space_prefix(False)
+    else:
+        writer.add_tokenizer_model("gpt2")
+        writer.add_tokenizer_pre("default")
+        writer.add_token_list(tokens)
+        writer.add_token_types(types)
+        writer.add_token_merges(merges)
     writer.add_bos_token_id(ids[BOS_TEXT])
     writer.add_eos_token_id(ids[EOS_TEXT])
     writer.add_add_bos_token(False)

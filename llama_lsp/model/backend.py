@@ -41,6 +41,8 @@ class ModelInfo:
     """How many requests the engine serves at once, when it says (llama.cpp ``total_slots``)."""
     exact_tokens: bool = True
     """False when ``tokenize`` only estimates the engine's token counts."""
+    vocabulary: str = ""
+    """What was loaded of the model's vocabulary (the embedded engine's code vocabulary)."""
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import time
 
 import numpy as np
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from llama_lsp.config.settings import Settings
@@ -28,11 +29,12 @@ from llama_lsp.model.backend import (
     ModelInfo,
     cut_at_stop,
 )
+from llama_lsp.model.code_vocabulary import ModelFile, with_code_vocabulary
 from llama_lsp.model.fim import FimTokens, detect_fim_tokens
 from llama_lsp.model.grammar_sampling import GreedyGrammarSampler
 from llama_lsp.model.kv_states import MIB, SavedState, SavedStates
 from llama_lsp.model.native_log import route_native_log
-from llama_lsp.model.pinning import verify_model_sha256
+from llama_lsp.model.pinning import cache_dir, verify_model_sha256
 
 GGUF_MAGIC = b"GGUF"
 # Prompt tokens evaluated between two cancellation checks (~20-60 ms on a CPU for a small model).
@@ -109,12 +111,14 @@ class EmbeddedBackend:
                 "'pip install --force-reinstall llama-cpp-python'"
             ) from error
         route_native_log()
+        loaded = (with_code_vocabulary(path, cache_dir()) if settings.code_vocabulary
+                  else ModelFile(path, "full (codeVocabulary off)"))
         # One core is left to the editor and the server's own threads: llama.cpp's threads
         # wait for each other at every layer, so one that loses its core stalls them all.
         threads = settings.threads or default_threads()
         try:
             llm = Llama(
-                model_path=str(path),
+                model_path=str(loaded.path),
                 n_ctx=settings.context_size,
                 n_threads=threads,
                 n_threads_batch=threads,
@@ -128,7 +132,8 @@ class EmbeddedBackend:
                 "corrupt, or its architecture too new for this llama-cpp-python: "
                 "re-download it or upgrade llama-cpp-python"
             ) from error
-        return cls(llm, cls._describe(llm, path, settings), settings.warm_start_memory_mb * MIB)
+        info = replace(cls._describe(llm, path, settings), vocabulary=loaded.vocabulary)
+        return cls(llm, info, settings.warm_start_memory_mb * MIB)
 
     @staticmethod
     def _describe(llm: object, path: Path, settings: Settings) -> ModelInfo:

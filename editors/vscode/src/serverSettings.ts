@@ -7,6 +7,7 @@ export const SERVER_SETTING_KEYS: readonly string[] = [
   "modelSha256",
   "contextSize",
   "threads",
+  "codeVocabulary",
   "gpuLayers",
   "maxTokens",
   "temperature",
