@@ -10,6 +10,12 @@ the same tokens, so the pipeline's overhead shows as a ratio.
     python bench/latency.py                        # the demo model, CPU
     python bench/latency.py --model coder.gguf --gpu-layers -1 --keystrokes 200
     python bench/latency.py --context --threads 1  # with context from the file's folder
+    python bench/latency.py --served               # as the server answers: cache first
+
+``--served`` puts the server's completion cache in front of the pipeline, as the server does
+for automatic requests: a keystroke that types the next character of the suggestion on screen
+gets the rest of it from the cache (typed-through), and only the others call the model. It
+prints the latency of every keystroke and of the model calls alone.
 """
 
 from __future__ import annotations
@@ -28,7 +34,11 @@ from llama_lsp.context.positions import Position, PositionEncoding
 from llama_lsp.context.workspace import WorkspaceIndex
 from llama_lsp.features.completion.pipeline import CompletionPipeline
 from llama_lsp.features.completion.postprocess import CompletionMode
+from llama_lsp.features.completion.service import CompletionService
 from llama_lsp.model.host import load_backend
+
+sys.path.insert(0, str(Path(__file__).parent))
+from settings_arg import add_set_option, parse_set_options  # noqa: E402
 
 DEFAULT_FILE = Path(__file__).parent / "data" / "task_queue.py"
 TYPED_FROM = "def summarise("
@@ -51,9 +61,13 @@ def main() -> int:
     parser.add_argument("--context", action="store_true",
                         help="cross-file context on, the file's folder as the workspace and the "
                              "file the only open document (as the server does)")
+    parser.add_argument("--served", action="store_true",
+                        help="the server's cache in front of the pipeline (typed-through reuse)")
+    add_set_option(parser)
     args = parser.parse_args()
 
-    raw = {"model": args.model, "gpuLayers": args.gpu_layers, "threads": args.threads}
+    raw = {"model": args.model, "gpuLayers": args.gpu_layers, "threads": args.threads,
+           **parse_set_options(parser, args.set)}
     settings, problems = resolve_settings({k: v for k, v in raw.items() if v is not None})
     if problems:
         print("\n".join(problems), file=sys.stderr)
@@ -66,6 +80,8 @@ def main() -> int:
         context = WorkspaceContext(
             WorkspaceIndex([root], ExclusionPolicy([root]), background=False), open_documents)
     pipeline = CompletionPipeline(backend)
+    service = CompletionService(settings) if args.served else None
+    served: list[float] = []
     text = args.file.read_text()
     start = text.index(TYPED_FROM)
     typed = text[start:start + args.keystrokes]
@@ -88,9 +104,20 @@ def main() -> int:
         document.apply_change(position, position, char, PositionEncoding.UTF16, number)
         snapshot = document.snapshot()
         open_documents[:] = [snapshot]
+        if service is not None:
+            window = service.window(snapshot, len(snapshot.text), settings)
+            if service.instant(snapshot.uri, window, "") is not None:
+                served.append((time.perf_counter() - started) * 1000)
+                continue
         outcome = pipeline.complete(snapshot, len(snapshot.text), settings, context,
                                     mode=CompletionMode.SINGLE_LINE)
         latencies.append((time.perf_counter() - started) * 1000)
+        if service is not None:
+            text = outcome.suggestions[0].text if outcome.suggestions else ""
+            service.store(snapshot.uri, window, "", text)
+            if text:
+                service.show(snapshot.uri, window, text)
+            served.append(latencies[-1])
         result = outcome.generation
         assert result is not None
         engine.append(result.engine_ms)
@@ -108,6 +135,10 @@ def main() -> int:
           f"generated tokens median {statistics.median(generated):.0f}")
     print(f"latency end to end: p50 {percentile(latencies, .5):.1f} ms, "
           f"p95 {percentile(latencies, .95):.1f} ms, first {latencies[0]:.0f} ms")
+    if service is not None:
+        print(f"served (every keystroke, {len(served) - len(latencies)} of {len(served)} from the "
+              f"cache): p50 {percentile(served, .5):.1f} ms, p95 {percentile(served, .95):.1f} ms; "
+              f"the model calls below")
     print(f"llama.cpp eval time: p50 {percentile(engine, .5):.1f} ms, "
           f"p95 {percentile(engine, .95):.1f} ms")
     print(f"overhead ratio (end to end / llama.cpp eval): median {statistics.median(ratios):.3f}, "

@@ -54,6 +54,7 @@ from typing import Any
 from urllib.parse import quote
 
 from llama_lsp.config.settings import Settings, resolve_settings
+from settings_arg import add_set_option, parse_set_options
 from llama_lsp.context.documents import Document
 from llama_lsp.features.completion.pipeline import (
     SINGLE_LINE_MAX_TOKENS,
@@ -402,9 +403,7 @@ def main() -> int:
                         help="line subsets: the cursor at the start of the line after the hole "
                              "(inline: prompt + suffix) or on an empty line of its own "
                              "(own-line: prompt + newline + suffix)")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="any server setting by its key, e.g. --set rerankCandidates=1 "
-                             "(VALUE is JSON, else a string); repeatable")
+    add_set_option(parser)
     parser.add_argument("--jobs", type=int, default=2, help="test executions at a time")
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds per test run")
     parser.add_argument("--warm-cache", action="store_true",
@@ -432,14 +431,7 @@ def main() -> int:
     raw_options = {"model": args.model, "gpuLayers": args.gpu_layers, "threads": args.threads}
     if args.subset != "single":
         raw_options["maxTokens"] = MULTI_MAX_TOKENS
-    for item in args.set:
-        key, equals, value = item.partition("=")
-        if not equals:
-            parser.error(f"--set {item!r}: expected KEY=VALUE")
-        try:
-            raw_options[key.strip()] = json.loads(value)
-        except json.JSONDecodeError:
-            raw_options[key.strip()] = value
+    raw_options.update(parse_set_options(parser, args.set))
     settings, problems = resolve_settings({k: v for k, v in raw_options.items() if v is not None})
     if problems:
         print("\n".join(problems), file=sys.stderr)

@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
+from settings_arg import add_set_option, parse_set_options  # noqa: E402
 from stdio_client import Reply, StdioClient  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -291,9 +292,7 @@ async def session(args: argparse.Namespace) -> int:
         files.append(File((workspace / name).as_uri(), text[:start] + text[start + len(cut):],
                           start, cut))
     small, big = files
-    options = dict(pair.split("=", 1) for pair in args.set)
-    options = {key: json.loads(value) if value[:1] in "0123456789-tf[{\"" else value
-               for key, value in options.items()}
+    options = args.options
     client = await StdioClient.start([sys.executable, "-m", "llama_lsp", "serve",
                                       "--log-level", args.log_level],
                                      stderr=workspace / "server.log")
@@ -381,9 +380,10 @@ def main() -> int:
                         help="the server's log level (its log: server.log in the workspace)")
     parser.add_argument("--trace", type=Path, help="write status notifications and requests "
                         "here (JSON lines)")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="a server setting (initializationOptions), e.g. warmStart=false")
-    return asyncio.run(session(parser.parse_args()))
+    add_set_option(parser)
+    args = parser.parse_args()
+    args.options = parse_set_options(parser, args.set)
+    return asyncio.run(session(args))
 
 
 if __name__ == "__main__":
