@@ -22,10 +22,13 @@ class LanguageSpec:
     function: str
     extensions: tuple[str, ...]
     aliases: tuple[str, ...] = ()
+    line_comment: str = "//"
+    """What starts a comment that runs to the end of the line."""
 
 
 LANGUAGES: tuple[LanguageSpec, ...] = (
-    LanguageSpec("python", "tree_sitter_python", "language", (".py", ".pyi", ".pyw")),
+    LanguageSpec("python", "tree_sitter_python", "language", (".py", ".pyi", ".pyw"),
+                 line_comment="#"),
     LanguageSpec("javascript", "tree_sitter_javascript", "language",
                  (".js", ".mjs", ".cjs", ".jsx"), aliases=("javascriptreact",)),
     LanguageSpec("typescript", "tree_sitter_typescript", "language_typescript",
@@ -52,6 +55,12 @@ def spec_for(language_id: str | None, path: str | None = None) -> LanguageSpec |
     if path:
         return _BY_EXTENSION.get(PurePath(path).suffix.lower())
     return None
+
+
+def line_comment_for(language_id: str | None) -> str | None:
+    """The line-comment marker of a registered language, or None."""
+    spec = spec_for(language_id)
+    return spec.line_comment if spec is not None else None
 
 
 def language_id_for_path(path: str) -> str:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from llama_lsp.config.settings import Settings
 from llama_lsp.context.documents import DocumentSnapshot
 from llama_lsp.context.redaction import Redacted, add_counts, cut_at_marker
+from llama_lsp.context.syntax.languages import line_comment_for
 from llama_lsp.context.window import CursorWindow, cursor_window
 from llama_lsp.features.audit import ModelCall, Source, lines_of
 from llama_lsp.features.completion.mode import choose_mode
@@ -92,7 +93,6 @@ class CompletionOutcome:
     extra: dict[str, object] = field(default_factory=dict)
 
 
-_LINE_COMMENT = {"python": "#"}
 # Token lists of context chunk texts, kept between requests (chunks rarely change).
 CHUNK_TOKEN_CACHE_SIZE = 256
 # A quick prompt replaces a prompt with more than this many tokens to evaluate (~1 s on a CPU).
@@ -250,7 +250,7 @@ class CompletionPipeline:
         candidates = context.gather(snapshot, cursor_line, window_lines, window.line_before)
         if not candidates:
             return [], [], [], {}, []
-        comment = _LINE_COMMENT.get(snapshot.language_id, "//")
+        comment = line_comment_for(snapshot.language_id) or "//"
         own_path = context.path_of(snapshot)
         header = self._file_tokens(own_path, None, comment)
         key = (window.first_line, budget, tuple(header), privacy.redact)
@@ -438,7 +438,7 @@ class CompletionPipeline:
         cut = self._line_start(tokens, cached, 1, len(self.backend.info.bos))
         if start <= cut:
             return prompt
-        comment = _LINE_COMMENT.get(snapshot.language_id, "//")
+        comment = line_comment_for(snapshot.language_id) or "//"
         gap = self.backend.tokenize(f"{comment} ...\n") if cut > len(self.backend.info.bos) \
             else []  # nothing cached: the last lines alone
         return dataclasses.replace(prompt, tokens=[*tokens[:cut], *gap, *tokens[start:]])
