@@ -10,7 +10,7 @@ from tiny_models import TinyModelInfo
 
 from llama_lsp.config.settings import Settings, resolve_settings
 from llama_lsp.context.documents import Document
-from llama_lsp.features.completion.coordinator import CompletionCoordinator, window_start
+from llama_lsp.features.completion.coordinator import CompletionCoordinator
 from llama_lsp.features.completion.pipeline import (
     QUICK_MISSING_TOKENS,
     QUICK_TAIL_LINES,
@@ -130,13 +130,6 @@ def test_no_memory_for_states_means_a_cold_return(tiny_plain_model: TinyModelInf
     assert backend.prefill(first, "a", lambda: False) > len(first) // 2
     assert backend.state_bytes_per_token() > 0
     backend.close()
-
-
-def test_window_start_follows_the_cursor_window_quantum() -> None:
-    assert window_start(10, 128) == 0
-    assert window_start(129, 128) == 16
-    assert window_start(144, 128) == 16
-    assert window_start(145, 128) == 32
 
 
 async def test_opening_a_document_warms_its_prompt_for_the_request(

@@ -9,7 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from llama_lsp.context.documents import Document, DocumentSnapshot
-from llama_lsp.context.window import WINDOW_START_QUANTUM, CursorWindow, cursor_window
+from llama_lsp.context.window import (
+    WINDOW_START_QUANTUM,
+    CursorWindow,
+    cursor_window,
+    window_first_line,
+)
 from llama_lsp.features.completion.mode import choose_mode
 from llama_lsp.features.completion.postprocess import CompletionMode
 
@@ -259,3 +264,11 @@ def test_window_edges_stay_without_a_syntax_tree():
     document = Document("file:///w/a.txt", "plaintext", 1, text, 10_000_000)
     window = cursor_window(document.snapshot(), text.index("line 38"), 10, 1)
     assert window.first_line == 32 and window.suffix == "line 38\nline 39\n"
+
+
+def test_window_first_line_moves_in_quantum_steps_and_never_below_the_cursor() -> None:
+    assert window_first_line(10, 128) == 0
+    assert window_first_line(129, 128) == 16
+    assert window_first_line(144, 128) == 16
+    assert window_first_line(145, 128) == 32
+    assert window_first_line(5, 1) == 5  # rounded up, but not past the cursor's line

@@ -28,10 +28,19 @@ class CursorWindow:
     first_line: int
 
 
+def window_first_line(line: int, prefix_lines: int) -> int:
+    """The first line of the window of a cursor on ``line``, before its edge moves to a
+    statement boundary (which moves it by a few lines at most): ``prefix_lines`` above the
+    cursor, rounded up to a multiple of ``WINDOW_START_QUANTUM`` (never below the cursor)."""
+    wanted = max(0, line - prefix_lines)
+    return min(line, -(-wanted // WINDOW_START_QUANTUM) * WINDOW_START_QUANTUM)
+
+
 def cursor_window(
     snapshot: DocumentSnapshot, offset: int, prefix_lines: int, suffix_lines: int
 ) -> CursorWindow:
-    """Up to ``prefix_lines`` lines above the cursor (start quantised) and ``suffix_lines`` below.
+    """Up to ``prefix_lines`` lines above the cursor (start quantised, see
+    :func:`window_first_line`) and ``suffix_lines`` below.
 
     With a syntax tree, both edges move inwards (by at most ``BOUNDARY_SEARCH_LINES``) to
     statement boundaries, so the window never starts or ends inside a string, call or literal.
@@ -39,9 +48,7 @@ def cursor_window(
     index = snapshot.index
     text = snapshot.text
     position_line = index.position_at(offset, PositionEncoding.UTF32).line
-    wanted = max(0, position_line - prefix_lines)
-    first_line = (wanted + WINDOW_START_QUANTUM - 1) // WINDOW_START_QUANTUM * WINDOW_START_QUANTUM
-    first_line = min(first_line, position_line)
+    first_line = window_first_line(position_line, prefix_lines)
     last_line = min(index.line_count - 1, position_line + suffix_lines)
     if snapshot.tree is not None:
         first_line = _first_boundary(snapshot, first_line, position_line)

@@ -37,7 +37,7 @@ from llama_lsp.config.settings import Settings
 from llama_lsp.context.assembly import WorkspaceContext
 from llama_lsp.context.documents import Document, DocumentSnapshot
 from llama_lsp.features.completion.debounce import AdaptiveDebounce, DebounceConfig
-from llama_lsp.context.window import WINDOW_START_QUANTUM, CursorWindow
+from llama_lsp.context.window import CursorWindow, window_first_line
 from llama_lsp.features.completion.pipeline import CompletionOutcome, CompletionPipeline, Suggestion
 from llama_lsp.features.completion.prompt_report import prompt_report
 from llama_lsp.features.completion.service import CompletionService, accepted_snapshot
@@ -393,8 +393,8 @@ class CompletionCoordinator:
         self._adopt(settings)
         self._edited_line[document.uri] = line
         warmed = self._warmed.get(document.uri)
-        if warmed is not None and window_start(warmed, settings.prefix_lines) == \
-                window_start(line, settings.prefix_lines):
+        if warmed is not None and window_first_line(warmed, settings.prefix_lines) == \
+                window_first_line(line, settings.prefix_lines):
             return False  # the same prompt start: the typing requests keep it warm
         return self._warm(document, settings, context_for, line)
 
@@ -519,10 +519,3 @@ def debounce_config(settings: Settings) -> DebounceConfig:
         max_delay=settings.debounce_max_ms / 1000,
         first_request_budget=settings.first_request_budget_ms / 1000,
     )
-
-
-def window_start(line: int, prefix_lines: int) -> int:
-    """The first line of the cursor window of a cursor on ``line`` (before the window's edge
-    moves to a statement boundary, which only ever moves it by a few lines)."""
-    wanted = max(0, line - prefix_lines)
-    return -(-wanted // WINDOW_START_QUANTUM) * WINDOW_START_QUANTUM
