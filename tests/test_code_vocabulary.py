@@ -148,6 +148,10 @@ def test_per_token_data_it_cannot_follow_is_refused(tmp_path: Path) -> None:
     header = read_header(spm)
     with pytest.raises(GgufFormatError):
         write_with_vocabulary(spm, header, [5, 3], tmp_path / "out.gguf")  # not ascending
+    header.tensors[0].type = 99  # a type this does not know: no size to copy by
+    with pytest.raises(GgufFormatError, match="unknown tensor type"):
+        write_with_vocabulary(spm, header, kept_tokens(header, LISTED), tmp_path / "out.gguf")
+    header = read_header(spm)
     header.tensors[1].dims = (4, len(header.vocabulary))  # a tensor sized to the vocabulary
     header.tensors[1].name = "blk.0.unknown.weight"
     with pytest.raises(GgufFormatError, match="sized to the vocabulary"):
@@ -194,3 +198,13 @@ def test_the_demo_models_copy_reads_and_writes_code_as_the_full_model(tmp_path: 
         expected = full.create_completion(prompt, max_tokens=16, temperature=0)["choices"][0]
         got = copy.create_completion(prompt, max_tokens=16, temperature=0)["choices"][0]
         assert got["text"] == expected["text"], prompt
+
+
+def test_the_block_sizes_agree_with_the_gguf_package() -> None:
+    from gguf.constants import GGML_QUANT_SIZES
+
+    from llama_lsp.model.gguf_vocabulary import GGML_BLOCKS
+
+    known = {int(kind): sizes for kind, sizes in GGML_QUANT_SIZES.items()}
+    assert all(known[kind] == sizes for kind, sizes in GGML_BLOCKS.items())
+    assert {0, 1, 8, 12, 14, 30} <= GGML_BLOCKS.keys()  # F32, F16, Q8_0, Q4_K, Q6_K, BF16

@@ -1,8 +1,9 @@
 """Read a GGUF file's vocabulary, and write a copy of the file that keeps part of it.
 
 The ``gguf`` package's reader decodes every array element into its own numpy view, which
-takes 10-20 s for a 262k-token vocabulary; this reads the header once, front to back, in a
-fraction of a second, and leaves the tensor data in the file (``mmap``) until it is copied.
+takes 10-20 s for a 262k-token vocabulary (and ``gguf`` is only a test dependency); this reads
+the header once, front to back, in a fraction of a second, and leaves the tensor data in the
+file (``mmap``) until it is copied.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-from gguf.constants import GGML_QUANT_SIZES, GGMLQuantizationType
 
 MAGIC = b"GGUF"
 STRING = 8
@@ -29,6 +29,17 @@ _SCALAR_FORMATS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f"
 _NUMPY_TYPES = {0: "<u1", 1: "<i1", 2: "<u2", 3: "<i2", 4: "<u4", 5: "<i4", 6: "<f4", 7: "<u1",
                 10: "<u8", 11: "<i8", 12: "<f8"}
 DEFAULT_ALIGNMENT = 32
+GGML_BLOCKS: dict[int, tuple[int, int]] = {
+    0: (1, 4), 1: (1, 2), 2: (32, 18), 3: (32, 20), 6: (32, 22), 7: (32, 24), 8: (32, 34),
+    10: (256, 84), 11: (256, 110), 12: (256, 144), 13: (256, 176), 14: (256, 210),
+    15: (256, 292), 16: (256, 66), 17: (256, 74), 18: (256, 98), 19: (256, 50), 20: (32, 18),
+    21: (256, 110), 22: (256, 82), 23: (256, 136), 24: (1, 1), 25: (1, 2), 26: (1, 4),
+    27: (1, 8), 28: (1, 8), 29: (256, 56), 30: (1, 2), 34: (256, 54), 35: (256, 66),
+    39: (32, 17),
+}
+"""(elements, bytes) per block of each ggml tensor type that model weights use, as in the
+``gguf`` package's ``GGML_QUANT_SIZES`` (a test checks that they agree). ``gguf`` is only a test
+dependency, and ggml's own size functions read past their table for a type they do not know."""
 TOKENS_KEY = "tokenizer.ggml.tokens"
 SCORES_KEY = "tokenizer.ggml.scores"
 TYPES_KEY = "tokenizer.ggml.token_type"
@@ -62,12 +73,22 @@ class Tensor:
 
     @property
     def nbytes(self) -> int:
-        """Bytes of data, from the element count and the type's block size."""
-        block, size = GGML_QUANT_SIZES[GGMLQuantizationType(self.type)]
-        count = 1
-        for dim in self.dims:
-            count *= dim
-        return count // block * size
+        """Bytes of data: rows of ``dims[0]`` elements of the tensor's type."""
+        rows = 1
+        for dim in self.dims[1:]:
+            rows *= dim
+        return _row_bytes(self.type, self.dims[0] if self.dims else 1) * rows
+
+
+def _row_bytes(kind: int, length: int) -> int:
+    """Bytes of a row of ``length`` elements of ggml type ``kind``."""
+    block = GGML_BLOCKS.get(kind)
+    if block is None:
+        raise GgufFormatError(f"unknown tensor type {kind}")
+    elements, size = block
+    if length % elements:
+        raise GgufFormatError(f"tensor type {kind} cannot hold rows of {length} elements")
+    return length // elements * size
 
 
 @dataclass
