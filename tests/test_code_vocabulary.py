@@ -208,3 +208,26 @@ def test_the_block_sizes_agree_with_the_gguf_package() -> None:
     known = {int(kind): sizes for kind, sizes in GGML_QUANT_SIZES.items()}
     assert all(known[kind] == sizes for kind, sizes in GGML_BLOCKS.items())
     assert {0, 1, 8, 12, 14, 30} <= GGML_BLOCKS.keys()  # F32, F16, Q8_0, Q4_K, Q6_K, BF16
+
+
+def test_a_copy_llama_cpp_cannot_load_falls_back_to_the_model_as_it_is(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    from llama_lsp.config.settings import Settings
+    from llama_lsp.model import embedded
+    from llama_lsp.model.backend import GenerationRequest
+    from llama_lsp.model.code_vocabulary import ModelFile
+    from llama_lsp.model.embedded import EmbeddedBackend
+
+    spm = spm_model(tmp_path)
+    broken = tmp_path / "broken-copy.gguf"
+    broken.write_bytes(spm.read_bytes()[:4096])  # a truncated copy
+    monkeypatch.setattr(embedded, "with_code_vocabulary",
+                        lambda path, cache: ModelFile(broken, "code vocabulary, 1 of 2 tokens"))
+    backend = EmbeddedBackend.load(spm, Settings(context_size=256))
+    assert backend.info.vocabulary.startswith("full (the copy did not load")
+    result = backend.generate(GenerationRequest(backend.tokenize(" def"), max_tokens=3),
+                              lambda: False)
+    assert result.stop_reason in ("length", "eos") and result.n_prompt == 1  # it serves
+    assert "could not load the code-vocabulary copy" in caplog.text
+    backend.close()

@@ -116,16 +116,22 @@ class EmbeddedBackend:
         # One core is left to the editor and the server's own threads: llama.cpp's threads
         # wait for each other at every layer, so one that loses its core stalls them all.
         threads = settings.threads or default_threads()
+
+        def open_model(file: Path) -> object:
+            return Llama(model_path=str(file), n_ctx=settings.context_size, n_threads=threads,
+                         n_threads_batch=threads, n_gpu_layers=settings.gpu_layers, seed=0,
+                         verbose=False)
+
         try:
-            llm = Llama(
-                model_path=str(loaded.path),
-                n_ctx=settings.context_size,
-                n_threads=threads,
-                n_threads_batch=threads,
-                n_gpu_layers=settings.gpu_layers,
-                seed=0,
-                verbose=False,
-            )
+            try:
+                llm = open_model(loaded.path)
+            except (ValueError, RuntimeError, OSError) as error:
+                if loaded.path == path:
+                    raise
+                logger.warning("llama.cpp could not load the code-vocabulary copy %s (%s); "
+                               "loading %s as it is", loaded.path, error, path)
+                loaded = ModelFile(path, f"full (the copy did not load: {error})")
+                llm = open_model(path)
         except (ValueError, RuntimeError, OSError) as error:
             raise ModelError(
                 f"llama.cpp could not load {path} ({error}); the file may be truncated or "
