@@ -98,7 +98,7 @@ CHUNK_TOKEN_CACHE_SIZE = 256
 # A quick prompt replaces a prompt with more than this many tokens to evaluate (~1 s on a CPU).
 QUICK_MISSING_TOKENS = 256
 # Lines before the cursor that a quick prompt keeps.
-QUICK_TAIL_LINES = 12
+QUICK_TAIL_LINES = 6
 # Documents whose chosen context chunks are pinned (least recently chosen go first).
 PINNED_DOCUMENTS = 64
 
