@@ -862,3 +862,21 @@ def test_context_chunks_stay_pinned_while_the_window_start_does(
     assert "value *" not in plain_backend.detokenize(fresh.tokens)
     later = pipeline.build_prompt(snapshot, offset, SETTINGS, ws.context())
     assert "value *" not in plain_backend.detokenize(later.tokens)
+
+
+OTHER = "from lib import scale\n\nresult = scale(2)\ntotal = result + scale(3)\nprint(total)\n"
+
+
+def test_no_context_stays_pinned_too_until_the_window_start_moves(
+        ws: Workspace, plain_backend: EmbeddedBackend) -> None:
+    snapshot = ws.open("app/main.py", SMALL_MAIN)  # lib.py does not exist yet: no context
+    offset = _cursor(SMALL_MAIN)[1]
+    pipeline = CompletionPipeline(plain_backend)
+    first = pipeline.build_prompt(snapshot, offset, SETTINGS, ws.context())
+    assert not first.context
+    ws.open("app/other.py", OTHER)  # another file opens that gives context
+    fresh = CompletionPipeline(plain_backend).build_prompt(snapshot, offset, SETTINGS,
+                                                           ws.context())
+    assert fresh.context and "other.py" in plain_backend.detokenize(fresh.tokens)
+    # The document's own prompt keeps its start, and with it the saved KV state.
+    assert pipeline.build_prompt(snapshot, offset, SETTINGS, ws.context()).tokens == first.tokens

@@ -239,21 +239,25 @@ class CompletionPipeline:
         the callee's definition last), the chunks in that order (their text redacted), and each
         one's token count, the redaction counts and where the chunks come from.
 
-        The stable chunks chosen for a document are pinned while its cursor window starts on
-        the same line: edits elsewhere (another file, a definition above) do not change the
-        start of this document's prompt until the window moves (every ``WINDOW_START_QUANTUM``
+        The stable chunks chosen for a document (none, too) are pinned while its cursor window
+        starts on the same line: edits elsewhere (another file, a definition above) and files
+        opened meanwhile do not change the start of this document's prompt until the window
+        moves (every ``WINDOW_START_QUANTUM``
         lines), which is when the prefix is evaluated again anyway."""
         if context is None or not settings.cross_file_context or budget <= 0:
             return [], [], [], {}, []
         cursor_line = window.first_line + window.prefix.count("\n")
         window_lines = (window.first_line, cursor_line + window.suffix.count("\n"))
         candidates = context.gather(snapshot, cursor_line, window_lines, window.line_before)
-        if not candidates:
-            return [], [], [], {}, []
         comment = line_comment_for(snapshot.language_id) or "//"
         own_path = context.path_of(snapshot)
         header = self._file_tokens(own_path, None, comment)
         key = (window.first_line, budget, tuple(header), privacy.redact)
+        if not candidates:
+            # No context is pinned too: a file opened later does not change this document's
+            # prompt (and void its saved KV state) before the window moves.
+            self._pin(snapshot.uri, _Pin(key, ()))
+            return [], [], [], {}, []
         pin = self._pins.get(snapshot.uri)
         chosen: list[tuple[ContextChunk, list[int], Redacted, Source]] | None = None
         allowed = {chunk.path for chunk in candidates}
