@@ -231,3 +231,12 @@ def test_a_copy_llama_cpp_cannot_load_falls_back_to_the_model_as_it_is(
     assert result.stop_reason in ("length", "eos") and result.n_prompt == 1  # it serves
     assert "could not load the code-vocabulary copy" in caplog.text
     backend.close()
+
+
+def test_two_models_with_the_same_name_keep_a_copy_each(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    first = spm_model(tmp_path / "a")
+    second = spm_model(tmp_path / "b")
+    one = with_code_vocabulary(first, cache, LISTED, min_vocabulary=1).path
+    two = with_code_vocabulary(second, cache, LISTED, min_vocabulary=1).path
+    assert one != two and one.is_file() and two.is_file()

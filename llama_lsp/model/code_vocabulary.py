@@ -81,9 +81,12 @@ def with_code_vocabulary(path: Path, cache_dir: Path, listed: frozenset[str] | N
     ``listed``: the pieces to keep (default: :func:`code_pieces`)."""
     try:
         target = _copy_path(path, cache_dir, listed)
+    except OSError as error:
+        return ModelFile(path, f"full (not read: {error})")
+    try:
         made = read_header(target).scalar(MARK_KEY) if target.is_file() else None
     except (OSError, GgufFormatError):
-        made = None
+        made = None  # made again below
     if isinstance(made, str):
         return ModelFile(target, made)
     try:
@@ -125,20 +128,22 @@ def _copy_path(path: Path, cache_dir: Path, listed: frozenset[str] | None) -> Pa
     """Where the copy of ``path``, as it is now, with ``listed`` (None: the packaged list)
     goes."""
     stat = path.stat()
-    identity = hashlib.sha256(
-        f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{FORMAT}\n".encode())
+    where = hashlib.sha256(str(path.resolve()).encode("utf-8", "surrogateescape")).hexdigest()
+    identity = hashlib.sha256(f"{where}|{stat.st_size}|{stat.st_mtime_ns}|{FORMAT}\n".encode())
     if listed is None:
         identity.update(files("llama_lsp.model").joinpath(LIST_RESOURCE).read_bytes())
     else:
         identity.update("\n".join(sorted(listed)).encode("utf-8", "surrogateescape"))
-    return cache_dir / "code-vocabulary" / f"{path.stem}.{identity.hexdigest()[:16]}.gguf"
+    name = f"{path.stem}.{where[:8]}.{identity.hexdigest()[:16]}.gguf"
+    return cache_dir / "code-vocabulary" / name
 
 
 def _remove_older_copies(current: Path) -> None:
-    """Copies of the same model made from an older file or list (same stem, other digest)."""
-    stem = current.name.rsplit(".", 2)[0]
-    for other in current.parent.glob(f"{stem}.*.gguf"):
-        if other != current and other.name.rsplit(".", 2)[0] == stem:
+    """Copies of the same model file made from an older version of it or an older list (the
+    same name and path digest, another digest of the contents)."""
+    model = current.name.rsplit(".", 2)[0]  # "<stem>.<path digest>"
+    for other in current.parent.glob("*.gguf"):
+        if other != current and other.name.rsplit(".", 2)[0] == model:
             other.unlink(missing_ok=True)
 
 
