@@ -113,10 +113,10 @@ def main() -> int:
                                     mode=CompletionMode.SINGLE_LINE)
         latencies.append((time.perf_counter() - started) * 1000)
         if service is not None:
-            text = outcome.suggestions[0].text if outcome.suggestions else ""
-            service.store(snapshot.uri, window, "", text)
-            if text:
-                service.show(snapshot.uri, window, text)
+            shown = outcome.suggestions[0].text if outcome.suggestions else ""
+            service.store(snapshot.uri, window, "", shown)
+            if shown:
+                service.show(snapshot.uri, window, shown)
             served.append(latencies[-1])
         result = outcome.generation
         assert result is not None
