@@ -253,6 +253,24 @@ def test_window_start_skips_the_inside_of_a_string_and_a_call():
     assert window.prefix.startswith("value = compute(")
 
 
+def test_window_start_skips_a_docstring_longer_than_the_search():
+    docstring = "".join(f"    detail {n}\n" for n in range(40))
+    head = "x = 1\n" * 16 + f'def g():\n    """Summary.\n\n{docstring}    """\n    return 2\n\n\n'
+    text = head + "def f(a):\n    return a<|cursor|>\n"
+    cursor_line = text[:text.index(CURSOR)].count("\n")
+    # The quantised start is line 32, inside the docstring; it ends on line 59.
+    window = _at_cursor(text, prefix_lines=cursor_line - 32)
+    assert window.prefix.startswith("    return 2\n")
+    assert window.first_line == 60
+
+
+def test_window_start_stays_inside_a_string_that_holds_the_cursor():
+    text = "x = 1\n" * 16 + 'HELP = """\n' + "".join(f"text {n}\n" for n in range(40)) + \
+        "more<|cursor|>\n" + '"""\n'
+    window = _at_cursor(text, prefix_lines=20)
+    assert window.first_line == 48  # quantised start, kept: nothing to skip to
+
+
 def test_window_end_does_not_stop_inside_a_call():
     text = "def f(a):\n    return a<|cursor|>\n\nresult = call(\n    1,\n    2,\n)\nprint(result)\n"
     window = _at_cursor(text, suffix_lines=4)  # the last line would be `    2,`

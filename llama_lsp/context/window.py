@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from llama_lsp.context.documents import DocumentSnapshot
 from llama_lsp.context.positions import LineIndex, PositionEncoding
-from llama_lsp.context.syntax.boundaries import starts_at_boundary
+from llama_lsp.context.syntax.boundaries import enclosing_expression_end, starts_at_boundary
 
 # The window's first line moves in steps of this many lines, so that while the user types,
 # the start of the prompt (and with it the model's KV cache) stays the same.
@@ -81,12 +81,21 @@ def _is_boundary(snapshot: DocumentSnapshot, line: int) -> bool:
 
 
 def _first_boundary(snapshot: DocumentSnapshot, first_line: int, cursor_line: int) -> int:
-    """The first boundary line at or after ``first_line`` (before the cursor's line)."""
+    """The first boundary line at or after ``first_line`` (before the cursor's line). When
+    ``first_line`` is inside a string or expression longer than the search (a long
+    docstring), the search goes on after its end."""
     if first_line == 0:
         return 0
     for line in range(first_line, min(cursor_line, first_line + BOUNDARY_SEARCH_LINES)):
         if _is_boundary(snapshot, line):
             return line
+    text = snapshot.index.line_text(first_line)
+    end = enclosing_expression_end(snapshot.tree, first_line,  # type: ignore[arg-type]
+                                   len(text.encode("utf-8")) - len(text.lstrip().encode("utf-8")))
+    if end is not None and first_line + BOUNDARY_SEARCH_LINES <= end + 1 < cursor_line:
+        for line in range(end + 1, min(cursor_line, end + 1 + BOUNDARY_SEARCH_LINES)):
+            if _is_boundary(snapshot, line):
+                return line
     return first_line
 
 

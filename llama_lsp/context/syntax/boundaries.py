@@ -32,3 +32,17 @@ def starts_at_boundary(tree: Tree, line: int, column: int) -> bool:
     if node is None or node.start_point[0] >= line:
         return True  # the root starts on this line: nothing encloses it
     return is_container(node.type)
+
+
+def enclosing_expression_end(tree: Tree, line: int, column: int) -> int | None:
+    """The last line of the outermost expression, string or literal that began before
+    ``line`` and holds ``(line, column)`` (a long docstring, a big dict); None when the line
+    is a boundary."""
+    node = walk.named_descendant_for_point(tree.root_node, line, column)
+    while node is not None and node.start_point[0] >= line and node.parent is not None:
+        node = node.parent
+    if node is None or node.start_point[0] >= line or is_container(node.type):
+        return None
+    while node.parent is not None and not is_container(node.parent.type):
+        node = node.parent
+    return node.end_point[0]
