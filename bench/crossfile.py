@@ -10,9 +10,10 @@ first line where post-processing changed it.
 With a model that has repo-level FIM tokens (Qwen2.5-Coder: `<|file_sep|>`), a third run
 gives the same context under comment path headers (`# path` inside the FIM prefix, as for a
 model without them), so the two layouts compare on the same chunks. The pipeline's repo-level
-layout is `<|file_sep|>path\ntext` per chunk and `<|file_sep|>own path\n` before
-`<|fim_prefix|>`; it writes no `<|repo_name|>` line (the context source has no repository
-name to give).
+layout is `<|repo_name|>name\n` (the workspace folder's name), then `<|file_sep|>path\ntext`
+per chunk and `<|file_sep|>own path\n` before `<|fim_prefix|>`; a fourth run leaves the
+`<|repo_name|>` line out. The repository cases sit in a folder named `llama-lsp`, the
+generated projects in one named `services`.
 
 The cases are taken from the package as it was at a fixed commit (``--revision``, extracted
 with ``git archive``), so that new code does not change the set between runs; ``--revision
@@ -65,7 +66,9 @@ CASES_REVISION = "fa7a25ee6be1a55547249d62eb79118791543b82"
 
 
 def checkout(revision: str, folder: Path) -> Path:
-    """The repository's ``llama_lsp/`` at ``revision``, extracted under ``folder``."""
+    """The repository's ``llama_lsp/`` at ``revision``, extracted under ``folder/llama-lsp``
+    (the workspace folder, whose name is the repository name in prompts)."""
+    folder = folder / "llama-lsp"
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision, "llama_lsp"],
                              capture_output=True, check=True).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
@@ -151,6 +154,19 @@ def _repo_level(backend: object) -> bool:
     return fim is not None and fim.file_separator is not None
 
 
+class NoRepoName:
+    """A backend seen without its ``<|repo_name|>`` token: the repo-level layout without
+    the repository's name."""
+
+    def __init__(self, backend: object) -> None:
+        self._backend = backend
+        info = backend.info  # type: ignore[attr-defined]
+        self.info = replace(info, fim=replace(info.fim, repo_name=None))
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._backend, name)
+
+
 class CommentHeaders:
     """A backend seen without its repo-level FIM tokens: the pipeline then heads context
     chunks with a path comment inside the FIM prefix instead of ``<|file_sep|>path``."""
@@ -189,10 +205,12 @@ def main() -> int:
                 print(f"cannot extract {args.revision} ({error}); run with --revision worktree",
                       file=sys.stderr)
                 return 2
-        generated = generated_cases(Path(folder))
+        projects = Path(folder) / "services"
+        projects.mkdir()
+        generated = generated_cases(projects)
         label = f"llama_lsp/ calls at {args.revision[:10]}"
         for label, cases, root in ((label, find_cases(args.limit, repository), repository),
-                                   ("generated projects", generated, Path(folder))):
+                                   ("generated projects", generated, projects)):
             print(f"== {label}: {len(cases)} cross-file calls; model {backend.info.name}")
             run(backend, settings, cases, root, args.verbose)
     return 0
@@ -209,6 +227,8 @@ def run(backend: object, settings: Settings, cases: list[Case], root: Path,
         # The same context under comment path headers (`# path`), as for a model without
         # repo-level tokens, against the model's own `<|file_sep|>path` layout.
         configs["comment headers"] = (settings, CommentHeaders(backend))
+        if backend.info.fim.repo_name is not None:  # type: ignore[attr-defined]
+            configs["no repo name"] = (settings, NoRepoName(backend))
     results: dict[str, list[bool]] = {name: [] for name in configs}
     context_tokens: list[int] = []
     for case in cases:

@@ -23,6 +23,7 @@ from llama_lsp.context.assembly import (
     joined_brackets,
     gather_context,
     identifiers_near,
+    repository_name,
     similar_chunks,
 )
 from llama_lsp.context.callee import called_names
@@ -714,6 +715,43 @@ def test_repo_level_fim_layout(ws: Workspace, fim_backend: EmbeddedBackend,
     assert fim_backend.detokenize(prompt.tokens).startswith(
         "<|file_sep|>lib.py\ndef scale(value):\n    return value * 3\n<|file_sep|>app/main.py\n"
         "<fim_prefix>from lib import scale")
+
+
+class _WithRepoName:
+    """The FIM backend as if its vocabulary had a ``<|repo_name|>`` token (``token``)."""
+
+    def __init__(self, backend: EmbeddedBackend, token: int) -> None:
+        self._backend = backend
+        assert backend.info.fim is not None
+        self.info = dataclasses.replace(
+            backend.info, fim=dataclasses.replace(backend.info.fim, repo_name=token))
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self._backend, name)
+
+
+def test_repo_level_layout_opens_with_the_workspace_folder_name(
+        ws: Workspace, fim_backend: EmbeddedBackend, tiny_fim_model: TinyModelInfo) -> None:
+    snapshot, offset = _small_workspace(ws)
+    repo = tiny_fim_model.fim_pad_id
+    assert repo is not None
+    backend = _WithRepoName(fim_backend, repo)
+    prompt = CompletionPipeline(backend).build_prompt(snapshot, offset, SETTINGS, ws.context())
+    tokenize = fim_backend.tokenize
+    assert ws.context().repository_name(snapshot) == ws.root.name
+    assert prompt.tokens[:prompt.parts["context"]] == [
+        repo, *tokenize(f"{ws.root.name}\n"),
+        tiny_fim_model.fim_sep_id, *tokenize(f"lib.py\n{SMALL_LIB}"),
+        tiny_fim_model.fim_sep_id, *tokenize("app/main.py\n"),
+    ]
+    assert prompt.tokens[prompt.parts["context"]] == tiny_fim_model.fim_pre_id
+
+
+def test_repository_name_is_the_workspace_folder_that_holds_the_file() -> None:
+    roots = [Path("/w/first"), Path("/w/second")]
+    assert repository_name(Path("/w/second/pkg/a.py"), roots) == "second"
+    assert repository_name(Path("/elsewhere/a.py"), roots) is None
+    assert repository_name(None, roots) is None
 
 
 def test_fim_without_file_separator_puts_context_after_the_prefix_token(

@@ -51,6 +51,16 @@ def test_fim_prompt_is_exactly_pre_prefix_suf_suffix_mid(tiny_fim_model: TinyMod
     assert 0 not in prompt.tokens[:1]  # never the token id 0 that the broken infill path inserts
 
 
+def test_indentation_of_a_blank_line_stays_in_the_prompt(tiny_fim_model: TinyModelInfo) -> None:
+    # Without it the model cannot tell which block the line belongs to.
+    backend = _load(tiny_fim_model)
+    snapshot, offset = _snapshot("def add(a, b):\n    total = a + b\n    <|cursor|>\n")
+    prompt = CompletionPipeline(backend).build_prompt(snapshot, offset, SETTINGS)
+    assert prompt.held_back == ""
+    assert prompt.tokens[1:1 + len(backend.tokenize("def add(a, b):\n    total = a + b\n    "))] \
+        == backend.tokenize("def add(a, b):\n    total = a + b\n    ")
+
+
 def test_model_without_fim_gets_prefix_only_prompt(tiny_plain_model: TinyModelInfo) -> None:
     backend = _load(tiny_plain_model)
     assert backend.info.fim is None

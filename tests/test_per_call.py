@@ -61,6 +61,9 @@ class OneChunkContext:
     def path_of(self, snapshot: DocumentSnapshot) -> str:
         return f"{self.path}-caller.py"
 
+    def repository_name(self, snapshot: DocumentSnapshot) -> str | None:
+        return None
+
     def refusal(self, snapshot: DocumentSnapshot) -> str | None:
         return None
 

@@ -13,6 +13,7 @@ from llama_lsp.features.completion.pipeline import CompletionPipeline
 from llama_lsp.features.completion.postprocess.context import CompletionMode
 from llama_lsp.features.completion.rerank import (
     CONTINUATION_MAX_TOKENS,
+    compare_fim_lines,
     rerank_fim_line,
     rerank_line,
 )
@@ -176,3 +177,76 @@ def test_pipeline_compares_fim_candidates_when_asked_to(fim_backend: EmbeddedBac
     outcome = CompletionPipeline(fim_backend).complete(snapshot, len(FIM_PREFIX), off,
                                                        mode=CompletionMode.SINGLE_LINE)
     assert "candidates" not in outcome.extra
+
+
+# --- FIM models, a suggestion the user asked for -------------------------------------------------
+
+
+def _compare(backend: EmbeddedBackend, count: int, samples: int,
+             suffix_lines: frozenset[str] = frozenset(), is_cancelled=lambda: False):  # noqa: ANN001, ANN202
+    fim = backend.info.fim
+    assert fim is not None
+    prompt = fim_prompt(fim, backend.tokenize(FIM_PREFIX), backend.tokenize(FIM_SUFFIX))
+    greedy = backend.generate(_request(prompt), lambda: False).text
+    scoring = [*backend.info.bos, *backend.tokenize(FIM_PREFIX)]
+    return prompt, scoring, greedy, compare_fim_lines(
+        backend, prompt, greedy, _request, scoring, FIM_SUFFIX.rstrip("\n"), suffix_lines,
+        count, samples, is_cancelled)
+
+
+def test_fim_compare_scores_each_line_with_the_next_line_after_the_plain_prefix(
+        fim_backend: EmbeddedBackend) -> None:
+    _, scoring, greedy, candidates = _compare(fim_backend, count=3, samples=4)
+    assert candidates[0].text == greedy
+    lines = [line.strip() for line in _first_lines(candidates)]
+    assert 2 <= len(lines) <= 7 and len(lines) == len(set(lines))
+    following = fim_backend.tokenize("\n" + FIM_SUFFIX.rstrip("\n"))[:CONTINUATION_MAX_TOKENS]
+    for candidate in candidates:
+        line = candidate.text.split("\n", 1)[0].rstrip()
+        if not line.strip():
+            assert candidate.score == float("-inf")
+            continue
+        expected = fim_backend.score_continuation(
+            scoring, [*fim_backend.tokenize(line), *following])
+        assert candidate.score == pytest.approx(expected, abs=1e-3)
+
+
+def test_fim_compare_gives_lines_that_repeat_the_suffix_the_lowest_score(
+        fim_backend: EmbeddedBackend) -> None:
+    _, _, greedy, candidates = _compare(fim_backend, count=1, samples=0,
+                                        suffix_lines=_greedy_repeated(fim_backend))
+    assert [(c.text, c.score) for c in candidates] == [(greedy, float("-inf"))]
+
+
+def test_fim_compare_is_repeatable_and_stops_when_cancelled(
+        fim_backend: EmbeddedBackend) -> None:
+    first = _compare(fim_backend, count=3, samples=4)[3]
+    assert _compare(fim_backend, count=3, samples=4)[3] == first
+    _, _, greedy, cancelled = _compare(fim_backend, count=3, samples=4,
+                                       is_cancelled=lambda: True)
+    assert [c.text for c in cancelled] == [greedy]
+
+
+def test_scoring_outside_the_document_keeps_its_kv_state(fim_backend: EmbeddedBackend) -> None:
+    fim = fim_backend.info.fim
+    assert fim is not None
+    prompt = fim_prompt(fim, fim_backend.tokenize(FIM_PREFIX * 8), fim_backend.tokenize(FIM_SUFFIX))
+    request = dataclasses.replace(_request(prompt), slot="file:///t/kept.py")
+    fim_backend.generate(request, lambda: False)
+    fim_backend.score_continuation(fim_backend.tokenize("x = 1\n"), fim_backend.tokenize("y"),
+                                   scratch=True)
+    again = fim_backend.generate(request, lambda: False)
+    assert again.n_reused >= len(prompt) - 1
+
+
+def test_pipeline_compares_fim_lines_for_an_invoked_request(
+        fim_backend: EmbeddedBackend) -> None:
+    text = FIM_PREFIX + FIM_SUFFIX
+    snapshot = Document("file:///t/add.py", "python", 1, text, 10**6).snapshot()
+    settings = dataclasses.replace(SETTINGS, completion_cache=False).for_invoked_request()
+    assert settings.rerank_samples > 0
+    outcome = CompletionPipeline(fim_backend).complete(snapshot, len(FIM_PREFIX), settings,
+                                                       mode=CompletionMode.SINGLE_LINE)
+    candidates = outcome.extra["candidates"]
+    assert len(candidates) >= 2
+    assert outcome.raw_text == max(candidates, key=lambda candidate: candidate.score).text

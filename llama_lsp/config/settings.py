@@ -201,8 +201,11 @@ OPTIONS: tuple[Option, ...] = (
            "Models without FIM tokens: single-line candidates compared by how well the next line "
            "of code follows them (1 turns this off).", Bounded(1, 32)),
     Option("rerankSamples", "rerank_samples", 0,
-           "Models without FIM tokens: also compare this many single-line candidates sampled at "
-           "temperature 0.8 with fixed seeds (0 turns this off).", Bounded(0, 64)),
+           "Also compare this many single-line candidates sampled at temperature 0.8 with fixed "
+           "seeds (0 turns this off). With a FIM model, the greedy line, the lines that start "
+           "with the next likeliest tokens (fimCandidates) and these samples are then all scored "
+           "by how well the next line of code follows them after the code before the cursor.",
+           Bounded(0, 64)),
     Option("invokedRerankCandidates", "invoked_rerank_candidates", 3,
            "Like rerankCandidates, for a suggestion the user asks for explicitly (the editor's "
            "trigger-suggestion command, `llama-lsp complete`); the larger of the two applies.",

@@ -77,6 +77,14 @@ def display_path(path: Path | None, uri: str, roots: list[Path]) -> str:
     return path.name
 
 
+def repository_name(path: Path | None, roots: list[Path]) -> str | None:
+    """The name of the workspace folder that ``display_path`` shows ``path`` relative to, or
+    None."""
+    if path is None:
+        return None
+    return next((root.name for root in roots if path.is_relative_to(root)), None) or None
+
+
 def _line_range(snapshot: DocumentSnapshot, first: int, last: int) -> tuple[int, int]:
     """UTF-8 byte offsets of the start of line ``first`` and the end of line ``last``."""
     index = snapshot.index
@@ -406,6 +414,11 @@ class WorkspaceContext:
         return display_path(Path(snapshot.path) if snapshot.path else None, snapshot.uri,
                             self.index.roots)
 
+    def repository_name(self, snapshot: DocumentSnapshot) -> str | None:
+        """The name of the workspace folder that holds the document (None outside them)."""
+        return repository_name(Path(snapshot.path) if snapshot.path else None,
+                               self.index.roots)
+
     def refusal(self, snapshot: DocumentSnapshot) -> str | None:
         """Why this document's own text must not go into a prompt (a secret-bearing file)."""
         return self.index.policy.secret_reason(Path(snapshot.path)) if snapshot.path else None
@@ -427,6 +440,10 @@ class ContextSource(Protocol):
 
     def path_of(self, snapshot: DocumentSnapshot) -> str:
         """The document's path as shown in prompts."""
+        ...
+
+    def repository_name(self, snapshot: DocumentSnapshot) -> str | None:
+        """The name of the repository (workspace folder) the document belongs to, or None."""
         ...
 
     def refusal(self, snapshot: DocumentSnapshot) -> str | None:

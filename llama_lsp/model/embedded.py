@@ -388,10 +388,15 @@ class EmbeddedBackend:
         best = np.argpartition(-row, count)[:count]
         return [int(token) for token in best[np.argsort(-row[best])]]
 
-    def score_continuation(self, prompt: list[int], continuation: list[int]) -> float:
-        """Log-probability of ``continuation`` following ``prompt``."""
+    def score_continuation(self, prompt: list[int], continuation: list[int],
+                           scratch: bool = False) -> float:
+        """Log-probability of ``continuation`` following ``prompt``. ``scratch``: ``prompt``
+        is not the current document's: save that document's KV state first (as switching
+        documents does), so its next request finds it again."""
         if not continuation:
             return 0.0
+        if scratch:
+            self._use_slot(None)
         logits = self._logits_for(prompt[:-1], [prompt[-1], *continuation[:-1]])
         peak = logits.max(axis=1, keepdims=True)
         log_norm = np.log(np.exp(logits - peak).sum(axis=1)) + peak[:, 0]

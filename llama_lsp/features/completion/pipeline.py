@@ -19,6 +19,7 @@ from llama_lsp.features.completion.postprocess import CompletionMode, FilterCont
 from llama_lsp.features.completion.rerank import (
     Candidate,
     can_rerank,
+    compare_fim_lines,
     next_code_line,
     rerank_fim_line,
     rerank_line,
@@ -45,6 +46,8 @@ PREFIX_TRIM_STEP = 16
 SINGLE_LINE_MAX_TOKENS = 48
 # Most lines of a multi-line completion from a FIM model (others: FilterContext's default).
 FIM_MAX_LINES = 32
+# Most tokens of the code before the cursor that score a FIM model's candidate lines.
+SCORING_PREFIX_TOKENS = 1024
 
 
 @dataclass(frozen=True)
@@ -187,10 +190,15 @@ class CompletionPipeline:
             suffix_tokens = all_suffix_tokens[: int(budget * SUFFIX_BUDGET_SHARE)]
             if len(suffix_tokens) < len(all_suffix_tokens):
                 suffix_text = self.backend.detokenize(suffix_tokens)
-        # A prompt ending in spaces forces an unnatural token split (" json" is one token),
-        # so trailing blanks are left out and expected at the start of the generated text.
-        prefix_text = prefix.text.rstrip(" \t")
-        held_back = window.prefix[len(window.prefix.rstrip(" \t")):]
+        # A prompt ending in spaces after code forces an unnatural token split (" json" is one
+        # token), so those blanks are left out and expected at the start of the generated
+        # text. A line's indentation stays: without it the model no longer knows the block
+        # the line belongs to (on large files it then wrote a new top-level `def`).
+        prefix_text = prefix.text
+        held_back = ""
+        if window.line_before.strip():
+            prefix_text = prefix.text.rstrip(" \t")
+            held_back = window.prefix[len(window.prefix.rstrip(" \t")):]
         prefix_tokens = tokenize(prefix_text)
         context_budget = min(settings.context_tokens, budget // 3)
         context_tokens, chunks, sizes, chunk_counts, chunk_sources = self._context_tokens(
@@ -252,7 +260,8 @@ class CompletionPipeline:
         comment = line_comment_for(snapshot.language_id) or "//"
         own_path = context.path_of(snapshot)
         header = self._file_tokens(own_path, None, comment)
-        key = (window.first_line, budget, tuple(header), privacy.redact)
+        lead = self._repository_tokens(context.repository_name(snapshot))
+        key = (window.first_line, budget, tuple(lead), tuple(header), privacy.redact)
         if not candidates:
             # No context is pinned too: a file opened later does not change this document's
             # prompt (and void its saved KV state) before the window moves.
@@ -267,7 +276,7 @@ class CompletionPipeline:
             # cache keeps serving this file's prompt when other files change meanwhile. A
             # file that is no longer a candidate (excluded since, or closed) ends the pin.
             chosen = list(pin.chosen)
-            used = len(header) + sum(len(item[1]) for item in chosen)
+            used = len(lead) + len(header) + sum(len(item[1]) for item in chosen)
             for chunk in (chunk for chunk in candidates if chunk.at_cursor):
                 item = self._context_item(chunk, privacy, comment)
                 if used + len(item[1]) > budget:
@@ -277,7 +286,7 @@ class CompletionPipeline:
                 chosen.append(item)
         if chosen is None:
             # Chosen by priority; laid out stable first and the callee's definition last.
-            used = len(header)
+            used = len(lead) + len(header)
             chosen = []
             for chunk in candidates:
                 item = self._context_item(chunk, privacy, comment)
@@ -290,7 +299,7 @@ class CompletionPipeline:
         if not chosen:
             return [], [], [], {}, []
         tokens = [token for _, piece, _, _ in chosen for token in piece]
-        return ([*tokens, *header], [chunk for chunk, _, _, _ in chosen],
+        return ([*lead, *tokens, *header], [chunk for chunk, _, _, _ in chosen],
                 [len(piece) for _, piece, _, _ in chosen],
                 add_counts(*(safe.counts for _, _, safe, _ in chosen)),
                 [source for _, _, _, source in chosen])
@@ -300,6 +309,14 @@ class CompletionPipeline:
         if len(self._pins) >= PINNED_DOCUMENTS:
             self._pins.pop(next(iter(self._pins)))
         self._pins[uri] = pin
+
+    def _repository_tokens(self, name: str | None) -> list[int]:
+        """``<|repo_name|>name`` and a line break, which opens a repo-level prompt, when the
+        model has the token and the document is in a workspace folder; else nothing."""
+        fim = self.backend.info.fim
+        if not name or not self._repo_level or fim is None or fim.repo_name is None:
+            return []
+        return [fim.repo_name, *self._tokens_of(f"{name}\n")]
 
     def _file_tokens(self, path: str, text: str | None, comment: str) -> list[int]:
         """A context file's tokens: path header and text (None: the cursor file's header)."""
@@ -381,9 +398,27 @@ class CompletionPipeline:
         generated = result.text
         candidates: list[Candidate] = []
         # The line the candidates are scored against enters the model too: redacted.
-        following = next_code_line(redacted(prompt.window.suffix, Privacy.from_settings(settings),
-                                            snapshot.language is not None).text)
-        if (prompt.mode is CompletionMode.SINGLE_LINE and not prompt.fim and following
+        safe_suffix = redacted(prompt.window.suffix, Privacy.from_settings(settings),
+                               snapshot.language is not None).text
+        following = next_code_line(safe_suffix)
+        fim_compares = (prompt.mode is CompletionMode.SINGLE_LINE and prompt.fim_parts is not None
+                        and self.backend.info.fim is not None and can_rerank(self.backend))
+        repeated_lines = frozenset(line.strip() for line in prompt.fim_parts.suffix.split("\n")
+                                   if line.strip()) if prompt.fim_parts is not None else frozenset()
+        # A cursor before code: the suggestion goes above that code, which follows it.
+        rest_of_line = safe_suffix.split("\n", 1)[0]
+        if fim_compares and settings.rerank_samples > 0 and (rest_of_line.strip() or following) \
+                and prompt.fim_parts.prefix.strip():  # type: ignore[union-attr]
+            candidates = compare_fim_lines(
+                self.backend, prompt.tokens, generated,
+                lambda tokens: dataclasses.replace(request, prompt=tokens),
+                [*self.backend.info.bos, *self.backend.tokenize(
+                    prompt.fim_parts.prefix)[-SCORING_PREFIX_TOKENS:]],  # type: ignore[union-attr]
+                rest_of_line if rest_of_line.strip() else following, repeated_lines,
+                settings.fim_candidates, settings.rerank_samples, is_cancelled,
+            )
+            generated = max(candidates, key=lambda candidate: candidate.score).text
+        elif (prompt.mode is CompletionMode.SINGLE_LINE and not prompt.fim and following
                 and (settings.rerank_candidates > 1 or settings.rerank_samples > 0)
                 and can_rerank(self.backend)):
             candidates = rerank_line(
@@ -393,15 +428,12 @@ class CompletionPipeline:
                 samples=settings.rerank_samples,
             )
             generated = max(candidates, key=lambda candidate: candidate.score).text
-        elif (prompt.mode is CompletionMode.SINGLE_LINE and prompt.fim_parts is not None
-              and settings.fim_candidates > 1 and self.backend.info.fim is not None
-              and self.backend.info.fim.end is not None and can_rerank(self.backend)):
+        elif (fim_compares and settings.fim_candidates > 1
+              and self.backend.info.fim.end is not None):  # type: ignore[union-attr]
             candidates = rerank_fim_line(
                 self.backend, prompt.tokens, generated,
                 lambda tokens: dataclasses.replace(request, prompt=tokens),
-                self._middle_end(filters), frozenset(
-                    line.strip() for line in prompt.fim_parts.suffix.split("\n") if line.strip()),
-                settings.fim_candidates, is_cancelled,
+                self._middle_end(filters), repeated_lines, settings.fim_candidates, is_cancelled,
             )
             generated = max(candidates, key=lambda candidate: candidate.score).text
         # A marker the model copied is never inserted into the document.

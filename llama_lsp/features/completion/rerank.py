@@ -26,7 +26,8 @@ class ScoringBackend(Protocol):
 
     def tokenize(self, text: str) -> list[int]: ...
     def top_next_tokens(self, prompt: list[int], count: int) -> list[int]: ...
-    def score_continuation(self, prompt: list[int], continuation: list[int]) -> float: ...
+    def score_continuation(self, prompt: list[int], continuation: list[int],
+                           scratch: bool = False) -> float: ...
     def generate(self, request: GenerationRequest, is_cancelled: Callable[[], bool]): ...  # noqa: ANN201
     def detokenize(self, tokens: list[int]) -> str: ...
 
@@ -157,4 +158,66 @@ def rerank_fim_line(
             continue
         tokens = backend.tokenize(line)
         scored.append(Candidate(text, backend.score_continuation(prompt, [*tokens, *ending])))
+    return scored
+
+
+
+def compare_fim_lines(
+    backend: ScoringBackend,
+    prompt: list[int],
+    greedy_text: str,
+    make_request: Callable[[list[int]], GenerationRequest],
+    prefix_prompt: list[int],
+    following_line: str,
+    suffix_lines: frozenset[str],
+    count: int,
+    samples: int,
+    is_cancelled: Callable[[], bool],
+) -> list[Candidate]:
+    """FIM models, a suggestion the user asked for: candidates (greedy first) with scores.
+
+    The greedy line, the lines that start with the next likeliest first tokens of the middle
+    (up to ``count`` with the greedy one) and ``samples`` lines sampled at
+    ``SAMPLE_TEMPERATURE`` (seeds 1, 2, ...) are scored as the demo model's lines are: by the
+    log-probability of the line and then ``following_line`` after ``prefix_prompt``, the code
+    before the cursor without FIM tokens. Empty lines and lines that repeat the code after the
+    cursor score lowest. The scoring prompt is evaluated outside the document's KV state
+    (``scratch``), which the next request for the document gets back.
+    """
+    texts = [greedy_text]
+    seen = {_first_line(greedy_text).strip()}
+
+    def add(text: str) -> None:
+        line = _first_line(text).strip()
+        if line and line not in seen:
+            seen.add(line)
+            texts.append(text)
+
+    for token in backend.top_next_tokens(prompt, count + 1) if count > 1 else []:
+        if len(texts) >= count or is_cancelled():
+            break
+        start = backend.detokenize([token])
+        if "\n" in start:
+            continue  # an empty first line: nothing to show
+        result = backend.generate(make_request([*prompt, token]), is_cancelled)
+        if result.stop_reason != "cancelled":
+            add(start + result.text)
+    for seed in range(1, samples + 1):
+        if is_cancelled():
+            break
+        request = dataclasses.replace(make_request(list(prompt)),
+                                      temperature=SAMPLE_TEMPERATURE, seed=seed)
+        result = backend.generate(request, is_cancelled)
+        if result.stop_reason != "cancelled":
+            add(result.text)
+    continuation = backend.tokenize("\n" + following_line)[:CONTINUATION_MAX_TOKENS]
+    scored = []
+    for text in texts:
+        line = _first_line(text).rstrip()
+        if not line.strip() or line.strip() in suffix_lines or is_cancelled():
+            scored.append(Candidate(text, float("-inf")))
+            continue
+        score = backend.score_continuation(prefix_prompt, [*backend.tokenize(line), *continuation],
+                                           scratch=True)
+        scored.append(Candidate(text, score))
     return scored
