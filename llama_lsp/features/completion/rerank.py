@@ -88,14 +88,7 @@ def rerank_line(
         result = backend.generate(make_request([*base, token]), is_cancelled)
         if result.stop_reason != "cancelled":
             add(indent + backend.detokenize([token]) + result.text)
-    for seed in range(1, samples + 1):
-        if is_cancelled():
-            break
-        request = dataclasses.replace(make_request(list(prompt)),
-                                      temperature=SAMPLE_TEMPERATURE, seed=seed)
-        result = backend.generate(request, is_cancelled)
-        if result.stop_reason != "cancelled":
-            add(result.text)
+    _add_samples(backend, prompt, make_request, samples, is_cancelled, add)
     continuation = backend.tokenize("\n" + following_line)[:CONTINUATION_MAX_TOKENS]
     scored = []
     for text in texts:
@@ -136,20 +129,14 @@ def rerank_fim_line(
         return [Candidate(greedy_text, 0.0)]
     texts = [greedy_text]
     seen = {_first_line(greedy_text).rstrip()}
-    for token in backend.top_next_tokens(prompt, count + 1):
-        if len(texts) >= count or is_cancelled():
-            break
-        start = backend.detokenize([token])
-        if "\n" in start:
-            continue  # an empty first line: nothing to show
-        result = backend.generate(make_request([*prompt, token]), is_cancelled)
-        if result.stop_reason == "cancelled":
-            break
-        text = start + result.text
+
+    def add(text: str) -> None:
         line = _first_line(text).rstrip()
         if line.strip() and line not in seen:
             seen.add(line)
             texts.append(text)
+
+    _add_branches(backend, prompt, make_request, count, is_cancelled, texts, add)
     scored = []
     for text in texts:
         line = _first_line(text).rstrip()
@@ -159,7 +146,6 @@ def rerank_fim_line(
         tokens = backend.tokenize(line)
         scored.append(Candidate(text, backend.score_continuation(prompt, [*tokens, *ending])))
     return scored
-
 
 
 def compare_fim_lines(
@@ -193,23 +179,9 @@ def compare_fim_lines(
             seen.add(line)
             texts.append(text)
 
-    for token in backend.top_next_tokens(prompt, count + 1) if count > 1 else []:
-        if len(texts) >= count or is_cancelled():
-            break
-        start = backend.detokenize([token])
-        if "\n" in start:
-            continue  # an empty first line: nothing to show
-        result = backend.generate(make_request([*prompt, token]), is_cancelled)
-        if result.stop_reason != "cancelled":
-            add(start + result.text)
-    for seed in range(1, samples + 1):
-        if is_cancelled():
-            break
-        request = dataclasses.replace(make_request(list(prompt)),
-                                      temperature=SAMPLE_TEMPERATURE, seed=seed)
-        result = backend.generate(request, is_cancelled)
-        if result.stop_reason != "cancelled":
-            add(result.text)
+    if count > 1:
+        _add_branches(backend, prompt, make_request, count, is_cancelled, texts, add)
+    _add_samples(backend, prompt, make_request, samples, is_cancelled, add)
     continuation = backend.tokenize("\n" + following_line)[:CONTINUATION_MAX_TOKENS]
     scored = []
     for text in texts:
@@ -221,3 +193,46 @@ def compare_fim_lines(
                                            scratch=True)
         scored.append(Candidate(text, score))
     return scored
+
+
+def _add_branches(
+    backend: ScoringBackend,
+    prompt: list[int],
+    make_request: Callable[[list[int]], GenerationRequest],
+    count: int,
+    is_cancelled: Callable[[], bool],
+    texts: list[str],
+    add: Callable[[str], None],
+) -> None:
+    """Pass ``add`` the lines that start with the next likeliest first tokens of a FIM middle
+    (not a line break: an empty first line shows nothing) until ``texts`` holds ``count``."""
+    for token in backend.top_next_tokens(prompt, count + 1):
+        if len(texts) >= count or is_cancelled():
+            break
+        start = backend.detokenize([token])
+        if "\n" in start:
+            continue
+        result = backend.generate(make_request([*prompt, token]), is_cancelled)
+        if result.stop_reason == "cancelled":
+            break
+        add(start + result.text)
+
+
+def _add_samples(
+    backend: ScoringBackend,
+    prompt: list[int],
+    make_request: Callable[[list[int]], GenerationRequest],
+    samples: int,
+    is_cancelled: Callable[[], bool],
+    add: Callable[[str], None],
+) -> None:
+    """Pass ``add`` ``samples`` lines sampled at ``SAMPLE_TEMPERATURE`` with the seeds 1, 2, ...
+    (so the same prompt gives the same candidates)."""
+    for seed in range(1, samples + 1):
+        if is_cancelled():
+            break
+        request = dataclasses.replace(make_request(list(prompt)),
+                                      temperature=SAMPLE_TEMPERATURE, seed=seed)
+        result = backend.generate(request, is_cancelled)
+        if result.stop_reason != "cancelled":
+            add(result.text)
