@@ -594,14 +594,15 @@ def fim_backend(tiny_fim_model: TinyModelInfo) -> EmbeddedBackend:
     return _backend(tiny_fim_model)
 
 
-class _NoFileSeparator:
-    """The FIM backend as if its vocabulary had no file separator token."""
+class _OtherFimTokens:
+    """The FIM backend as if its vocabulary had other FIM tokens (``changes`` to FimTokens):
+    ``file_separator=None``, say, or a ``repo_name`` token."""
 
-    def __init__(self, backend: EmbeddedBackend) -> None:
+    def __init__(self, backend: EmbeddedBackend, **changes: int | None) -> None:
         self._backend = backend
         assert backend.info.fim is not None
         self.info = dataclasses.replace(
-            backend.info, fim=dataclasses.replace(backend.info.fim, file_separator=None))
+            backend.info, fim=dataclasses.replace(backend.info.fim, **changes))
 
     def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
         return getattr(self._backend, name)
@@ -717,25 +718,12 @@ def test_repo_level_fim_layout(ws: Workspace, fim_backend: EmbeddedBackend,
         "<fim_prefix>from lib import scale")
 
 
-class _WithRepoName:
-    """The FIM backend as if its vocabulary had a ``<|repo_name|>`` token (``token``)."""
-
-    def __init__(self, backend: EmbeddedBackend, token: int) -> None:
-        self._backend = backend
-        assert backend.info.fim is not None
-        self.info = dataclasses.replace(
-            backend.info, fim=dataclasses.replace(backend.info.fim, repo_name=token))
-
-    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
-        return getattr(self._backend, name)
-
-
 def test_repo_level_layout_opens_with_the_workspace_folder_name(
         ws: Workspace, fim_backend: EmbeddedBackend, tiny_fim_model: TinyModelInfo) -> None:
     snapshot, offset = _small_workspace(ws)
     repo = tiny_fim_model.fim_pad_id
     assert repo is not None
-    backend = _WithRepoName(fim_backend, repo)
+    backend = _OtherFimTokens(fim_backend, repo_name=repo)
     prompt = CompletionPipeline(backend).build_prompt(snapshot, offset, SETTINGS, ws.context())
     tokenize = fim_backend.tokenize
     assert ws.context().repository_name(snapshot) == ws.root.name
@@ -757,7 +745,7 @@ def test_repository_name_is_the_workspace_folder_that_holds_the_file() -> None:
 def test_fim_without_file_separator_puts_context_after_the_prefix_token(
         ws: Workspace, fim_backend: EmbeddedBackend) -> None:
     snapshot, offset = _small_workspace(ws)
-    backend = _NoFileSeparator(fim_backend)
+    backend = _OtherFimTokens(fim_backend, file_separator=None)
     prompt = CompletionPipeline(backend).build_prompt(snapshot, offset, SETTINGS, ws.context())
     assert fim_backend.detokenize(prompt.tokens) == (
         "<fim_prefix># lib.py\ndef scale(value):\n    return value * 3\n\n# app/main.py\n"
