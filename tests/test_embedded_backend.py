@@ -51,7 +51,7 @@ def test_fim_prompt_is_exactly_pre_prefix_suf_suffix_mid(tiny_fim_model: TinyMod
     assert 0 not in prompt.tokens[:1]  # never the token id 0 that the broken infill path inserts
 
 
-def test_indentation_of_a_blank_line_stays_in_the_prompt(tiny_fim_model: TinyModelInfo) -> None:
+def test_indentation_as_deep_as_the_line_above_stays_in_the_prompt(tiny_fim_model: TinyModelInfo) -> None:
     # Without it the model cannot tell which block the line belongs to.
     backend = _load(tiny_fim_model)
     snapshot, offset = _snapshot("def add(a, b):\n    total = a + b\n    <|cursor|>\n")
@@ -59,6 +59,22 @@ def test_indentation_of_a_blank_line_stays_in_the_prompt(tiny_fim_model: TinyMod
     assert prompt.held_back == ""
     assert prompt.tokens[1:1 + len(backend.tokenize("def add(a, b):\n    total = a + b\n    "))] \
         == backend.tokenize("def add(a, b):\n    total = a + b\n    ")
+    # As deep as the line below (the line above ends a deeper block).
+    snapshot, offset = _snapshot("def f(x):\n    if x:\n        return 1\n\n    <|cursor|>\n"
+                                 "    return 2\n")
+    prompt = CompletionPipeline(backend).build_prompt(snapshot, offset, SETTINGS)
+    assert prompt.held_back == "" and prompt.fim_parts is not None
+    assert prompt.fim_parts.prefix.endswith("return 1\n\n    ")
+
+
+def test_indentation_still_being_typed_is_held_back(tiny_fim_model: TinyModelInfo) -> None:
+    # Two of four blanks: the model writes the whole indentation, the two typed are cut off.
+    backend = _load(tiny_fim_model)
+    snapshot, offset = _snapshot("def add(a, b):\n    total = a + b\n  <|cursor|>\n")
+    prompt = CompletionPipeline(backend).build_prompt(snapshot, offset, SETTINGS)
+    assert prompt.held_back == "  "
+    assert prompt.fim_parts is not None
+    assert prompt.fim_parts.prefix == "def add(a, b):\n    total = a + b\n"
 
 
 def test_model_without_fim_gets_prefix_only_prompt(tiny_plain_model: TinyModelInfo) -> None:

@@ -190,13 +190,14 @@ class CompletionPipeline:
             suffix_tokens = all_suffix_tokens[: int(budget * SUFFIX_BUDGET_SHARE)]
             if len(suffix_tokens) < len(all_suffix_tokens):
                 suffix_text = self.backend.detokenize(suffix_tokens)
-        # A prompt ending in spaces after code forces an unnatural token split (" json" is one
-        # token), so those blanks are left out and expected at the start of the generated
-        # text. A line's indentation stays: without it the model no longer knows the block
-        # the line belongs to (on large files it then wrote a new top-level `def`).
+        # A prompt ending in blanks forces an unnatural token split (" json" is one token), so
+        # they are left out and expected at the start of the generated text; the model writes
+        # a whole indentation that is still being typed. An indentation as deep as the line
+        # above or below stays, though: without it the model no longer knows the block the
+        # line belongs to (on large files it then wrote a new top-level `def`).
         prefix_text = prefix.text
         held_back = ""
-        if window.line_before.strip():
+        if not _neighbour_indentation(window):
             prefix_text = prefix.text.rstrip(" \t")
             held_back = window.prefix[len(window.prefix.rstrip(" \t")):]
         prefix_tokens = tokenize(prefix_text)
@@ -517,6 +518,17 @@ class CompletionPipeline:
         audit(self.backend, privacy, ModelCall(
             feature, prompt.sources, prompt.redactions, len(prompt.tokens), result.n_generated,
             text, {"mode": prompt.mode.value}))
+
+
+def _neighbour_indentation(window: CursorWindow) -> bool:
+    """True when the cursor's line holds only blanks, as many as the indentation of the
+    nearest code line above or below it."""
+    blanks = window.line_before
+    if not blanks or blanks.strip() or window.line_after.strip():
+        return False
+    above = next((line for line in reversed(window.prefix.split("\n")[:-1]) if line.strip()), "")
+    below = next((line for line in window.suffix.split("\n")[1:] if line.strip()), "")
+    return any(line[:len(line) - len(line.lstrip())] == blanks for line in (above, below) if line)
 
 
 def restore_held_back(generated: str, held_back: str) -> str:
