@@ -397,45 +397,9 @@ class CompletionPipeline:
         if result.stop_reason == "cancelled":
             return CompletionOutcome([], prompt, result, result.text)
         generated = result.text
-        candidates: list[Candidate] = []
-        # The line the candidates are scored against enters the model too: redacted.
-        safe_suffix = redacted(prompt.window.suffix, Privacy.from_settings(settings),
-                               snapshot.language is not None).text
-        following = next_code_line(safe_suffix)
-        fim_compares = (prompt.mode is CompletionMode.SINGLE_LINE and prompt.fim_parts is not None
-                        and self.backend.info.fim is not None and can_rerank(self.backend))
-        repeated_lines = frozenset(line.strip() for line in prompt.fim_parts.suffix.split("\n")
-                                   if line.strip()) if prompt.fim_parts is not None else frozenset()
-        # A cursor before code: the suggestion goes above that code, which follows it.
-        rest_of_line = safe_suffix.split("\n", 1)[0]
-        if fim_compares and settings.rerank_samples > 0 and (rest_of_line.strip() or following) \
-                and prompt.fim_parts.prefix.strip():  # type: ignore[union-attr]
-            candidates = compare_fim_lines(
-                self.backend, prompt.tokens, generated,
-                lambda tokens: dataclasses.replace(request, prompt=tokens),
-                [*self.backend.info.bos, *self.backend.tokenize(
-                    prompt.fim_parts.prefix)[-SCORING_PREFIX_TOKENS:]],  # type: ignore[union-attr]
-                rest_of_line if rest_of_line.strip() else following, repeated_lines,
-                settings.fim_candidates, settings.rerank_samples, is_cancelled,
-            )
-            generated = max(candidates, key=lambda candidate: candidate.score).text
-        elif (prompt.mode is CompletionMode.SINGLE_LINE and not prompt.fim and following
-                and (settings.rerank_candidates > 1 or settings.rerank_samples > 0)
-                and can_rerank(self.backend)):
-            candidates = rerank_line(
-                self.backend, prompt.tokens, generated,
-                lambda tokens: dataclasses.replace(request, prompt=tokens),
-                following, settings.rerank_candidates, is_cancelled,
-                samples=settings.rerank_samples,
-            )
-            generated = max(candidates, key=lambda candidate: candidate.score).text
-        elif (fim_compares and settings.fim_candidates > 1
-              and self.backend.info.fim.end is not None):  # type: ignore[union-attr]
-            candidates = rerank_fim_line(
-                self.backend, prompt.tokens, generated,
-                lambda tokens: dataclasses.replace(request, prompt=tokens),
-                self._middle_end(filters), repeated_lines, settings.fim_candidates, is_cancelled,
-            )
+        candidates = self._compare_lines(prompt, request, generated, filters, settings,
+                                         snapshot.language is not None, is_cancelled)
+        if candidates:
             generated = max(candidates, key=lambda candidate: candidate.score).text
         # A marker the model copied is never inserted into the document.
         text = postprocess(restore_held_back(cut_at_marker(generated), prompt.held_back),
@@ -447,6 +411,48 @@ class CompletionPipeline:
         if candidates:
             extra["candidates"] = candidates
         return CompletionOutcome(suggestions, prompt, result, generated, extra=extra)
+
+    def _compare_lines(
+        self, prompt: BuiltPrompt, request: GenerationRequest, generated: str,
+        filters: FilterContext, settings: Settings, code: bool, is_cancelled: Callable[[], bool],
+    ) -> list[Candidate]:
+        """Single-line candidates with scores when the settings and the backend compare any
+        (the caller shows the best one), else none: a FIM model's invoked request
+        (``compare_fim_lines``), a prefix-only model's reranking (``rerank_line``), a FIM
+        model's greedy line that repeats the code after the cursor (``rerank_fim_line``)."""
+        if prompt.mode is not CompletionMode.SINGLE_LINE or not can_rerank(self.backend):
+            return []
+
+        def make_request(tokens: list[int]) -> GenerationRequest:
+            return dataclasses.replace(request, prompt=tokens)
+
+        # The line the candidates are scored against enters the model too: redacted.
+        safe_suffix = redacted(prompt.window.suffix, Privacy.from_settings(settings), code).text
+        following = next_code_line(safe_suffix)
+        fim, parts = self.backend.info.fim, prompt.fim_parts
+        if fim is None or parts is None:
+            if prompt.fim or not following or (settings.rerank_candidates <= 1
+                                                and settings.rerank_samples <= 0):
+                return []
+            return rerank_line(self.backend, prompt.tokens, generated, make_request, following,
+                               settings.rerank_candidates, is_cancelled,
+                               samples=settings.rerank_samples)
+        repeated = frozenset(line.strip() for line in parts.suffix.split("\n") if line.strip())
+        # A cursor before code: the suggestion goes above that code, which follows it.
+        rest_of_line = safe_suffix.split("\n", 1)[0]
+        if settings.rerank_samples > 0 and (rest_of_line.strip() or following) \
+                and parts.prefix.strip():
+            scoring = [*self.backend.info.bos,
+                       *self.backend.tokenize(parts.prefix)[-SCORING_PREFIX_TOKENS:]]
+            return compare_fim_lines(
+                self.backend, prompt.tokens, generated, make_request, scoring,
+                rest_of_line if rest_of_line.strip() else following, repeated,
+                settings.fim_candidates, settings.rerank_samples, is_cancelled)
+        if settings.fim_candidates > 1 and fim.end is not None:
+            return rerank_fim_line(self.backend, prompt.tokens, generated, make_request,
+                                   self._middle_end(filters), repeated, settings.fim_candidates,
+                                   is_cancelled)
+        return []
 
     def _middle_end(self, filters: FilterContext) -> list[int]:
         """What follows a single-line fill when it is the whole middle: a line break when the
