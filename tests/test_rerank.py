@@ -13,6 +13,7 @@ from llama_lsp.features.completion.pipeline import CompletionPipeline
 from llama_lsp.features.completion.postprocess.context import CompletionMode
 from llama_lsp.features.completion.rerank import (
     CONTINUATION_MAX_TOKENS,
+    FIM_GREEDY_BONUS,
     compare_fim_lines,
     rerank_fim_line,
     rerank_line,
@@ -208,7 +209,8 @@ def test_fim_compare_scores_each_line_with_the_next_line_after_the_plain_prefix(
             continue
         expected = fim_backend.score_continuation(
             scoring, [*fim_backend.tokenize(line), *following])
-        assert candidate.score == pytest.approx(expected, abs=1e-3)
+        bonus = FIM_GREEDY_BONUS if candidate is candidates[0] else 0.0
+        assert candidate.score == pytest.approx(expected + bonus, abs=1e-3)
 
 
 def test_fim_compare_gives_lines_that_repeat_the_suffix_the_lowest_score(
@@ -250,3 +252,29 @@ def test_pipeline_compares_fim_lines_for_an_invoked_request(
     candidates = outcome.extra["candidates"]
     assert len(candidates) >= 2
     assert outcome.raw_text == max(candidates, key=lambda candidate: candidate.score).text
+
+
+def test_pipeline_samples_more_lines_when_the_greedy_line_repeats_the_suffix(
+        fim_backend: EmbeddedBackend) -> None:
+    settings = dataclasses.replace(SETTINGS, completion_cache=False)
+    assert (settings.rerank_samples, settings.fim_candidates, settings.fim_repeat_samples) == (
+        0, 3, 8)
+
+    def complete(suffix: str, settings: Settings):  # noqa: ANN202
+        snapshot = Document("file:///t/add.py", "python", 1, FIM_PREFIX + suffix, 10**6).snapshot()
+        return CompletionPipeline(fim_backend).complete(snapshot, len(FIM_PREFIX), settings,
+                                                        mode=CompletionMode.SINGLE_LINE)
+
+    greedy = complete(FIM_SUFFIX, settings).raw_text.split("\n", 1)[0].strip()
+    repeating = FIM_SUFFIX + f"    {greedy}\n"  # the line below the cursor is the greedy line
+    outcome = complete(repeating, settings)
+    candidates = outcome.extra["candidates"]
+    assert candidates[0].text.split("\n", 1)[0].strip() == greedy
+    assert candidates[0].score == float("-inf")
+    assert len(candidates) > settings.fim_candidates  # branches and samples
+    assert outcome.raw_text == max(candidates, key=lambda candidate: candidate.score).text
+    branches_only = complete(repeating, dataclasses.replace(settings, fim_repeat_samples=0))
+    assert 2 <= len(branches_only.extra["candidates"]) <= settings.fim_candidates
+    # A greedy line that repeats nothing is shown as it is: nothing else is generated.
+    alone = complete(FIM_SUFFIX, settings).extra.get("candidates", [])
+    assert [candidate.text.split("\n", 1)[0].strip() for candidate in alone] in ([], [greedy])

@@ -221,6 +221,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("invokedFimCandidates", "invoked_fim_candidates", 5,
            "Like fimCandidates, for a suggestion the user asks for explicitly; the larger of the "
            "two applies.", Bounded(1, 32)),
+    Option("fimRepeatSamples", "fim_repeat_samples", 8,
+           "Models with FIM tokens: when the greedy line is empty or repeats a line of the code "
+           "after the cursor, also sample this many lines, and score them, the greedy line and "
+           "the fimCandidates lines by how well the next line of code follows them, as "
+           "rerankSamples does (0: compare the fimCandidates lines only, as the whole fill).",
+           Bounded(0, 64)),
     Option("completionCache", "completion_cache", True,
            "Reuse earlier completions (same context, typed-through, speculative) instead of "
            "asking the model again.", _bool),
@@ -315,6 +321,7 @@ class Settings:
     invoked_rerank_samples: int = 8
     fim_candidates: int = 3
     invoked_fim_candidates: int = 5
+    fim_repeat_samples: int = 8
     completion_cache: bool = True
     cache_size: int = 256
     cache_ttl_seconds: int = 300

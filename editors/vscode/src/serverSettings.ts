@@ -26,6 +26,7 @@ export const SERVER_SETTING_KEYS: readonly string[] = [
   "invokedRerankSamples",
   "fimCandidates",
   "invokedFimCandidates",
+  "fimRepeatSamples",
   "completionCache",
   "cacheSize",
   "cacheTtlSeconds",

@@ -417,9 +417,10 @@ class CompletionPipeline:
         filters: FilterContext, settings: Settings, code: bool, is_cancelled: Callable[[], bool],
     ) -> list[Candidate]:
         """Single-line candidates with scores when the settings and the backend compare any
-        (the caller shows the best one), else none: a FIM model's invoked request
-        (``compare_fim_lines``), a prefix-only model's reranking (``rerank_line``), a FIM
-        model's greedy line that repeats the code after the cursor (``rerank_fim_line``)."""
+        (the caller shows the best one), else none: a FIM model's invoked request, or its
+        greedy line that is empty or repeats the code after the cursor (``compare_fim_lines``,
+        with ``fimRepeatSamples``; ``rerank_fim_line`` when that is 0), a prefix-only model's
+        reranking (``rerank_line``)."""
         if prompt.mode is not CompletionMode.SINGLE_LINE or not can_rerank(self.backend):
             return []
 
@@ -440,14 +441,17 @@ class CompletionPipeline:
         repeated = frozenset(line.strip() for line in parts.suffix.split("\n") if line.strip())
         # A cursor before code: the suggestion goes above that code, which follows it.
         rest_of_line = safe_suffix.split("\n", 1)[0]
-        if settings.rerank_samples > 0 and (rest_of_line.strip() or following) \
-                and parts.prefix.strip():
+        greedy_line = generated.split("\n", 1)[0].strip()
+        samples = settings.rerank_samples
+        if not greedy_line or greedy_line in repeated:
+            samples = max(samples, settings.fim_repeat_samples)
+        if samples > 0 and (rest_of_line.strip() or following) and parts.prefix.strip():
             scoring = [*self.backend.info.bos,
                        *self.backend.tokenize(parts.prefix)[-SCORING_PREFIX_TOKENS:]]
             return compare_fim_lines(
                 self.backend, prompt.tokens, generated, make_request, scoring,
                 rest_of_line if rest_of_line.strip() else following, repeated,
-                settings.fim_candidates, settings.rerank_samples, is_cancelled)
+                settings.fim_candidates, samples, is_cancelled)
         if settings.fim_candidates > 1 and fim.end is not None:
             return rerank_fim_line(self.backend, prompt.tokens, generated, make_request,
                                    self._middle_end(filters), repeated, settings.fim_candidates,

@@ -19,6 +19,9 @@ from llama_lsp.model.backend import GenerationRequest
 CONTINUATION_MAX_TOKENS = 16
 # Sampled candidates: hot enough to differ from the greedy line, cool enough to stay on topic.
 SAMPLE_TEMPERATURE = 0.8
+# Log-probability (nats) another line must gain over a FIM model's greedy line to replace it:
+# the greedy line saw the code after the cursor, which the scoring prompt does not show.
+FIM_GREEDY_BONUS = 1.0
 
 
 class ScoringBackend(Protocol):
@@ -167,8 +170,9 @@ def compare_fim_lines(
     ``SAMPLE_TEMPERATURE`` (seeds 1, 2, ...) are scored as the demo model's lines are: by the
     log-probability of the line and then ``following_line`` after ``prefix_prompt``, the code
     before the cursor without FIM tokens. Empty lines and lines that repeat the code after the
-    cursor score lowest. The scoring prompt is evaluated outside the document's KV state
-    (``scratch``), which the next request for the document gets back.
+    cursor score lowest; the greedy line gets ``FIM_GREEDY_BONUS``. The scoring prompt is
+    evaluated outside the document's KV state (``scratch``), which the next request for the
+    document gets back.
     """
     texts = [greedy_text]
     seen = {_first_line(greedy_text).strip()}
@@ -191,7 +195,7 @@ def compare_fim_lines(
             continue
         score = backend.score_continuation(prefix_prompt, [*backend.tokenize(line), *continuation],
                                            scratch=True)
-        scored.append(Candidate(text, score))
+        scored.append(Candidate(text, score + (FIM_GREEDY_BONUS if not scored else 0.0)))
     return scored
 
 
