@@ -278,3 +278,39 @@ def test_pipeline_samples_more_lines_when_the_greedy_line_repeats_the_suffix(
     # A greedy line that repeats nothing is shown as it is: nothing else is generated.
     alone = complete(FIM_SUFFIX, settings).extra.get("candidates", [])
     assert [candidate.text.split("\n", 1)[0].strip() for candidate in alone] in ([], [greedy])
+
+
+class _IndentedSamples:
+    """The FIM backend, but every sampled line starts with four more spaces."""
+
+    def __init__(self, backend: EmbeddedBackend) -> None:
+        self._backend = backend
+
+    def generate(self, request: GenerationRequest, is_cancelled):  # noqa: ANN001, ANN201
+        result = self._backend.generate(request, is_cancelled)
+        if request.temperature > 0:
+            result = dataclasses.replace(result, text="    " + result.text)
+        return result
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self._backend, name)
+
+
+def test_fim_compare_after_an_indentation_drops_lines_that_would_indent_twice(
+        fim_backend: EmbeddedBackend) -> None:
+    backend = _IndentedSamples(fim_backend)
+    fim = fim_backend.info.fim
+    assert fim is not None
+    prompt = fim_prompt(fim, fim_backend.tokenize(FIM_PREFIX), fim_backend.tokenize(FIM_SUFFIX))
+    scoring = [*fim_backend.info.bos, *fim_backend.tokenize(FIM_PREFIX)]
+    greedy = backend.generate(_request(prompt), lambda: False).text
+
+    def compare(after_blanks: bool) -> list[str]:
+        return [c.text for c in compare_fim_lines(
+            backend, prompt, greedy, _request, scoring, FIM_SUFFIX.rstrip("\n"), frozenset(),
+            3, 6, lambda: False, after_blanks=after_blanks)]
+
+    free, kept = compare(False), compare(True)
+    assert any(text.startswith("    ") for text in free)  # the samples
+    assert kept[0] == greedy
+    assert kept == [text for text in free if not text.startswith("    ")]

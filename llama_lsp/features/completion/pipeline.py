@@ -442,6 +442,7 @@ class CompletionPipeline:
         # A cursor before code: the suggestion goes above that code, which follows it.
         rest_of_line = safe_suffix.split("\n", 1)[0]
         greedy_line = generated.split("\n", 1)[0].strip()
+        after_blanks = parts.prefix.endswith((" ", "\t"))  # an indentation kept in the prompt
         samples = settings.rerank_samples
         if not greedy_line or greedy_line in repeated:
             samples = max(samples, settings.fim_repeat_samples)
@@ -451,11 +452,11 @@ class CompletionPipeline:
             return compare_fim_lines(
                 self.backend, prompt.tokens, generated, make_request, scoring,
                 rest_of_line if rest_of_line.strip() else following, repeated,
-                settings.fim_candidates, samples, is_cancelled)
+                settings.fim_candidates, samples, is_cancelled, after_blanks)
         if settings.fim_candidates > 1 and fim.end is not None:
             return rerank_fim_line(self.backend, prompt.tokens, generated, make_request,
                                    self._middle_end(filters), repeated, settings.fim_candidates,
-                                   is_cancelled)
+                                   is_cancelled, after_blanks)
         return []
 
     def _middle_end(self, filters: FilterContext) -> list[int]:

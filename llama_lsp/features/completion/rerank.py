@@ -105,6 +105,10 @@ def _first_line(text: str) -> str:
     return text.split("\n", 1)[0]
 
 
+def _indented(text: str) -> bool:
+    return text[:1] in (" ", "\t")
+
+
 def rerank_fim_line(
     backend: ScoringBackend,
     prompt: list[int],
@@ -114,6 +118,7 @@ def rerank_fim_line(
     suffix_lines: frozenset[str],
     count: int,
     is_cancelled: Callable[[], bool],
+    after_blanks: bool = False,
 ) -> list[Candidate]:
     """FIM models: candidates (greedy first) with scores; the caller picks the best-scoring one.
 
@@ -125,7 +130,7 @@ def rerank_fim_line(
     the whole middle: its tokens followed by ``ending`` (the end-of-middle token, after a line
     break when the hole ends with one); empty and repeated lines score lowest. Any other greedy
     line stands alone: on HumanEval, scoring every greedy line too changed as many right
-    lines as wrong ones.
+    lines as wrong ones. ``after_blanks``: see ``compare_fim_lines``.
     """
     greedy_line = _first_line(greedy_text).strip()
     if greedy_line and greedy_line not in suffix_lines:
@@ -135,7 +140,7 @@ def rerank_fim_line(
 
     def add(text: str) -> None:
         line = _first_line(text).rstrip()
-        if line.strip() and line not in seen:
+        if line.strip() and line not in seen and not (after_blanks and _indented(line)):
             seen.add(line)
             texts.append(text)
 
@@ -162,8 +167,10 @@ def compare_fim_lines(
     count: int,
     samples: int,
     is_cancelled: Callable[[], bool],
+    after_blanks: bool = False,
 ) -> list[Candidate]:
-    """FIM models, a suggestion the user asked for: candidates (greedy first) with scores.
+    """FIM models, a suggestion asked for or a greedy line that is empty or repeats the code
+    after the cursor: candidates (greedy first) with scores by the next line of code.
 
     The greedy line, the lines that start with the next likeliest first tokens of the middle
     (up to ``count`` with the greedy one) and ``samples`` lines sampled at
@@ -173,13 +180,16 @@ def compare_fim_lines(
     cursor score lowest; the greedy line gets ``FIM_GREEDY_BONUS``. The scoring prompt is
     evaluated outside the document's KV state (``scratch``), which the next request for the
     document gets back.
+
+    ``after_blanks``: the prompt's prefix ends in the blanks of the cursor's line, so a line
+    that starts with blanks would be indented twice; only the greedy line may.
     """
     texts = [greedy_text]
     seen = {_first_line(greedy_text).strip()}
 
     def add(text: str) -> None:
         line = _first_line(text).strip()
-        if line and line not in seen:
+        if line and line not in seen and not (after_blanks and _indented(text)):
             seen.add(line)
             texts.append(text)
 
