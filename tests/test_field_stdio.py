@@ -110,3 +110,65 @@ async def test_typing_while_the_model_loads_gets_a_whole_suggestion_and_every_re
         await client.close()
     assert client.unanswered() == [] and client.doubled() == []
     assert len(client.sent) >= len(TYPED) + 2
+
+
+REPEATED = "x" * 48  # the constant model's single line: 'x' until the 48-token limit
+
+
+async def test_typing_above_the_line_a_fim_model_repeats_compares_candidates_in_the_server(
+        tmp_path: Path, constant_model: Any) -> None:
+    """A FIM model whose greedy line repeats the code below (the constant model writes 'x'
+    forever; the line below is those x's): typed from right after ``initialized`` (the tiny
+    model may be ready by the first key), with the default budget, the server compares
+    candidates (``fimRepeatSamples``; the model has no end-of-middle token, so with it at 0
+    nothing is compared and this test fails) and every request gets exactly one reply."""
+    path = tmp_path / "repeat.py"
+    head = "def f():\n"
+    below = f"\n    {REPEATED}\n"
+    path.write_text(head + below)
+    uri = path.as_uri()
+    client = await StdioClient.start([sys.executable, "-m", "llama_lsp", "serve"],
+                                     stderr=tmp_path / "server.log")
+    compared = asyncio.Event()
+    replies: list[asyncio.Future[Reply]] = []
+    typed = "    y = "  # mid-line: a single-line suggestion
+    version = 0
+
+    def status(params: dict[str, Any]) -> None:
+        if params.get("candidates", 0) >= 2:
+            compared.set()
+
+    client.handlers["$/llama-lsp/status"] = status
+    try:
+        await client.initialize(tmp_path, {"model": str(constant_model.path)})
+        client.notify("textDocument/didOpen", {"textDocument": {
+            "uri": uri, "languageId": "python", "version": version, "text": head + below}})
+        for count, char in enumerate(typed, start=1):
+            at = {"line": 1, "character": count - 1}
+            version += 1
+            client.notify("textDocument/didChange", {
+                "textDocument": {"uri": uri, "version": version},
+                "contentChanges": [{"range": {"start": at, "end": at}, "text": char}]})
+            _, reply = client.request("textDocument/inlineCompletion", {
+                "textDocument": {"uri": uri}, "position": {"line": 1, "character": count},
+                "context": {"triggerKind": 2}})
+            replies.append(reply)
+            await asyncio.sleep(KEY_SECONDS)
+        # Asked again after the pause, as an editor does on suggestionReady.
+        deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
+        while not compared.is_set() and asyncio.get_running_loop().time() < deadline:
+            _, reply = client.request("textDocument/inlineCompletion", {
+                "textDocument": {"uri": uri}, "position": {"line": 1, "character": len(typed)},
+                "context": {"triggerKind": 2}})
+            replies.append(reply)
+            await asyncio.wait_for(reply, WAIT_SECONDS)
+            await asyncio.sleep(0.5)
+        assert compared.is_set()
+        for reply in replies:
+            result = await asyncio.wait_for(reply, WAIT_SECONDS)
+            items = (result.result or {}).get("items", []) if result.error is None else []
+            # Whatever is shown is not the line below again.
+            assert all(item["insertText"].strip() != REPEATED for item in items)
+    finally:
+        await client.close()
+    assert client.unanswered() == [] and client.doubled() == []
