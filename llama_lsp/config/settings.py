@@ -216,7 +216,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("fimCandidates", "fim_candidates", 3,
            "Models with FIM tokens: when the greedy line repeats a line of the code after the "
            "cursor, compare it with this many lines in all that start with the next likeliest "
-           "tokens, by how likely the model finds each one as the whole fill (1 turns this off).",
+           "tokens (and the fimRepeatSamples samples; with those at 0, by how likely the model "
+           "finds each one as the whole fill). 1 turns the branches off.",
            Bounded(1, 32)),
     Option("invokedFimCandidates", "invoked_fim_candidates", 5,
            "Like fimCandidates, for a suggestion the user asks for explicitly; the larger of the "
