@@ -140,7 +140,7 @@ def rerank_fim_line(
 
     def add(text: str) -> None:
         line = _first_line(text).rstrip()
-        if line.strip() and line not in seen and not (after_blanks and _indented(line)):
+        if line.strip() and line not in seen and not (after_blanks and _indented(text)):
             seen.add(line)
             texts.append(text)
 
@@ -205,7 +205,7 @@ def compare_fim_lines(
             continue
         score = backend.score_continuation(prefix_prompt, [*backend.tokenize(line), *continuation],
                                            scratch=True)
-        scored.append(Candidate(text, score + (FIM_GREEDY_BONUS if not scored else 0.0)))
+        scored.append(Candidate(text, score + (FIM_GREEDY_BONUS if text is greedy_text else 0.0)))
     return scored
 
 
