@@ -172,3 +172,76 @@ async def test_typing_above_the_line_a_fim_model_repeats_compares_candidates_in_
     finally:
         await client.close()
     assert client.unanswered() == [] and client.doubled() == []
+
+
+async def test_a_space_typed_after_a_word_is_answered_without_a_model_call(
+        tmp_path: Path, constant_model: Any) -> None:
+    """The prompt leaves the blanks before the cursor out, so after a suggestion for
+    ``    return`` the key `` `` (which does not type the suggestion through) gives the same
+    prompt: the server answers it with the earlier result (status ``repeatedPrompt``), and
+    ``modelCalls`` does not grow (speculation is off, so that nothing else calls the model
+    meanwhile). Typed with the default budget from right after ``initialized``; every request
+    gets exactly one reply."""
+    path = tmp_path / "spaces.py"
+    head = "def f():\n"
+    path.write_text(head)
+    uri = path.as_uri()
+    client = await StdioClient.start([sys.executable, "-m", "llama_lsp", "serve"],
+                                     stderr=tmp_path / "server.log")
+    statuses: list[dict[str, Any]] = []
+    client.handlers["$/llama-lsp/status"] = statuses.append
+    replies: list[asyncio.Future[Reply]] = []
+    version = 0
+
+    async def type_and_ask(line: str, char: str) -> asyncio.Future[Reply]:
+        nonlocal version
+        at = {"line": 1, "character": len(line)}
+        version += 1
+        client.notify("textDocument/didChange", {
+            "textDocument": {"uri": uri, "version": version},
+            "contentChanges": [{"range": {"start": at, "end": at}, "text": char}]})
+        _, reply = client.request("textDocument/inlineCompletion", {
+            "textDocument": {"uri": uri}, "position": {"line": 1, "character": len(line) + 1},
+            "context": {"triggerKind": 2}})
+        replies.append(reply)
+        return reply
+
+    def model_statuses() -> list[dict[str, Any]]:
+        return [s for s in statuses if s.get("source") == "model"]
+
+    try:
+        await client.initialize(tmp_path, {"model": str(constant_model.path),
+                                           "speculativeCompletion": False})
+        client.notify("textDocument/didOpen", {"textDocument": {
+            "uri": uri, "languageId": "python", "version": version, "text": head + "\n"}})
+        typed = ""
+        for char in "    return":
+            await type_and_ask(typed, char)
+            typed += char
+            await asyncio.sleep(KEY_SECONDS)
+        # The pause: asked again until the model's whole suggestion for `    return` is there.
+        deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
+        while not model_statuses() and asyncio.get_running_loop().time() < deadline:
+            _, reply = client.request("textDocument/inlineCompletion", {
+                "textDocument": {"uri": uri}, "position": {"line": 1, "character": len(typed)},
+                "context": {"triggerKind": 2}})
+            replies.append(reply)
+            await asyncio.wait_for(reply, WAIT_SECONDS)
+            await asyncio.sleep(0.3)
+        first = model_statuses()
+        assert first and not first[-1].get("repeatedPrompt")
+        calls = first[-1]["modelCalls"]
+        space = await asyncio.wait_for(await type_and_ask(typed, " "), WAIT_SECONDS)
+        assert space.error is None
+        deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
+        while len(model_statuses()) == len(first) and \
+                asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+        after = model_statuses()[len(first):]
+        assert after and after[0].get("repeatedPrompt") is True
+        assert after[0]["modelCalls"] == calls
+        for reply in replies:
+            await asyncio.wait_for(reply, WAIT_SECONDS)
+    finally:
+        await client.close()
+    assert client.unanswered() == [] and client.doubled() == []

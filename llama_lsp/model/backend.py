@@ -96,6 +96,8 @@ class GenerationResult:
     wall_ms: float
     engine_ms: float
     """Time llama.cpp itself spent evaluating the prompt and generated tokens."""
+    repeated: bool = False
+    """The result of an identical earlier greedy prompt, given again without a model call."""
 
     @property
     def n_evaluated(self) -> int:

@@ -112,6 +112,8 @@ def outcome_status(outcome: CompletionOutcome, latency_ms: float) -> dict[str, o
         fields["contextTokens"] = outcome.prompt.parts.get("context", 0)
     if outcome.extra.get("quick"):
         fields["quickPrompt"] = True
+    if generation is not None and generation.repeated:
+        fields["repeatedPrompt"] = True
     if candidates := outcome.extra.get("candidates"):
         fields["candidates"] = len(candidates)  # type: ignore[arg-type]
     return fields
@@ -321,9 +323,8 @@ class CompletionCoordinator:
         quick = quick and settings.warm_start
 
         def run(backend: Backend, is_cancelled: Callable[[], bool]) -> CompletionOutcome:
-            self.model_calls += 1
-            return self.pipeline_for(backend).complete(snapshot, offset, settings, context,
-                                                       is_cancelled, quick=quick)
+            return self._counted(self.pipeline_for(backend).complete(
+                snapshot, offset, settings, context, is_cancelled, quick=quick))
 
         job = self._submit(context, run, COMPLETE_KEY, supersedes=(SPECULATION_KEY, WARM_KEY))
         flight = _Flight(job, asyncio.wrap_future(job.future), document, snapshot, offset,
@@ -461,6 +462,13 @@ class CompletionCoordinator:
         if document.version == snapshot.version:
             self._speculate(snapshot, suggestion, settings, context_version, context_for)
 
+    def _counted(self, outcome: CompletionOutcome) -> CompletionOutcome:
+        """``outcome``, counted as a model call unless its prompt's earlier result was given
+        again (``RecentResults``)."""
+        if outcome.generation is None or not outcome.generation.repeated:
+            self.model_calls += 1
+        return outcome
+
     def _speculate(self, snapshot: DocumentSnapshot, suggestion: Suggestion, settings: Settings,
                    context_version: str, context_for: ContextSource) -> None:
         """In the background, complete as if ``suggestion`` were accepted; cache the result."""
@@ -468,14 +476,13 @@ class CompletionCoordinator:
         loop = asyncio.get_running_loop()
 
         def run(backend: Backend, is_cancelled: Callable[[], bool]):  # type: ignore[no-untyped-def]
-            self.model_calls += 1
             # On the model thread: building the accepted document parses the whole file.
             accepted, offset = accepted_snapshot(snapshot, suggestion, settings.max_file_bytes)
             accepted_context = None if context is None else WorkspaceContext(
                 context.index, [accepted, *context.open_documents[1:]])
-            return accepted, offset, self.pipeline_for(backend).complete(
+            return accepted, offset, self._counted(self.pipeline_for(backend).complete(
                 accepted, offset, settings, accepted_context, is_cancelled,
-                feature="speculative-completion")
+                feature="speculative-completion"))
 
         def store(future) -> None:  # type: ignore[no-untyped-def]
             if future.cancelled() or future.exception() is not None:

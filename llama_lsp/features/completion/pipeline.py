@@ -16,6 +16,7 @@ from llama_lsp.context.window import CursorWindow, cursor_window
 from llama_lsp.features.audit import ModelCall, Source, lines_of
 from llama_lsp.features.completion.mode import choose_mode
 from llama_lsp.features.completion.postprocess import CompletionMode, FilterContext, postprocess
+from llama_lsp.features.completion.recent_results import RecentResults
 from llama_lsp.features.completion.rerank import (
     Candidate,
     can_rerank,
@@ -129,6 +130,7 @@ class CompletionPipeline:
         self._pins: dict[str, _Pin] = {}
         """The stable context chunks of each recent document's prompt (see _context_tokens)."""
         self._chunk_redactions: dict[tuple[str, bool, bool], Redacted] = {}
+        self._recent_results = RecentResults()
 
     def _redacted_chunk(self, chunk: ContextChunk, privacy: Privacy) -> Redacted:
         key = (chunk.text, chunk.code, privacy.redact)
@@ -392,8 +394,14 @@ class CompletionPipeline:
             stop=("\n",) if prompt.mode is CompletionMode.SINGLE_LINE else (),
             slot=snapshot.uri,
         )
-        result = self.backend.generate(request, is_cancelled)
-        self._audit(prompt, result, settings, feature)
+        # A single-line stop rule reads the text only, so an identical prompt ends the same way.
+        single_line = prompt.mode is CompletionMode.SINGLE_LINE
+        result = self._recent_results.get(request) if single_line else None
+        if result is None:
+            result = self.backend.generate(request, is_cancelled)
+            self._audit(prompt, result, settings, feature)
+            if single_line:
+                self._recent_results.put(request, result)
         if result.stop_reason == "cancelled":
             return CompletionOutcome([], prompt, result, result.text)
         generated = result.text
