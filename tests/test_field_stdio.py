@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,19 @@ WAIT_SECONDS = 120.0
 def _position(text: str) -> dict[str, int]:
     lines = text.split("\n")
     return {"line": len(lines) - 1, "character": len(lines[-1])}
+
+
+async def _ask_until(client: StdioClient, uri: str, position: dict[str, int],
+                     done: Callable[[], bool], replies: list[asyncio.Future[Reply]]) -> None:
+    """Ask for an inline completion at ``position`` after each reply and a pause, as an editor
+    does on ``suggestionReady``, until ``done()`` or ``WAIT_SECONDS``; keep every reply."""
+    deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
+    while not done() and asyncio.get_running_loop().time() < deadline:
+        _, reply = client.request("textDocument/inlineCompletion", {
+            "textDocument": {"uri": uri}, "position": position, "context": {"triggerKind": 2}})
+        replies.append(reply)
+        await asyncio.wait_for(reply, WAIT_SECONDS)
+        await asyncio.sleep(0.3)
 
 
 async def test_typing_while_the_model_loads_gets_a_whole_suggestion_and_every_reply(
@@ -155,14 +169,8 @@ async def test_typing_above_the_line_a_fim_model_repeats_compares_candidates_in_
             replies.append(reply)
             await asyncio.sleep(KEY_SECONDS)
         # Asked again after the pause, as an editor does on suggestionReady.
-        deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
-        while not compared.is_set() and asyncio.get_running_loop().time() < deadline:
-            _, reply = client.request("textDocument/inlineCompletion", {
-                "textDocument": {"uri": uri}, "position": {"line": 1, "character": len(typed)},
-                "context": {"triggerKind": 2}})
-            replies.append(reply)
-            await asyncio.wait_for(reply, WAIT_SECONDS)
-            await asyncio.sleep(0.5)
+        await _ask_until(client, uri, {"line": 1, "character": len(typed)}, compared.is_set,
+                         replies)
         assert compared.is_set()
         for reply in replies:
             result = await asyncio.wait_for(reply, WAIT_SECONDS)
@@ -219,15 +227,15 @@ async def test_a_space_typed_after_a_word_is_answered_without_a_model_call(
             await type_and_ask(typed, char)
             typed += char
             await asyncio.sleep(KEY_SECONDS)
-        # The pause: asked again until the model's whole suggestion for `    return` is there.
-        deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
-        while not model_statuses() and asyncio.get_running_loop().time() < deadline:
-            _, reply = client.request("textDocument/inlineCompletion", {
-                "textDocument": {"uri": uri}, "position": {"line": 1, "character": len(typed)},
-                "context": {"triggerKind": 2}})
-            replies.append(reply)
-            await asyncio.wait_for(reply, WAIT_SECONDS)
-            await asyncio.sleep(0.3)
+        # The pause: asked again until a suggestion for `    return` itself is shown (the
+        # statuses before it may be of jobs for earlier keys).
+        def shown() -> bool:
+            last = replies[-1]
+            return last.done() and last.result().error is None and \
+                bool((last.result().result or {}).get("items"))
+
+        await _ask_until(client, uri, {"line": 1, "character": len(typed)}, shown, replies)
+        await asyncio.sleep(0.3)  # any status of that answer is in
         first = model_statuses()
         assert first and not first[-1].get("repeatedPrompt")
         calls = first[-1]["modelCalls"]
