@@ -7,6 +7,7 @@ result of the identical earlier prompt is the result the model would give again.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from dataclasses import replace
 
@@ -22,11 +23,13 @@ class RecentResults:
     """A small LRU of greedy results keyed by document, prompt tokens, limit and stop strings.
 
     Only requests whose stop rule depends on nothing but the text may be kept (single-line
-    completions): the caller decides, by calling :meth:`get` and :meth:`put` for those."""
+    completions): the caller decides, by calling :meth:`get` and :meth:`put` for those.
+    Thread-safe: remote engines run several completions of one pipeline at once."""
 
     def __init__(self, size: int = RECENT_RESULTS) -> None:
         self._size = size
         self._results: OrderedDict[_Key, GenerationResult] = OrderedDict()
+        self._lock = threading.Lock()
 
     @staticmethod
     def _key(request: GenerationRequest) -> _Key | None:
@@ -38,10 +41,13 @@ class RecentResults:
         """The earlier result for this request, marked ``repeated`` (no tokens evaluated, no
         time spent), or None."""
         key = self._key(request)
-        found = self._results.get(key) if key is not None else None
-        if found is None:
+        if key is None:
             return None
-        self._results.move_to_end(key)  # type: ignore[arg-type]
+        with self._lock:
+            found = self._results.get(key)
+            if found is None:
+                return None
+            self._results.move_to_end(key)
         return replace(found, n_reused=found.n_prompt, wall_ms=0.0, engine_ms=0.0,
                        repeated=True)
 
@@ -50,7 +56,8 @@ class RecentResults:
         key = self._key(request)
         if key is None or result.stop_reason == "cancelled":
             return
-        self._results[key] = result
-        self._results.move_to_end(key)
-        while len(self._results) > self._size:
-            self._results.popitem(last=False)
+        with self._lock:
+            self._results[key] = result
+            self._results.move_to_end(key)
+            while len(self._results) > self._size:
+                self._results.popitem(last=False)
