@@ -314,3 +314,50 @@ def test_fim_compare_after_an_indentation_drops_lines_that_would_indent_twice(
     assert any(text.startswith("    ") for text in free)  # the samples
     assert kept[0] == greedy
     assert kept == [text for text in free if not text.startswith("    ")]
+
+
+class _CommentedSamples(_IndentedSamples):
+    """The FIM backend, but every sampled line is a comment."""
+
+    def generate(self, request: GenerationRequest, is_cancelled):  # noqa: ANN001, ANN201
+        result = self._backend.generate(request, is_cancelled)
+        if request.temperature > 0:
+            result = dataclasses.replace(result, text="# TODO: " + result.text)
+        return result
+
+
+def test_fim_compare_drops_comment_lines_but_the_greedy_one(fim_backend: EmbeddedBackend) -> None:
+    """A filler comment scores well by the next line, so only code competes with the greedy
+    line; the greedy line itself may be a comment."""
+    backend = _CommentedSamples(fim_backend)
+    fim = fim_backend.info.fim
+    assert fim is not None
+    prompt = fim_prompt(fim, fim_backend.tokenize(FIM_PREFIX), fim_backend.tokenize(FIM_SUFFIX))
+    scoring = [*fim_backend.info.bos, *fim_backend.tokenize(FIM_PREFIX)]
+
+    def compare(greedy: str, comment: str | None) -> list[str]:
+        return [c.text for c in compare_fim_lines(
+            backend, prompt, greedy, _request, scoring, FIM_SUFFIX.rstrip("\n"), frozenset(),
+            3, 6, lambda: False, comment=comment)]
+
+    greedy = backend.generate(_request(prompt), lambda: False).text
+    free, kept = compare(greedy, None), compare(greedy, "#")
+    assert any(text.startswith("# TODO: ") for text in free)  # the samples
+    assert kept == [text for text in free if not text.startswith("# TODO: ")]
+    assert compare("# a greedy comment", "#")[0] == "# a greedy comment"
+
+
+def test_rerank_drops_comment_lines_but_the_greedy_one(backend: EmbeddedBackend) -> None:
+    """The prefix-only comparison follows the same rule as the FIM one."""
+    commented = _CommentedSamples(backend)
+    prompt = backend.tokenize(PREFIX)
+    greedy = backend.generate(_request(prompt), lambda: False).text
+
+    def compare(comment: str | None) -> list[str]:
+        return _first_lines(rerank_line(commented, prompt, greedy, _request, FOLLOWING, 1,
+                                        lambda: False, samples=6, comment=comment))
+
+    free, kept = compare(None), compare("#")
+    assert any(line.startswith("# TODO: ") for line in free)  # the samples
+    assert kept == [line for line in free if not line.startswith("# TODO: ")]
+    assert kept[0] == greedy.split("\n", 1)[0]

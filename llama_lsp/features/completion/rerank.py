@@ -65,13 +65,16 @@ def rerank_line(
     count: int,
     is_cancelled: Callable[[], bool],
     samples: int = 0,
+    comment: str | None = None,
 ) -> list[Candidate]:
     """Candidates (greedy first) with scores; the caller picks the best-scoring one.
 
     Up to ``count`` candidates (greedy included) branch at the first non-blank token: the
     greedy line's leading whitespace is kept, and each of the next most likely tokens starts a
     new greedy line. Then ``samples`` lines are sampled at ``SAMPLE_TEMPERATURE`` with the seeds
-    1, 2, ... (so the same prompt gives the same candidates). Duplicate lines are dropped.
+    1, 2, ... (so the same prompt gives the same candidates). Duplicate lines are dropped, and
+    so are lines that are only a comment (``comment``, the line-comment marker), but the greedy
+    one: a filler comment scores better by the next line than code does.
     """
     indent = greedy_text[: len(greedy_text) - len(greedy_text.lstrip(" \t"))]
     base = [*prompt, *backend.tokenize(indent)] if indent else list(prompt)
@@ -80,7 +83,8 @@ def rerank_line(
 
     def add(text: str) -> None:
         line = _first_line(text)
-        if line.strip() and line not in seen:
+        if line.strip() and line not in seen and \
+                not (comment and line.strip().startswith(comment)):
             seen.add(line)
             texts.append(text)
 
@@ -168,6 +172,7 @@ def compare_fim_lines(
     samples: int,
     is_cancelled: Callable[[], bool],
     after_blanks: bool = False,
+    comment: str | None = None,
 ) -> list[Candidate]:
     """FIM models, a suggestion asked for or a greedy line that is empty or repeats the code
     after the cursor: candidates (greedy first) with scores by the next line of code.
@@ -183,13 +188,18 @@ def compare_fim_lines(
 
     ``after_blanks``: the prompt's prefix ends in the blanks of the cursor's line, so a line
     that starts with blanks would be indented twice; only the greedy line may.
+
+    ``comment``: the language's line-comment marker. A line that is only a comment is not
+    compared (only the greedy line may be one): a short filler comment ("# TODO: ...") scores
+    better by the next line than the code the greedy line failed to be.
     """
     texts = [greedy_text]
     seen = {_first_line(greedy_text).strip()}
 
     def add(text: str) -> None:
         line = _first_line(text).strip()
-        if line and line not in seen and not (after_blanks and _indented(text)):
+        if line and line not in seen and not (after_blanks and _indented(text)) and \
+                not (comment and line.startswith(comment)):
             seen.add(line)
             texts.append(text)
 
