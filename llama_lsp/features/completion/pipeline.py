@@ -438,6 +438,7 @@ class CompletionPipeline:
         # The line the candidates are scored against enters the model too: redacted.
         safe_suffix = redacted(prompt.window.suffix, Privacy.from_settings(settings), code).text
         following = next_code_line(safe_suffix)
+        comment = line_comment_for(filters.language_id)
         fim, parts = self.backend.info.fim, prompt.fim_parts
         if fim is None or parts is None:
             if prompt.fim or not following or (settings.rerank_candidates <= 1
@@ -445,8 +446,7 @@ class CompletionPipeline:
                 return []
             return rerank_line(self.backend, prompt.tokens, generated, make_request, following,
                                settings.rerank_candidates, is_cancelled,
-                               samples=settings.rerank_samples,
-                               comment=line_comment_for(filters.language_id))
+                               samples=settings.rerank_samples, comment=comment)
         repeated = frozenset(line.strip() for line in parts.suffix.split("\n") if line.strip())
         # A cursor before code: the suggestion goes above that code, which follows it.
         rest_of_line = safe_suffix.split("\n", 1)[0]
@@ -461,8 +461,7 @@ class CompletionPipeline:
             return compare_fim_lines(
                 self.backend, prompt.tokens, generated, make_request, scoring,
                 rest_of_line if rest_of_line.strip() else following, repeated,
-                settings.fim_candidates, samples, is_cancelled, after_blanks,
-                line_comment_for(filters.language_id))
+                settings.fim_candidates, samples, is_cancelled, after_blanks, comment)
         if settings.fim_candidates > 1 and fim.end is not None:
             return rerank_fim_line(self.backend, prompt.tokens, generated, make_request,
                                    self._middle_end(filters), repeated, settings.fim_candidates,

@@ -83,8 +83,7 @@ def rerank_line(
 
     def add(text: str) -> None:
         line = _first_line(text)
-        if line.strip() and line not in seen and \
-                not (comment and line.strip().startswith(comment)):
+        if line.strip() and line not in seen and not _is_comment(line, comment):
             seen.add(line)
             texts.append(text)
 
@@ -111,6 +110,11 @@ def _first_line(text: str) -> str:
 
 def _indented(text: str) -> bool:
     return text[:1] in (" ", "\t")
+
+
+def _is_comment(line: str, comment: str | None) -> bool:
+    """True when ``line`` holds only a comment that starts with the marker ``comment``."""
+    return bool(comment) and line.strip().startswith(comment or "")
 
 
 def rerank_fim_line(
@@ -199,7 +203,7 @@ def compare_fim_lines(
     def add(text: str) -> None:
         line = _first_line(text).strip()
         if line and line not in seen and not (after_blanks and _indented(text)) and \
-                not (comment and line.startswith(comment)):
+                not _is_comment(line, comment):
             seen.add(line)
             texts.append(text)
 
