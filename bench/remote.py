@@ -27,7 +27,7 @@ from pathlib import Path
 from llama_lsp.config.settings import resolve_settings
 from llama_lsp.context.documents import Document
 from llama_lsp.features.completion.pipeline import CompletionPipeline
-from llama_lsp.model.embedded import default_threads
+from llama_lsp.model.free_cores import FreeCores
 from llama_lsp.model.host import load_backend
 from llama_lsp.model.resolve import resolve_model_path
 
@@ -103,7 +103,7 @@ def main() -> int:
     parser.add_argument("--model", help="a .gguf file (default: the demo model)")
     parser.add_argument("--file", type=Path, default=DEFAULT_FILE)
     parser.add_argument("--positions", type=int, default=30)
-    parser.add_argument("--threads", type=int, default=default_threads())
+    parser.add_argument("--threads", type=int, default=FreeCores().fallback)
     parser.add_argument("--llama-server", metavar="BINARY",
                         help="compare with llama.cpp's llama-server (llamacpp-server backend) "
                              "instead of llama-cpp-python's server (openai backend)")

@@ -162,7 +162,7 @@ OPTIONS: tuple[Option, ...] = (
            "Empty: no check.", _sha256),
     Option("contextSize", "context_size", 4096, "Model context window in tokens.",
            Bounded(128, 1_048_576)),
-    Option("threads", "threads", None, "CPU threads for generation (default: all cores but one).",
+    Option("threads", "threads", None, "CPU threads for generation (default: as many as other programs leave cores free, all but one where that cannot be read).",
            Bounded(1, 1024, optional=True)),
     Option("codeVocabulary", "code_vocabulary", True,
            "Load a copy of a SentencePiece model with 100k tokens or more (Gemma, the demo "

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ctypes
 import logging
-import os
 import time
 
 import numpy as np
@@ -31,6 +30,7 @@ from llama_lsp.model.backend import (
 )
 from llama_lsp.model.code_vocabulary import ModelFile, with_code_vocabulary
 from llama_lsp.model.fim import FimTokens, detect_fim_tokens
+from llama_lsp.model.free_cores import FreeCores
 from llama_lsp.model.grammar_sampling import GreedyGrammarSampler
 from llama_lsp.model.kv_states import MIB, SavedState, SavedStates
 from llama_lsp.model.native_log import route_native_log
@@ -55,11 +55,6 @@ def common_prefix_length(a: Sequence[int], b: Sequence[int]) -> int:
     return n
 
 
-def default_threads() -> int:
-    """All cores but one (at least one)."""
-    return max(1, (os.cpu_count() or 2) - 1)
-
-
 def check_gguf_file(path: Path) -> None:
     """Raise :class:`ModelError` unless ``path`` is a readable file that starts like a GGUF."""
     if not path.exists():
@@ -81,9 +76,13 @@ def check_gguf_file(path: Path) -> None:
 class EmbeddedBackend:
     """A GGUF model loaded in-process with llama-cpp-python. Use from one thread only."""
 
-    def __init__(self, llama: object, info: ModelInfo, state_budget: int = 0) -> None:
+    def __init__(self, llama: object, info: ModelInfo, state_budget: int = 0,
+                 threads: FreeCores | None = None) -> None:
         self._llm = llama
         self.info = info
+        self.threads = threads or FreeCores(pinned=llama.n_threads)  # type: ignore[attr-defined]
+        """How many CPU threads each evaluation uses."""
+        self._threads_set = self.threads.current
         import llama_cpp
 
         self._llama_cpp = llama_cpp
@@ -113,14 +112,14 @@ class EmbeddedBackend:
         route_native_log()
         loaded = (with_code_vocabulary(path, cache_dir()) if settings.code_vocabulary
                   else ModelFile(path, "full (codeVocabulary off)"))
-        # One core is left to the editor and the server's own threads: llama.cpp's threads
-        # wait for each other at every layer, so one that loses its core stalls them all.
-        threads = settings.threads or default_threads()
+        # The cores other programs leave free, chosen again before each evaluation: see
+        # free_cores.py.
+        threads = FreeCores(pinned=settings.threads)
 
         def open_model(file: Path) -> object:
-            return Llama(model_path=str(file), n_ctx=settings.context_size, n_threads=threads,
-                         n_threads_batch=threads, n_gpu_layers=settings.gpu_layers, seed=0,
-                         verbose=False)
+            return Llama(model_path=str(file), n_ctx=settings.context_size,
+                         n_threads=threads.current, n_threads_batch=threads.current,
+                         n_gpu_layers=settings.gpu_layers, seed=0, verbose=False)
 
         try:
             try:
@@ -139,7 +138,8 @@ class EmbeddedBackend:
                 "re-download it or upgrade llama-cpp-python"
             ) from error
         info = replace(cls._describe(llm, path, settings), vocabulary=loaded.vocabulary)
-        return cls(llm, info, settings.warm_start_memory_mb * MIB)
+        logger.info("CPU threads: %s", threads.describe())
+        return cls(llm, info, settings.warm_start_memory_mb * MIB, threads)
 
     @staticmethod
     def _describe(llm: object, path: Path, settings: Settings) -> ModelInfo:
@@ -214,6 +214,7 @@ class EmbeddedBackend:
         if is_cancelled():
             return self._result("", 0, prompt, reused, "cancelled", started)
         for token in self._tokens(request):
+            self._fit_threads()  # for the next token, evaluated when the loop asks for it
             if token is None or self._is_end_of_generation(token):
                 reason = "eos"
                 break
@@ -256,10 +257,18 @@ class EmbeddedBackend:
         llm.n_tokens = common
         start = llm.n_tokens
         while llm.n_tokens < len(prompt):
+            self._fit_threads()
             llm.eval(prompt[llm.n_tokens:llm.n_tokens + PREFILL_CHUNK])
             if llm.n_tokens < len(prompt) and is_cancelled():
                 break
         return llm.n_tokens - start
+
+    def _fit_threads(self) -> None:
+        """Evaluate with as many threads as :attr:`threads` chooses now."""
+        count = self.threads.choose()
+        if count != self._threads_set:
+            self._llama_cpp.llama_set_n_threads(self._llm.ctx, count, count)
+            self._threads_set = count
 
     def cached_prefix(self, prompt: list[int], slot: str | None) -> int:
         """How many leading tokens of ``prompt`` the KV cache of ``slot``'s document holds."""
@@ -368,6 +377,7 @@ class EmbeddedBackend:
     def _logits_for(self, context: list[int], tail: list[int]) -> np.ndarray:
         """Logits after each token of ``tail``, evaluated after ``context`` (KV cache reused)."""
         llm = self._llm
+        self._fit_threads()
         reused = common_prefix_length(llm._input_ids, context)
         llm.n_tokens = min(reused, llm.n_tokens)
         llm.eval(context[llm.n_tokens:])
