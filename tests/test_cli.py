@@ -64,6 +64,14 @@ def test_doctor_reports_model_and_fim(constant_model: TinyModelInfo) -> None:
     assert "KiB per prompt token" in memory and "up to 256 MiB kept" in memory
 
 
+def test_doctor_says_how_many_cpu_threads_and_why(constant_model: TinyModelInfo) -> None:
+    pinned = _run("doctor", "--model", str(constant_model.path), "--threads", "3")
+    assert "CPU threads            3 (the threads setting)" in pinned.stdout
+    adaptive = _run("doctor", "--model", str(constant_model.path))
+    line = next(line for line in adaptive.stdout.splitlines() if line.startswith("CPU threads"))
+    assert "other programs leave free" in line or "all but one" in line
+
+
 def test_doctor_fails_cleanly_on_a_corrupt_model(corrupt_model: Path) -> None:
     done = _run("doctor", "--model", str(corrupt_model))
     assert done.returncode == 2 and "ERROR" in done.stdout

@@ -59,6 +59,7 @@ def run_doctor(args: argparse.Namespace) -> int:
     _line("context", f"{info.context_size} tokens")
     _line("FIM", f"yes ({info.fim.source})" if info.fim else "no: prefix-only prompts")
     _line("GPU offload", "yes" if info.gpu_offload else "no")
+    _line("CPU threads", backend.threads.describe())
     _line("vocabulary", info.vocabulary)
     _warm_start_memory(backend, settings)
     backend.close()
